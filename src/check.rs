@@ -1,0 +1,321 @@
+//! Whether one dependency has a newer upstream version.
+//!
+//! [`current_version`] reads what is vendored now (the registry's `version`, cross-checked
+//! against `version-file` when both are given); [`check_dependency`] asks the dependency's
+//! source for candidates and lets [`crate::select`] pick the winner.
+
+use std::path::{Path, PathBuf};
+
+use crate::manifest::{Dependency, Tracking, VersionFile};
+use crate::select::{newest_allowed, newest_settled, same_commit};
+use crate::source::{self, Discovery, Source, SourceContext, SourceError};
+use crate::version::{Version, VersionError};
+
+/// What is vendored now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Current {
+    Version(Version),
+    /// A commit id, full or abbreviated.
+    Commit(String),
+}
+
+impl std::fmt::Display for Current {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Version(v) => write!(f, "{v}"),
+            Self::Commit(c) => f.write_str(c),
+        }
+    }
+}
+
+/// The answer for one dependency.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub current: Current,
+    /// The newest version or commit the dependency accepts (the current one when nothing
+    /// newer is allowed).
+    pub latest: String,
+    /// The tag the latest version was found under, when it has one.
+    pub tag: Option<String>,
+    pub update_available: bool,
+    /// Something worth knowing, e.g. a newer head that waits out `quiet-days`.
+    pub note: Option<String>,
+}
+
+/// Why one dependency could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum DependencyError {
+    #[error("cannot read the version file `{}`", path.display())]
+    VersionFileRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the `version-file` regex `{regex}` matches nothing in `{}`", path.display())]
+    VersionFileNoMatch { path: PathBuf, regex: String },
+    #[error("the version file `{}` holds `{found}`, which is not a version", path.display())]
+    VersionFileNotVersion {
+        path: PathBuf,
+        found: String,
+        #[source]
+        source: VersionError,
+    },
+    #[error(
+        "the registry and the vendored tree disagree about the version\n  `version` in the registry: {recorded}\n  `{}`: {found}",
+        path.display()
+    )]
+    VersionMismatch {
+        recorded: String,
+        found: String,
+        path: PathBuf,
+    },
+    #[error(
+        "no tag of `{location}` fits {}; {seen} seen{}",
+        templates_text(templates),
+        examples_text(examples)
+    )]
+    NoMatchingTags {
+        location: String,
+        templates: Vec<String>,
+        seen: usize,
+        examples: Vec<String>,
+    },
+    #[error("no version of `{location}` was found")]
+    NoVersions { location: String },
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+fn templates_text(templates: &[String]) -> String {
+    let quoted: Vec<String> = templates.iter().map(|t| format!("`{t}`")).collect();
+    match quoted.len() {
+        1 => format!("the template {}", quoted[0]),
+        _ => format!("the templates {}", quoted.join(", ")),
+    }
+}
+
+fn examples_text(examples: &[String]) -> String {
+    if examples.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = examples.iter().map(|t| format!("`{t}`")).collect();
+    format!(", such as {}", quoted.join(", "))
+}
+
+impl DependencyError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::VersionFileRead { .. } => {
+                Some("check `path` and `version-file.path` (the latter is relative to `path`)".into())
+            }
+            Self::VersionFileNoMatch { .. } | Self::VersionFileNotVersion { .. } => {
+                Some("fix `version-file.regex` so that its capture group holds the version".into())
+            }
+            Self::VersionMismatch { .. } => Some(
+                "set `version` to what is vendored, or re-vendor the recorded version".into(),
+            ),
+            Self::NoMatchingTags { .. } => Some("set `tag` to how this project spells a version in its tags, e.g. `v{version}` or `release-{major}-{minor}`".into()),
+            Self::NoVersions { .. } => None,
+            Self::Source(source) => source.hint(),
+        }
+    }
+}
+
+/// What is vendored now, from the registry and the vendored tree.
+pub fn current_version(dep: &Dependency, root: &Path) -> Result<Current, DependencyError> {
+    let from_file = dep
+        .version_file
+        .as_ref()
+        .map(|vf| read_version_file(vf, &root.join(&dep.path)))
+        .transpose()?;
+    match &dep.tracking {
+        Tracking::Releases { version, .. } => {
+            let found = from_file
+                .map(|(path, text)| {
+                    Version::parse(&text)
+                        .map(|v| (path.clone(), v))
+                        .map_err(|source| DependencyError::VersionFileNotVersion {
+                            path,
+                            found: text,
+                            source,
+                        })
+                })
+                .transpose()?;
+            match (version, found) {
+                (Some(recorded), Some((path, found))) if recorded != &found => {
+                    Err(DependencyError::VersionMismatch {
+                        recorded: recorded.to_string(),
+                        found: found.to_string(),
+                        path,
+                    })
+                }
+                (Some(recorded), _) => Ok(Current::Version(recorded.clone())),
+                (None, Some((_, found))) => Ok(Current::Version(found)),
+                (None, None) => unreachable!("validation requires `version` or `version-file`"),
+            }
+        }
+        Tracking::Branch { commit, .. } => match (commit, from_file) {
+            (Some(recorded), Some((path, found)))
+                if !(same_commit(recorded, &found) || same_commit(&found, recorded)) =>
+            {
+                Err(DependencyError::VersionMismatch {
+                    recorded: recorded.clone(),
+                    found,
+                    path,
+                })
+            }
+            (Some(recorded), _) => Ok(Current::Commit(recorded.clone())),
+            (None, Some((_, found))) => Ok(Current::Commit(found.to_ascii_lowercase())),
+            (None, None) => unreachable!("validation requires `version` or `version-file`"),
+        },
+    }
+}
+
+/// The version text a version file holds: the `version` group, the `major`/`minor`/`patch`
+/// groups joined with dots, or the first group. Returns the file's path for messages.
+fn read_version_file(
+    vf: &VersionFile,
+    dep_dir: &Path,
+) -> Result<(PathBuf, String), DependencyError> {
+    let path = dep_dir.join(&vf.path);
+    let text =
+        std::fs::read_to_string(&path).map_err(|source| DependencyError::VersionFileRead {
+            path: path.clone(),
+            source,
+        })?;
+    let no_match = || DependencyError::VersionFileNoMatch {
+        path: path.clone(),
+        regex: vf.regex.as_str().to_owned(),
+    };
+    let captures = vf.regex.captures(&text).ok_or_else(no_match)?;
+    let found = if let Some(version) = captures.name("version") {
+        version.as_str().to_owned()
+    } else if captures.name("major").is_some() {
+        ["major", "minor", "patch"]
+            .iter()
+            .filter_map(|n| captures.name(n).map(|m| m.as_str()))
+            .collect::<Vec<_>>()
+            .join(".")
+    } else {
+        captures.get(1).ok_or_else(no_match)?.as_str().to_owned()
+    };
+    let found = found.trim().to_owned();
+    if found.is_empty() {
+        return Err(no_match());
+    }
+    Ok((path, found))
+}
+
+/// Checks one dependency against its upstream. `now` is seconds since the Unix epoch.
+pub async fn check_dependency(
+    dep: &Dependency,
+    root: &Path,
+    context: &SourceContext,
+    now: i64,
+) -> Result<Finding, DependencyError> {
+    let current = current_version(dep, root)?;
+    let discovery = source::for_dependency(dep).discover(context).await?;
+    let location = dep.source.location().to_owned();
+    match (discovery, &dep.tracking, &current) {
+        (
+            Discovery::Releases {
+                candidates,
+                seen,
+                examples,
+            },
+            Tracking::Releases { scheme, policy, .. },
+            Current::Version(current_version),
+        ) => {
+            if candidates.is_empty() {
+                if dep.source.kind() == "npm" {
+                    return Err(DependencyError::NoVersions { location });
+                }
+                return Err(DependencyError::NoMatchingTags {
+                    location,
+                    templates: scheme.templates().map(str::to_owned).collect(),
+                    seen,
+                    examples,
+                });
+            }
+            let finding = match newest_allowed(&candidates, policy) {
+                Some(best) if &best.version > current_version => Finding {
+                    latest: best.version.to_string(),
+                    tag: best.tag.clone(),
+                    update_available: true,
+                    note: None,
+                    current,
+                },
+                Some(best) => Finding {
+                    latest: best.version.to_string(),
+                    tag: best.tag.clone(),
+                    update_available: false,
+                    note: (&best.version < current_version).then(|| {
+                        format!(
+                            "the vendored version is newer than any allowed upstream version ({})",
+                            best.version
+                        )
+                    }),
+                    current,
+                },
+                None => Finding {
+                    latest: current.to_string(),
+                    tag: None,
+                    update_available: false,
+                    note: Some(
+                        "no upstream version is allowed by `allow`, `prerelease` and `ignore`"
+                            .into(),
+                    ),
+                    current,
+                },
+            };
+            Ok(finding)
+        }
+        (
+            Discovery::Commits(commits),
+            Tracking::Branch { quiet_days, .. },
+            Current::Commit(recorded),
+        ) => {
+            let head = commits.first().map(|c| c.id.clone());
+            let settled = newest_settled(&commits, now, *quiet_days);
+            let waiting = |head: &str| {
+                format!(
+                    "the branch head {} is younger than `quiet-days = {quiet_days}`; waiting",
+                    short(head)
+                )
+            };
+            let finding = match settled {
+                Some(best) if same_commit(recorded, &best.id) => Finding {
+                    note: head
+                        .as_deref()
+                        .filter(|h| !same_commit(recorded, h))
+                        .map(waiting),
+                    latest: best.id.clone(),
+                    tag: None,
+                    update_available: false,
+                    current,
+                },
+                Some(best) => Finding {
+                    note: head.as_deref().filter(|h| *h != best.id).map(waiting),
+                    latest: best.id.clone(),
+                    tag: None,
+                    update_available: true,
+                    current,
+                },
+                None => Finding {
+                    note: head.as_deref().map(waiting),
+                    latest: recorded.clone(),
+                    tag: None,
+                    update_available: false,
+                    current,
+                },
+            };
+            Ok(finding)
+        }
+        _ => unreachable!("a source discovers what its dependency tracks"),
+    }
+}
+
+/// A commit id shortened for tables: 12 hex digits.
+pub fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}

@@ -1,0 +1,89 @@
+//! Command-line arguments. The doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Keep vendored third-party code up to date from one declarative registry, `deps.toml`.
+///
+/// Environment: GITHUB_TOKEN (or GH_TOKEN) authenticates GitHub API requests; GITHUB_API_URL
+/// points at another GitHub (Enterprise, or a test fake); npm_config_registry at another npm
+/// registry.
+#[derive(Debug, Parser)]
+#[command(name = "deps-update", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The registry file [default: `deps.toml` in this folder or the nearest one above it]
+    #[arg(long, global = true, value_name = "FILE", env = "DEPS_UPDATE_MANIFEST")]
+    pub manifest: Option<PathBuf>,
+
+    /// How many upstreams to ask at once
+    #[arg(short, long, global = true, value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    /// Where answers from upstreams are cached for conditional requests
+    /// [default: the user's cache folder, e.g. `~/.cache/deps-update`]
+    #[arg(long, global = true, value_name = "DIR", env = "DEPS_UPDATE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Do not read or write the cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Print only results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print every request made to an upstream
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask every upstream whether a newer version exists
+    ///
+    /// Exit status: 0 when every dependency was checked (updates found or not), 1 when any
+    /// dependency could not be checked, 2 for a usage or registry error.
+    Check(CheckArgs),
+
+    /// Print the registry
+    List(ListArgs),
+
+    /// Check the registry and every `version-file` without touching the network
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Dependencies to check [default: all]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Print a JSON array, one object per dependency, instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a one-line JSON array, ready for a GitHub Actions matrix (`fromJSON`)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Dependencies whose `version-file` to read [default: all]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}

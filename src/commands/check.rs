@@ -1,0 +1,139 @@
+//! `deps-update check`: is there a newer upstream version of each dependency?
+
+use futures::StreamExt;
+use serde_json::json;
+
+use super::{Outcome, load_manifest, source_context, table};
+use crate::check::{DependencyError, Finding, check_dependency, short};
+use crate::cli::{CheckArgs, GlobalArgs};
+use crate::manifest::Dependency;
+use crate::printer::{Printer, sanitize};
+use crate::report::hints;
+
+pub async fn run(
+    global: &GlobalArgs,
+    args: &CheckArgs,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let manifest = load_manifest(global)?;
+    let deps = manifest.select(&args.names)?;
+    let context = source_context(global, &manifest, printer)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+
+    // Ask every upstream at once, bounded by --jobs; report in registry order.
+    let mut results: Vec<(usize, Result<Finding, DependencyError>)> =
+        futures::stream::iter(deps.iter().enumerate())
+            .map(|(i, dep)| {
+                let context = &context;
+                let root = &manifest.root;
+                async move { (i, check_dependency(dep, root, context, now).await) }
+            })
+            .buffer_unordered(usize::from(global.jobs))
+            .collect()
+            .await;
+    results.sort_by_key(|(i, _)| *i);
+
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    let updates = results
+        .iter()
+        .filter(|(_, r)| matches!(r, Ok(f) if f.update_available))
+        .count();
+    if args.json {
+        let entries: Vec<_> = results
+            .iter()
+            .map(|(i, result)| json_entry(deps[*i], result))
+            .collect();
+        printer.data(&format!("{}\n", serde_json::Value::Array(entries)));
+    } else {
+        let mut rows = vec![vec![
+            "NAME".into(),
+            "CURRENT".into(),
+            "LATEST".into(),
+            "STATUS".into(),
+        ]];
+        for (i, result) in &results {
+            let dep = deps[*i];
+            rows.push(match result {
+                Ok(finding) => vec![
+                    dep.name.clone(),
+                    short(&finding.current.to_string()).to_owned(),
+                    sanitize(short(&finding.latest)),
+                    status_text(finding),
+                ],
+                Err(_) => vec![
+                    dep.name.clone(),
+                    "-".into(),
+                    "-".into(),
+                    "error (see below)".into(),
+                ],
+            });
+        }
+        printer.data(&table(&rows));
+    }
+    for (i, result) in &results {
+        if let Err(error) = result {
+            printer.error(&format!("`{}`", deps[*i].name), error, &hints(error));
+        }
+    }
+    let stats = context.http.stats();
+    printer.verbose(&format!(
+        "{} HTTP requests, {} answered 304 Not Modified",
+        stats.sent, stats.not_modified
+    ));
+    printer.status(&format!(
+        "checked {} dependencies: {updates} with updates, {failed} failed",
+        deps.len()
+    ));
+    Ok(if failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::SomeFailed
+    })
+}
+
+fn status_text(finding: &Finding) -> String {
+    let status = if finding.update_available {
+        "update available"
+    } else {
+        "up to date"
+    };
+    match &finding.note {
+        Some(note) => format!("{status} ({})", sanitize(note)),
+        None => status.to_owned(),
+    }
+}
+
+fn json_entry(dep: &Dependency, result: &Result<Finding, DependencyError>) -> serde_json::Value {
+    match result {
+        Ok(finding) => json!({
+            "name": dep.name,
+            "source": dep.source.kind(),
+            "current": finding.current.to_string(),
+            "latest": finding.latest,
+            "tag": finding.tag,
+            "status": if finding.update_available { "update-available" } else { "up-to-date" },
+            "note": finding.note,
+            "error": null,
+        }),
+        Err(error) => {
+            let mut message = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            json!({
+                "name": dep.name,
+                "source": dep.source.kind(),
+                "current": dep.tracking.recorded(),
+                "latest": null,
+                "tag": null,
+                "status": "error",
+                "note": null,
+                "error": message,
+            })
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `deps-update list`: the registry as a table, or as JSON for a CI matrix.
+
+use serde_json::json;
+
+use super::{Outcome, load_manifest, table};
+use crate::cli::{GlobalArgs, ListArgs};
+use crate::manifest::{SourceSpec, Tracking};
+use crate::printer::Printer;
+
+pub fn run(global: &GlobalArgs, args: &ListArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let manifest = load_manifest(global)?;
+    if args.json {
+        let entries: Vec<_> = manifest
+            .deps
+            .iter()
+            .map(|dep| {
+                let mut entry = json!({
+                    "name": dep.name,
+                    "path": dep.path.to_string_lossy(),
+                    "source": dep.source.kind(),
+                    "upstream": dep.source.location(),
+                    "version": dep.tracking.recorded(),
+                });
+                if let Tracking::Branch { branch, .. } = &dep.tracking {
+                    entry["branch"] = json!(branch);
+                }
+                entry
+            })
+            .collect();
+        printer.data(&format!("{}\n", serde_json::Value::Array(entries)));
+        return Ok(Outcome::Success);
+    }
+    let mut rows = vec![vec![
+        "NAME".into(),
+        "SOURCE".into(),
+        "UPSTREAM".into(),
+        "VERSION".into(),
+        "PATH".into(),
+    ]];
+    for dep in &manifest.deps {
+        let upstream = match (&dep.source, &dep.tracking) {
+            (SourceSpec::Git { url }, Tracking::Branch { branch, .. }) => {
+                format!("{url} ({branch})")
+            }
+            (spec, _) => spec.location().to_owned(),
+        };
+        let version = match (dep.tracking.recorded(), &dep.version_file) {
+            (Some(v), _) => v,
+            (None, Some(vf)) => format!("(from {})", vf.path.display()),
+            (None, None) => "-".into(),
+        };
+        rows.push(vec![
+            dep.name.clone(),
+            dep.source.kind().into(),
+            upstream,
+            version,
+            dep.path.display().to_string(),
+        ]);
+    }
+    printer.data(&table(&rows));
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,107 @@
+//! One file per subcommand; each turns arguments into engine calls and printer output.
+
+mod check;
+mod list;
+mod validate;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::NetworkConfig;
+use crate::http::HttpClient;
+use crate::manifest::Manifest;
+use crate::printer::Printer;
+use crate::source::SourceContext;
+
+/// How a command ended, when it ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every dependency was handled.
+    Success,
+    /// At least one dependency failed; the others were handled.
+    SomeFailed,
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Check(args) => check::run(&cli.global, &args, printer).await,
+        Command::List(args) => list::run(&cli.global, &args, printer),
+        Command::Validate(args) => validate::run(&cli.global, &args, printer),
+    }
+}
+
+/// Finds and loads the registry.
+fn load_manifest(global: &GlobalArgs) -> anyhow::Result<Manifest> {
+    let file = match &global.manifest {
+        Some(file) => file.clone(),
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current folder")?;
+            Manifest::discover(&cwd)?
+        }
+    };
+    Ok(Manifest::load(&file)?)
+}
+
+/// The cache folder: `--no-cache` wins, then `--cache-dir`, then the user's cache folder.
+fn cache_dir(global: &GlobalArgs) -> Option<PathBuf> {
+    if global.no_cache {
+        return None;
+    }
+    global
+        .cache_dir
+        .clone()
+        .or_else(|| dirs::cache_dir().map(|d| d.join("deps-update")))
+}
+
+/// The shared network context for sources.
+fn source_context(
+    global: &GlobalArgs,
+    manifest: &Manifest,
+    printer: &Printer,
+) -> anyhow::Result<SourceContext> {
+    let cache_dir = cache_dir(global);
+    let config = NetworkConfig::resolve(&manifest.settings, cache_dir.clone(), |name| {
+        std::env::var(name).ok()
+    })?;
+    crate::vcs::set_timeouts(config.http.timeout);
+    let http =
+        HttpClient::new(config.http, printer.clone()).context("cannot set up the HTTP client")?;
+    Ok(SourceContext {
+        http: Arc::new(http),
+        npm_registry: config.npm_registry,
+        cache_dir,
+        printer: printer.clone(),
+    })
+}
+
+/// Pads cells into aligned columns; the last column is not padded.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:width$}  ", width = widths[c]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

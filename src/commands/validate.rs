@@ -1,0 +1,42 @@
+//! `deps-update validate`: the registry and every `version-file`, without the network.
+
+use super::{Outcome, load_manifest, table};
+use crate::check::current_version;
+use crate::cli::{GlobalArgs, ValidateArgs};
+use crate::printer::Printer;
+use crate::report::hints;
+
+pub fn run(global: &GlobalArgs, args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+    let manifest = load_manifest(global)?;
+    let deps = manifest.select(&args.names)?;
+    let mut rows = vec![vec!["NAME".into(), "VERSION".into(), "STATUS".into()]];
+    let mut failed = 0;
+    for dep in &deps {
+        match current_version(dep, &manifest.root) {
+            Ok(current) => {
+                let how = match &dep.version_file {
+                    Some(vf) => format!("ok (matches {})", dep.path.join(&vf.path).display()),
+                    None => "ok".into(),
+                };
+                rows.push(vec![dep.name.clone(), current.to_string(), how]);
+            }
+            Err(error) => {
+                failed += 1;
+                rows.push(vec![dep.name.clone(), "-".into(), "error".into()]);
+                printer.error(&format!("`{}`", dep.name), &error, &hints(&error));
+            }
+        }
+    }
+    printer.data(&table(&rows));
+    printer.status(&format!(
+        "{} dependencies in `{}`: {} valid, {failed} failed",
+        deps.len(),
+        manifest.file.display(),
+        deps.len() - failed
+    ));
+    Ok(if failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::SomeFailed
+    })
+}

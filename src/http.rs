@@ -1,0 +1,716 @@
+//! The only HTTP client: authentication, user agent, timeouts, retries, rate limits and the
+//! conditional-request cache.
+//!
+//! - The GitHub token is sent only to the GitHub API's own origin, as a bearer token, and is
+//!   held in a [`Secret`] that never prints.
+//! - Transient failures (5xx, 408, connection errors, timeouts) are retried with exponential
+//!   backoff; the final error says how many attempts were made.
+//! - A rate-limit answer (403 or 429 with rate-limit headers or `Retry-After`) is waited out
+//!   when the wait is short, and otherwise reported with the time the limit resets.
+//! - Every `GET` carries `If-None-Match` when a cached copy exists, so an unchanged upstream
+//!   answers `304 Not Modified` and costs no API budget.
+//! - Plain-text URLs (`http://`, `git://`) are refused unless they point at a loopback address,
+//!   on every request and every redirect.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{StatusCode, Url};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::printer::Printer;
+use crate::retry::RetryPolicy;
+
+/// A credential; prints as `****`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a token; `None` for an empty one.
+    pub fn new(value: String) -> Option<Self> {
+        let value = value.trim().to_owned();
+        (!value.is_empty()).then_some(Self(value))
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("****")
+    }
+}
+
+/// How the client behaves; every field has a documented environment override.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `GITHUB_API_URL`: where GitHub's REST API lives.
+    pub github_api: Url,
+    /// `GITHUB_TOKEN` or `GH_TOKEN`.
+    pub github_token: Option<Secret>,
+    /// Where conditional-request answers are kept; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Attempts and backoff for transient failures (`DEPS_UPDATE_HTTP_ATTEMPTS`,
+    /// `DEPS_UPDATE_RETRY_DELAY_MS`).
+    pub retry: RetryPolicy,
+    /// The longest rate-limit wait taken instead of failing (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`).
+    pub max_rate_limit_wait: Duration,
+    /// Per-request timeout (`DEPS_UPDATE_HTTP_TIMEOUT`).
+    pub timeout: Duration,
+}
+
+/// The public GitHub API.
+pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            github_api: Url::parse(DEFAULT_GITHUB_API).expect("valid URL"),
+            github_token: None,
+            cache_dir: None,
+            retry: RetryPolicy::default(),
+            max_rate_limit_wait: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What went wrong with a request. URLs are shown without credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("refusing plain-text `{url}`: only loopback addresses may use `http://` or `git://`")]
+    InsecureUrl { url: String },
+    #[error("`{url}` is not a usable URL")]
+    BadUrl { url: String },
+    #[error("could not reach `{url}` after {attempts} attempt{}", plural(*attempts))]
+    Transport {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("`{url}` answered {status} after {attempts} attempt{}{}", plural(*attempts), excerpt(message))]
+    ServerError {
+        url: String,
+        status: u16,
+        attempts: u32,
+        message: String,
+    },
+    #[error("`{url}` answered {status}{}", excerpt(message))]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("`{url}` was not found (404)")]
+    NotFound { url: String },
+    #[error("`{url}` refused the credentials ({status})")]
+    Unauthorized {
+        url: String,
+        status: u16,
+        authenticated: bool,
+    },
+    #[error("rate limit reached at `{url}`{}", reset_text(*reset))]
+    RateLimited {
+        url: String,
+        reset: Option<SystemTime>,
+        authenticated: bool,
+    },
+    #[error("`{url}` sent a response that is not the JSON expected")]
+    Malformed {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn excerpt(message: &str) -> String {
+    let message = message.trim();
+    if message.is_empty() {
+        return String::new();
+    }
+    let short: String = message.chars().take(200).collect();
+    format!(": {}", short.replace('\n', " "))
+}
+
+fn reset_text(reset: Option<SystemTime>) -> String {
+    let Some(reset) = reset else {
+        return String::new();
+    };
+    let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
+    format!(
+        "; it resets at {} (in {})",
+        httpdate::fmt_http_date(reset),
+        human_duration(wait)
+    )
+}
+
+/// `41 minutes`, `2 hours 5 minutes`, `30 seconds`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..=89 => format!("{secs} seconds"),
+        90..=5399 => format!("{} minutes", (secs + 30) / 60),
+        _ => format!("{} hours {} minutes", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+impl HttpError {
+    /// Whether the failure concerns the user's GitHub credentials or budget.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::RateLimited { authenticated: false, .. } => Some(
+                "set `GITHUB_TOKEN` (or `GH_TOKEN`): authenticated requests get 5,000 an hour instead of 60"
+                    .into(),
+            ),
+            Self::RateLimited { authenticated: true, .. } => {
+                Some("wait until the limit resets, or run fewer dependencies at once (`--jobs`)".into())
+            }
+            Self::Unauthorized { authenticated: true, .. } => {
+                Some("check that `GITHUB_TOKEN` is valid and not expired".into())
+            }
+            Self::Unauthorized { authenticated: false, .. } => {
+                Some("this upstream needs credentials: set `GITHUB_TOKEN`".into())
+            }
+            Self::InsecureUrl { .. } => Some("use the `https://` address of the upstream".into()),
+            Self::Transport { .. } | Self::ServerError { .. } => {
+                Some("the upstream may be down; run the command again later".into())
+            }
+            Self::BadUrl { .. }
+            | Self::Status { .. }
+            | Self::NotFound { .. }
+            | Self::Malformed { .. } => None,
+        }
+    }
+}
+
+/// A URL as it may be shown: without user name or password.
+pub fn redact(url: &Url) -> String {
+    let mut shown = url.clone();
+    if !shown.username().is_empty() || shown.password().is_some() {
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+    }
+    shown.to_string()
+}
+
+/// Refuses plain-text transports to anything but a loopback address.
+pub fn ensure_secure(url: &Url) -> Result<(), HttpError> {
+    match url.scheme() {
+        "https" | "ssh" | "file" => Ok(()),
+        "http" | "git" if is_loopback(url) => Ok(()),
+        "http" | "git" => Err(HttpError::InsecureUrl { url: redact(url) }),
+        _ => Err(HttpError::BadUrl { url: redact(url) }),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        // Hosts of non-special schemes (`git://`) come back as text, addresses included.
+        Some(url::Host::Domain(host)) => {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A JSON response and the next page's URL from its `Link` header.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub body: T,
+    pub next: Option<Url>,
+}
+
+/// Which kind of JSON to ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// GitHub's REST API.
+    GitHub,
+    /// npm's abbreviated package document.
+    NpmPackument,
+}
+
+impl Accept {
+    fn header(self) -> &'static str {
+        match self {
+            Self::GitHub => "application/vnd.github+json",
+            Self::NpmPackument => {
+                "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
+            }
+        }
+    }
+}
+
+/// The shared client; one per run.
+#[derive(Debug)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    settings: HttpSettings,
+    printer: Printer,
+    sent: AtomicU64,
+    not_modified: AtomicU64,
+}
+
+/// Requests made so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestStats {
+    pub sent: u64,
+    pub not_modified: u64,
+}
+
+/// One cached response.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct CacheEntry {
+    url: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    next: Option<String>,
+    body: String,
+}
+
+enum Attempt {
+    Done(String, Option<Url>),
+    Retry(HttpError, Option<Duration>),
+    Fail(HttpError),
+}
+
+impl HttpClient {
+    pub fn new(settings: HttpSettings, printer: Printer) -> Result<Self, reqwest::Error> {
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if ensure_secure(attempt.url()).is_err() {
+                let url = redact(attempt.url());
+                attempt.error(format!("redirected to plain-text `{url}`"))
+            } else if attempt.previous().len() >= 5 {
+                attempt.error("more than 5 redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("deps-update/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .timeout(settings.timeout)
+            .redirect(redirects)
+            .build()?;
+        Ok(Self {
+            client,
+            settings,
+            printer,
+            sent: AtomicU64::new(0),
+            not_modified: AtomicU64::new(0),
+        })
+    }
+
+    /// The GitHub API base, without a trailing slash.
+    pub fn github_api(&self) -> &Url {
+        &self.settings.github_api
+    }
+
+    /// The retry policy, for other transports to share.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.settings.retry
+    }
+
+    /// Whether a GitHub token is configured.
+    pub fn has_github_token(&self) -> bool {
+        self.settings.github_token.is_some()
+    }
+
+    /// Counts of requests so far.
+    pub fn stats(&self) -> RequestStats {
+        RequestStats {
+            sent: self.sent.load(Ordering::Relaxed),
+            not_modified: self.not_modified.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `GET` a JSON document, with retries, rate-limit handling and the conditional cache.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        accept: Accept,
+    ) -> Result<Page<T>, HttpError> {
+        let (text, next) = self.get_text(url, accept).await?;
+        let body = serde_json::from_str(&text).map_err(|source| HttpError::Malformed {
+            url: redact(url),
+            source,
+        })?;
+        Ok(Page { body, next })
+    }
+
+    async fn get_text(
+        &self,
+        url: &Url,
+        accept: Accept,
+    ) -> Result<(String, Option<Url>), HttpError> {
+        ensure_secure(url)?;
+        let authenticated = self.sends_token_to(url);
+        let cached: Option<CacheEntry> = self
+            .cache_file(url, accept, authenticated)
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .filter(|e: &CacheEntry| e.url == url.as_str());
+        let attempts = self.settings.retry.attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self
+                .attempt(url, accept, authenticated, cached.as_ref(), attempt)
+                .await;
+            let (error, wait) = match outcome {
+                Attempt::Done(body, next) => return Ok((body, next)),
+                Attempt::Fail(error) => return Err(error),
+                Attempt::Retry(error, wait) => (error, wait),
+            };
+            if attempt >= attempts {
+                return Err(error);
+            }
+            let delay = wait.unwrap_or_else(|| self.settings.retry.delay_after(attempt));
+            self.printer.verbose(&format!(
+                "retrying `{}` in {} ms (attempt {} of {attempts}): {error}",
+                redact(url),
+                delay.as_millis(),
+                attempt + 1
+            ));
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        accept: Accept,
+        authenticated: bool,
+        cached: Option<&CacheEntry>,
+        attempt: u32,
+    ) -> Attempt {
+        let shown = redact(url);
+        let mut request = self
+            .client
+            .get(url.clone())
+            .header(header::ACCEPT, accept.header());
+        if accept == Accept::GitHub {
+            request = request.header("X-GitHub-Api-Version", "2022-11-28");
+        }
+        if authenticated && let Some(token) = &self.settings.github_token {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .unwrap_or_else(|_| HeaderValue::from_static(""));
+            value.set_sensitive(true);
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        if let Some(entry) = cached {
+            if let Some(etag) = &entry.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            } else if let Some(date) = &entry.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, date);
+            }
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let transport = |source: reqwest::Error| HttpError::Transport {
+            url: shown.clone(),
+            attempts: attempt,
+            source: source.without_url(),
+        };
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_builder() || e.is_redirect() => return Attempt::Fail(transport(e)),
+            Err(e) => return Attempt::Retry(transport(e), None),
+        };
+        let status = response.status();
+        self.printer
+            .verbose(&format!("GET {shown} -> {}", status.as_u16()));
+        if status == StatusCode::NOT_MODIFIED {
+            if let Some(entry) = cached {
+                self.not_modified.fetch_add(1, Ordering::Relaxed);
+                let next = entry.next.as_deref().and_then(|n| Url::parse(n).ok());
+                return Attempt::Done(entry.body.clone(), next);
+            }
+            return Attempt::Fail(HttpError::Status {
+                url: shown,
+                status: 304,
+                message: "304 Not Modified for a request that was not conditional".into(),
+            });
+        }
+        let headers = response.headers().clone();
+        let body = match response.text().await {
+            Ok(b) => b,
+            Err(e) => return Attempt::Retry(transport(e), None),
+        };
+        if status.is_success() {
+            let next = next_link(&headers);
+            self.store(url, accept, authenticated, &headers, &body, next.as_ref());
+            return Attempt::Done(body, next);
+        }
+        if let Some(reset) = rate_limit_reset(status, &headers) {
+            let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
+            let error = HttpError::RateLimited {
+                url: shown,
+                reset: Some(reset),
+                authenticated,
+            };
+            if wait <= self.settings.max_rate_limit_wait {
+                return Attempt::Retry(error, Some(wait + Duration::from_millis(250)));
+            }
+            return Attempt::Fail(error);
+        }
+        let message = api_message(&body);
+        match status.as_u16() {
+            404 | 410 => Attempt::Fail(HttpError::NotFound { url: shown }),
+            401 => Attempt::Fail(HttpError::Unauthorized {
+                url: shown,
+                status: 401,
+                authenticated,
+            }),
+            429 => Attempt::Fail(HttpError::RateLimited {
+                url: shown,
+                reset: None,
+                authenticated,
+            }),
+            408 | 500..=599 => Attempt::Retry(
+                HttpError::ServerError {
+                    url: shown,
+                    status: status.as_u16(),
+                    attempts: attempt,
+                    message,
+                },
+                None,
+            ),
+            code => Attempt::Fail(HttpError::Status {
+                url: shown,
+                status: code,
+                message,
+            }),
+        }
+    }
+
+    /// The token goes to the GitHub API's origin and nowhere else.
+    fn sends_token_to(&self, url: &Url) -> bool {
+        self.settings.github_token.is_some() && url.origin() == self.settings.github_api.origin()
+    }
+
+    fn cache_file(&self, url: &Url, accept: Accept, authenticated: bool) -> Option<PathBuf> {
+        let dir = self.settings.cache_dir.as_ref()?;
+        let mut hasher = Sha256::new();
+        hasher.update(url.as_str());
+        hasher.update([0, accept as u8, u8::from(authenticated)]);
+        let key: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(dir.join("http").join(format!("{key}.json")))
+    }
+
+    fn store(
+        &self,
+        url: &Url,
+        accept: Accept,
+        authenticated: bool,
+        headers: &HeaderMap,
+        body: &str,
+        next: Option<&Url>,
+    ) {
+        let Some(file) = self.cache_file(url, accept, authenticated) else {
+            return;
+        };
+        let header_text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let entry = CacheEntry {
+            url: url.to_string(),
+            etag: header_text(header::ETAG),
+            last_modified: header_text(header::LAST_MODIFIED),
+            next: next.map(Url::to_string),
+            body: body.to_owned(),
+        };
+        if entry.etag.is_none() && entry.last_modified.is_none() {
+            return;
+        }
+        let write = || -> std::io::Result<()> {
+            let dir = file.parent().expect("cache files live in a folder");
+            std::fs::create_dir_all(dir)?;
+            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+            serde_json::to_writer(&mut temp, &entry)?;
+            temp.persist(&file).map_err(|e| e.error)?;
+            Ok(())
+        };
+        if let Err(error) = write() {
+            self.printer.verbose(&format!(
+                "could not write the cache file `{}`: {error}",
+                file.display()
+            ));
+        }
+    }
+}
+
+/// The reset time of a rate-limit answer, or `None` when the answer is not one.
+fn rate_limit_reset(status: StatusCode, headers: &HeaderMap) -> Option<SystemTime> {
+    if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
+        return None;
+    }
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(after) = text("retry-after") {
+        if let Ok(secs) = after.parse::<u64>() {
+            return Some(SystemTime::now() + Duration::from_secs(secs));
+        }
+        if let Ok(date) = httpdate::parse_http_date(after) {
+            return Some(date);
+        }
+    }
+    if text("x-ratelimit-remaining") == Some("0") {
+        let reset = text("x-ratelimit-reset")
+            .and_then(|r| r.parse::<u64>().ok())
+            .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        return Some(reset.unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60)));
+    }
+    None
+}
+
+/// GitHub's `{"message": "..."}`, or the start of whatever else the body holds.
+fn api_message(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct ApiError {
+        message: String,
+    }
+    match serde_json::from_str::<ApiError>(body) {
+        Ok(e) => e.message,
+        Err(_) => body.chars().take(200).collect(),
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(headers: &HeaderMap) -> Option<Url> {
+    let link = headers.get(header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| Url::parse(target).ok()).flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_only_on_loopback() {
+        let ok = [
+            "https://api.github.com",
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://[::1]:9/",
+            "git://127.0.0.5/r",
+            "file:///tmp/r",
+        ];
+        for url in ok {
+            assert!(ensure_secure(&Url::parse(url).unwrap()).is_ok(), "{url}");
+        }
+        for url in [
+            "http://registry.npmjs.org/x",
+            "git://github.com/a/b",
+            "http://10.0.0.1/",
+            "http://localhost.evil.com/",
+        ] {
+            let error = ensure_secure(&Url::parse(url).unwrap()).unwrap_err();
+            assert!(matches!(error, HttpError::InsecureUrl { .. }), "{url}");
+        }
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        let url = Url::parse("https://user:hunter2@registry.example.com/x?a=1").unwrap();
+        assert_eq!(redact(&url), "https://registry.example.com/x?a=1");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("ghp_abc".into()).unwrap();
+        assert_eq!(format!("{secret} {secret:?}"), "**** Secret(****)");
+        assert!(Secret::new("  ".into()).is_none());
+    }
+
+    #[test]
+    fn follows_link_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_static(
+                "<https://api.github.com/x?page=2>; rel=\"next\", <https://api.github.com/x?page=5>; rel=\"last\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&headers).unwrap().as_str(),
+            "https://api.github.com/x?page=2"
+        );
+        headers.insert(
+            header::LINK,
+            HeaderValue::from_static("<https://a/x?page=1>; rel=\"prev\""),
+        );
+        assert_eq!(next_link(&headers), None);
+    }
+
+    #[test]
+    fn recognises_rate_limits() {
+        let mut headers = HeaderMap::new();
+        assert!(
+            rate_limit_reset(StatusCode::FORBIDDEN, &headers).is_none(),
+            "a plain 403 is not a rate limit"
+        );
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        headers.insert("x-ratelimit-reset", HeaderValue::from_static("4102444800"));
+        let reset = rate_limit_reset(StatusCode::FORBIDDEN, &headers).unwrap();
+        assert_eq!(
+            reset,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800)
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert!(rate_limit_reset(StatusCode::TOO_MANY_REQUESTS, &headers).is_some());
+        assert!(rate_limit_reset(StatusCode::OK, &headers).is_none());
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(Duration::from_secs(30)), "30 seconds");
+        assert_eq!(human_duration(Duration::from_secs(41 * 60)), "41 minutes");
+        assert_eq!(
+            human_duration(Duration::from_secs(7500)),
+            "2 hours 5 minutes"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! deps-update keeps vendored third-party code up to date from one declarative registry.
+//!
+//! The pipeline: [`manifest`] loads `deps.toml` into validated dependencies; for each one,
+//! [`check`] reads the vendored version (from the registry and its `version-file`), a
+//! [`source`] discovers what upstream offers (GitHub releases or tags, any git remote, npm)
+//! through the shared [`http`] client or [`vcs`], and [`select`] picks the newest candidate the
+//! dependency allows, mapping tags to versions with [`tag`] templates and ordering them with
+//! [`version`]. [`commands`] drive that pipeline for each subcommand and print through
+//! [`printer`]; [`report`] maps failures to hints and exit codes.
+
+pub mod check;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod manifest;
+pub mod printer;
+pub mod report;
+pub mod retry;
+pub mod select;
+pub mod source;
+pub mod tag;
+pub mod vcs;
+pub mod version;

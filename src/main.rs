@@ -1,0 +1,38 @@
+//! The `deps-update` binary: parse arguments, run the command, render any error, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use deps_update::cli::Cli;
+use deps_update::commands::{self, Outcome};
+use deps_update::printer::{Printer, Verbosity};
+use deps_update::report::{EXIT_FAILURE, EXIT_OK, exit_code, hints};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    let printer = Printer::new(verbosity);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            printer.error("cannot start the async runtime", &error, &[]);
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(cli, &printer)) {
+        Ok(Outcome::Success) => ExitCode::from(EXIT_OK),
+        Ok(Outcome::SomeFailed) => ExitCode::from(EXIT_FAILURE),
+        Err(error) => {
+            let error: &(dyn std::error::Error + 'static) = error.as_ref();
+            printer.error("", error, &hints(error));
+            ExitCode::from(exit_code(error))
+        }
+    }
+}

@@ -1,0 +1,860 @@
+//! `deps.toml`, the registry: loading, validation into domain types, and diagnostics.
+//!
+//! Parsing happens in two stages. [`raw`] deserializes exactly what is written, refusing
+//! unknown keys and wrong types; [`Manifest::parse`] then validates it into a [`Dependency`]
+//! per `[deps.<name>]` table, so that a mistake is reported as "`repo` is required when
+//! `source = \"github-release\"`" with the file, line and column, never silently ignored.
+
+mod raw;
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use regex::Regex;
+use toml::Spanned;
+
+use crate::select::Policy;
+use crate::tag::{TagScheme, TagTemplate};
+use crate::version::Version;
+use raw::{RawDependency, RawManifest, RawVersionFile};
+
+/// The file name looked for when no `--manifest` is given.
+pub const FILE_NAME: &str = "deps.toml";
+
+/// A validated registry.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// The repository root: the folder holding the file; dependency paths are relative to it.
+    pub root: PathBuf,
+    pub settings: Settings,
+    /// In the order the file lists them.
+    pub deps: Vec<Dependency>,
+}
+
+/// The `[settings]` table.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub github_api_url: Option<String>,
+    pub npm_registry: Option<String>,
+}
+
+/// One `[deps.<name>]` table.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    pub name: String,
+    /// The vendored folder, relative to the repository root.
+    pub path: PathBuf,
+    pub source: SourceSpec,
+    pub tracking: Tracking,
+    pub version_file: Option<VersionFile>,
+}
+
+/// Where a dependency's upstream lives (the `source` key and its companions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    GithubRelease { repo: String },
+    GithubTag { repo: String },
+    Git { url: String },
+    Npm { package: String },
+}
+
+impl SourceSpec {
+    /// The `source` value, as written in `deps.toml`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::GithubRelease { .. } => "github-release",
+            Self::GithubTag { .. } => "github-tag",
+            Self::Git { .. } => "git",
+            Self::Npm { .. } => "npm",
+        }
+    }
+
+    /// Where it points: `owner/name`, the remote URL, or the package name.
+    pub fn location(&self) -> &str {
+        match self {
+            Self::GithubRelease { repo } | Self::GithubTag { repo } => repo,
+            Self::Git { url } => url,
+            Self::Npm { package } => package,
+        }
+    }
+}
+
+/// What "newer" means for a dependency.
+#[derive(Debug, Clone)]
+pub enum Tracking {
+    /// Released versions, found through tags, releases or a package registry.
+    Releases {
+        /// `version`, when given.
+        version: Option<Version>,
+        scheme: TagScheme,
+        policy: Policy,
+    },
+    /// The head of a branch of a git remote; `version` holds a commit id.
+    Branch {
+        branch: String,
+        /// `version`, when given: a full or abbreviated commit id.
+        commit: Option<String>,
+        quiet_days: u32,
+    },
+}
+
+impl Tracking {
+    /// The `version` key as written, if any.
+    pub fn recorded(&self) -> Option<String> {
+        match self {
+            Self::Releases { version, .. } => version.as_ref().map(|v| v.plain().to_owned()),
+            Self::Branch { commit, .. } => commit.clone(),
+        }
+    }
+}
+
+/// `version-file = { path, regex }`: where the vendored tree records its own version.
+#[derive(Debug, Clone)]
+pub struct VersionFile {
+    /// Relative to the dependency's `path`.
+    pub path: PathBuf,
+    pub regex: Regex,
+}
+
+/// Why `deps.toml` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("no `{FILE_NAME}` in `{}` or any folder above it", start.display())]
+    NotFound { start: PathBuf },
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+/// A registry error located in the file: what, where, and the line it is on.
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub dependency: Option<String>,
+    pub key: Option<String>,
+    pub message: String,
+    source_line: String,
+    underline: Range<usize>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if let Some(dep) = &self.dependency {
+            write!(f, "dependency `{dep}`: ")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        writeln!(f, "{}", self.message)?;
+        let gutter = self.line.to_string().len();
+        let width = self.underline.len().max(1);
+        writeln!(f, "{:gutter$} |", "")?;
+        writeln!(f, "{} | {}", self.line, self.source_line)?;
+        write!(
+            f,
+            "{:gutter$} | {:pad$}{}",
+            "",
+            "",
+            "^".repeat(width),
+            pad = self.underline.start
+        )
+    }
+}
+
+/// Builds diagnostics against one file's text.
+struct Locator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn diagnostic(
+        &self,
+        span: Range<usize>,
+        dependency: Option<&str>,
+        key: Option<&str>,
+        message: impl Into<String>,
+    ) -> ManifestError {
+        let start = span.start.min(self.text.len());
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        let source_line = self.text[line_start..line_end].trim_end_matches('\r');
+        let line = self.text[..start].matches('\n').count() + 1;
+        let column = self.text[line_start..start].chars().count() + 1;
+        let underline_end = span.end.clamp(start, line_end);
+        let underline =
+            (column - 1)..(column - 1 + self.text[start..underline_end].chars().count());
+        ManifestError::Invalid(Box::new(Diagnostic {
+            file: self.file.to_owned(),
+            line,
+            column,
+            dependency: dependency.map(str::to_owned),
+            key: key.map(str::to_owned),
+            message: message.into(),
+            source_line: source_line.to_owned(),
+            underline,
+        }))
+    }
+
+    /// Turns a serde error from the toml crate into a diagnostic naming the dependency and
+    /// key it concerns.
+    fn from_toml(&self, error: &toml::de::Error) -> ManifestError {
+        let span = error.span().unwrap_or(0..0);
+        let before = &self.text[..span.start.min(self.text.len())];
+        let dependency = before.lines().rev().find_map(dependency_header);
+        let line = before.rsplit('\n').next().unwrap_or("");
+        let key = line
+            .split_once('=')
+            .map(|(k, _)| k.trim())
+            .filter(|k| {
+                !k.is_empty()
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .or_else(|| {
+                // The span starts at the key itself for unknown fields.
+                let rest = &self.text[span.start.min(self.text.len())..];
+                let word: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                (!word.is_empty() && rest[word.len()..].trim_start().starts_with('='))
+                    .then(|| &rest[..word.len()])
+            });
+        let message = error.message().trim().to_owned();
+        self.diagnostic(span, dependency.as_deref(), key, message)
+    }
+}
+
+/// `[deps.nghttp2]` or `[deps."c-ares"]` -> the name.
+fn dependency_header(line: &str) -> Option<String> {
+    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    let name = inner
+        .strip_prefix("deps")?
+        .trim_start()
+        .strip_prefix('.')?
+        .trim();
+    Some(name.trim_matches(|c| c == '"' || c == '\'').to_owned())
+}
+
+impl Manifest {
+    /// Finds `deps.toml` in `start` or the nearest folder above it.
+    pub fn discover(start: &Path) -> Result<PathBuf, ManifestError> {
+        start
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|candidate| candidate.is_file())
+            .ok_or_else(|| ManifestError::NotFound {
+                start: start.to_owned(),
+            })
+    }
+
+    /// Reads and validates a registry file.
+    pub fn load(file: &Path) -> Result<Self, ManifestError> {
+        let text = std::fs::read_to_string(file).map_err(|source| ManifestError::Read {
+            path: file.to_owned(),
+            source,
+        })?;
+        Self::parse(file, &text)
+    }
+
+    /// Validates registry text read from `file`.
+    pub fn parse(file: &Path, text: &str) -> Result<Self, ManifestError> {
+        let locator = Locator { file, text };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| locator.from_toml(&e))?;
+        let settings = validate_settings(&locator, raw.settings.unwrap_or_default())?;
+        let mut entries: Vec<_> = raw.deps.into_iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
+        let mut deps = Vec::with_capacity(entries.len());
+        for (name, table) in entries {
+            deps.push(validate_dependency(&locator, name, table)?);
+        }
+        let root = file
+            .parent()
+            .map(Path::to_owned)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(Self {
+            file: file.to_owned(),
+            root,
+            settings,
+            deps,
+        })
+    }
+
+    /// The dependencies named, in registry order, or all of them when `names` is empty.
+    /// An unknown name is an error that lists the known ones.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&Dependency>, UnknownDependency> {
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !self.deps.iter().any(|d| &d.name == *n))
+        {
+            return Err(UnknownDependency {
+                name: unknown.clone(),
+                known: self.deps.iter().map(|d| d.name.clone()).collect(),
+            });
+        }
+        Ok(self
+            .deps
+            .iter()
+            .filter(|d| names.is_empty() || names.contains(&d.name))
+            .collect())
+    }
+}
+
+/// A dependency named on the command line that the registry does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("no dependency named `{name}` in the registry")]
+pub struct UnknownDependency {
+    pub name: String,
+    pub known: Vec<String>,
+}
+
+fn validate_settings(
+    locator: &Locator<'_>,
+    raw: raw::RawSettings,
+) -> Result<Settings, ManifestError> {
+    let url =
+        |value: Option<Spanned<String>>, key: &str| -> Result<Option<String>, ManifestError> {
+            value
+                .map(|v| {
+                    let span = v.span();
+                    let text = v.into_inner();
+                    match url::Url::parse(&text) {
+                        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(text),
+                        _ => Err(locator.diagnostic(
+                            span,
+                            None,
+                            Some(key),
+                            format!("expected an `https://` URL, found `{text}`"),
+                        )),
+                    }
+                })
+                .transpose()
+        };
+    Ok(Settings {
+        github_api_url: url(raw.github_api_url, "github-api-url")?,
+        npm_registry: url(raw.npm_registry, "npm-registry")?,
+    })
+}
+
+const SOURCE_KINDS: &str = "`github-release`, `github-tag`, `git` or `npm`";
+
+fn validate_dependency(
+    locator: &Locator<'_>,
+    name: Spanned<String>,
+    table: Spanned<RawDependency>,
+) -> Result<Dependency, ManifestError> {
+    let table_span = table.span();
+    let name_span = name.span();
+    let name = name.into_inner();
+    let raw = table.into_inner();
+    let dep = Some(name.as_str());
+    let fail = |span: Range<usize>, key: &str, message: String| {
+        locator.diagnostic(span, dep, Some(key), message)
+    };
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(locator.diagnostic(
+            name_span,
+            dep,
+            None,
+            "a dependency name may hold only letters, digits, `-`, `_` and `.`",
+        ));
+    }
+    let missing = |key: &str, why: &str| {
+        locator.diagnostic(
+            table_span.clone(),
+            dep,
+            Some(key),
+            format!("`{key}` is required{why}"),
+        )
+    };
+
+    let path = raw.path.ok_or_else(|| missing("path", ""))?;
+    let path = relative_path(&path).map_err(|m| fail(path.span(), "path", m))?;
+
+    let source = raw
+        .source
+        .ok_or_else(|| missing("source", &format!(": one of {SOURCE_KINDS}")))?;
+    let kind = source.get_ref().as_str();
+    // Each kind's own keys; every other kind's key is refused, so a misplaced key is seen.
+    let (spec, own_keys): (SourceSpec, &[&str]) = match kind {
+        "github-release" | "github-tag" => {
+            let repo = raw
+                .repo
+                .as_ref()
+                .ok_or_else(|| missing("repo", &format!(" when `source = \"{kind}\"`")))?;
+            let text = repo.get_ref();
+            let valid = text.split_once('/').is_some_and(|(owner, name)| {
+                !owner.is_empty()
+                    && !name.is_empty()
+                    && !name.contains('/')
+                    && !text.contains(char::is_whitespace)
+            });
+            if !valid {
+                return Err(fail(
+                    repo.span(),
+                    "repo",
+                    format!("expected `owner/name`, found `{text}`"),
+                ));
+            }
+            let repo = text.clone();
+            let spec = if kind == "github-release" {
+                SourceSpec::GithubRelease { repo }
+            } else {
+                SourceSpec::GithubTag { repo }
+            };
+            (spec, &["repo"])
+        }
+        "git" => {
+            let url = raw
+                .url
+                .as_ref()
+                .ok_or_else(|| missing("url", " when `source = \"git\"`"))?;
+            let text = url.get_ref();
+            let scheme_ok = ["https://", "http://", "git://", "ssh://", "file://"]
+                .iter()
+                .any(|s| text.starts_with(s));
+            if !scheme_ok {
+                return Err(fail(
+                    url.span(),
+                    "url",
+                    format!(
+                        "expected an `https://`, `ssh://`, `git://` or `file://` URL, found `{text}`"
+                    ),
+                ));
+            }
+            (SourceSpec::Git { url: text.clone() }, &["url", "branch"])
+        }
+        "npm" => {
+            let package = raw
+                .package
+                .as_ref()
+                .ok_or_else(|| missing("package", " when `source = \"npm\"`"))?;
+            let text = package.get_ref();
+            if text.is_empty() || text.contains(char::is_whitespace) || text.starts_with('.') {
+                return Err(fail(
+                    package.span(),
+                    "package",
+                    format!("`{text}` is not an npm package name"),
+                ));
+            }
+            (
+                SourceSpec::Npm {
+                    package: text.clone(),
+                },
+                &["package"],
+            )
+        }
+        other => {
+            return Err(fail(
+                source.span(),
+                "source",
+                format!("expected {SOURCE_KINDS}, found `{other}`"),
+            ));
+        }
+    };
+    let foreign: [(&str, Option<Range<usize>>); 4] = [
+        ("repo", raw.repo.as_ref().map(Spanned::span)),
+        ("url", raw.url.as_ref().map(Spanned::span)),
+        ("branch", raw.branch.as_ref().map(Spanned::span)),
+        ("package", raw.package.as_ref().map(Spanned::span)),
+    ];
+    for (key, span) in foreign {
+        if let Some(span) = span
+            && !own_keys.contains(&key)
+        {
+            return Err(fail(
+                span,
+                key,
+                format!("`{key}` does not apply to `source = \"{kind}\"`"),
+            ));
+        }
+    }
+
+    let tracking = match raw.branch {
+        Some(branch) => {
+            for (key, span) in [
+                ("tag", raw.tag.as_ref().map(Spanned::span)),
+                ("allow", raw.allow.as_ref().map(Spanned::span)),
+                ("prerelease", raw.prerelease.as_ref().map(Spanned::span)),
+                ("ignore", raw.ignore.as_ref().map(Spanned::span)),
+            ] {
+                if let Some(span) = span {
+                    return Err(fail(
+                        span,
+                        key,
+                        format!("`{key}` does not apply when tracking a branch (`branch` is set)"),
+                    ));
+                }
+            }
+            let branch_name = branch.get_ref().trim();
+            if branch_name.is_empty() || branch_name.starts_with("refs/") {
+                return Err(fail(
+                    branch.span(),
+                    "branch",
+                    "expected a branch name such as `main`".into(),
+                ));
+            }
+            let commit = match raw.version {
+                Some(v) => {
+                    let text = v.get_ref().trim();
+                    if text.len() < 7
+                        || text.len() > 64
+                        || !text.bytes().all(|b| b.is_ascii_hexdigit())
+                    {
+                        return Err(fail(
+                            v.span(),
+                            "version",
+                            format!(
+                                "a branch-tracked dependency records a commit id (7 to 40 hex digits), found `{text}`"
+                            ),
+                        ));
+                    }
+                    Some(text.to_ascii_lowercase())
+                }
+                None => None,
+            };
+            let quiet_days = match raw.quiet_days {
+                Some(q) => u32::try_from(*q.get_ref())
+                    .ok()
+                    .filter(|d| *d <= 3650)
+                    .ok_or_else(|| {
+                        fail(
+                            q.span(),
+                            "quiet-days",
+                            format!(
+                                "expected a number of days from 0 to 3650, found {}",
+                                q.get_ref()
+                            ),
+                        )
+                    })?,
+                None => 0,
+            };
+            Tracking::Branch {
+                branch: branch_name.to_owned(),
+                commit,
+                quiet_days,
+            }
+        }
+        None => {
+            if let Some(q) = &raw.quiet_days {
+                return Err(fail(
+                    q.span(),
+                    "quiet-days",
+                    "`quiet-days` applies only when tracking a branch (`source = \"git\"` with `branch`)".into(),
+                ));
+            }
+            let version = raw
+                .version
+                .map(|v| {
+                    Version::parse(v.get_ref())
+                        .map_err(|e| fail(v.span(), "version", e.to_string()))
+                })
+                .transpose()?;
+            let scheme = match raw.tag {
+                Some(tag) => {
+                    if matches!(spec, SourceSpec::Npm { .. }) {
+                        return Err(fail(
+                            tag.span(),
+                            "tag",
+                            "`tag` does not apply to `source = \"npm\"`: npm versions are not tags"
+                                .into(),
+                        ));
+                    }
+                    let span = tag.span();
+                    let list = tag.into_inner().0;
+                    if list.is_empty() {
+                        return Err(fail(
+                            span,
+                            "tag",
+                            "expected at least one tag template".into(),
+                        ));
+                    }
+                    let templates = list
+                        .iter()
+                        .map(|t| TagTemplate::parse(t))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| fail(span.clone(), "tag", e.to_string()))?;
+                    TagScheme::new(templates)
+                }
+                None => TagScheme::default(),
+            };
+            let allow = raw
+                .allow
+                .map(|a| {
+                    semver::VersionReq::parse(a.get_ref()).map_err(|e| {
+                        fail(
+                            a.span(),
+                            "allow",
+                            format!("expected a version requirement such as `~3.0` or `<2`: {e}"),
+                        )
+                    })
+                })
+                .transpose()?;
+            let ignore = raw
+                .ignore
+                .map(|list| {
+                    list.into_inner()
+                        .into_iter()
+                        .map(|v| {
+                            Version::parse(v.get_ref())
+                                .map_err(|e| fail(v.span(), "ignore", e.to_string()))
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default();
+            let policy = Policy {
+                allow,
+                prerelease: raw.prerelease.map(|p| p.into_inner()).unwrap_or(false),
+                ignore,
+            };
+            Tracking::Releases {
+                version,
+                scheme,
+                policy,
+            }
+        }
+    };
+
+    let version_file = raw
+        .version_file
+        .map(|vf| validate_version_file(locator, dep, vf))
+        .transpose()?;
+    if tracking.recorded().is_none() && version_file.is_none() {
+        return Err(missing(
+            "version",
+            ": give `version`, or `version-file` to read it from the vendored tree",
+        ));
+    }
+    Ok(Dependency {
+        name,
+        path,
+        source: spec,
+        tracking,
+        version_file,
+    })
+}
+
+fn validate_version_file(
+    locator: &Locator<'_>,
+    dep: Option<&str>,
+    raw: Spanned<RawVersionFile>,
+) -> Result<VersionFile, ManifestError> {
+    let raw = raw.into_inner();
+    let path = relative_path(&raw.path)
+        .map_err(|m| locator.diagnostic(raw.path.span(), dep, Some("version-file.path"), m))?;
+    let fail = |message: String| {
+        locator.diagnostic(raw.regex.span(), dep, Some("version-file.regex"), message)
+    };
+    let regex = Regex::new(raw.regex.get_ref()).map_err(|e| {
+        // The regex crate draws its own caret over several lines; its last line says what.
+        let text = e.to_string();
+        let what = text
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        fail(format!("invalid regular expression: {what}"))
+    })?;
+    let names: Vec<&str> = regex.capture_names().flatten().collect();
+    let has_parts = names.contains(&"major");
+    if !has_parts && regex.captures_len() < 2 {
+        return Err(fail(
+            "expected a capture group around the version, e.g. `#define VERSION \"([^\"]+)\"`, \
+             or named groups `major`, `minor`, `patch`"
+                .into(),
+        ));
+    }
+    Ok(VersionFile { path, regex })
+}
+
+/// A path inside the repository: relative, without `..`.
+fn relative_path(value: &Spanned<String>) -> Result<PathBuf, String> {
+    let text = value.get_ref();
+    let path = Path::new(text);
+    if text.trim().is_empty() {
+        return Err("expected a path, found an empty string".into());
+    }
+    if path.is_absolute()
+        || path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(format!(
+            "expected a relative path inside the repository (no leading `/`, no `..`), found `{text}`"
+        ));
+    }
+    Ok(path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, String> {
+        Manifest::parse(Path::new("deps.toml"), text).map_err(|e| e.to_string())
+    }
+
+    const NGHTTP2: &str = r#"
+[deps.nghttp2]
+path = "deps/nghttp2"
+source = "github-release"
+repo = "nghttp2/nghttp2"
+version = "1.64.0"
+"#;
+
+    #[test]
+    fn parses_a_minimal_dependency() {
+        let manifest = parse(NGHTTP2).unwrap();
+        let dep = &manifest.deps[0];
+        assert_eq!(dep.name, "nghttp2");
+        assert_eq!(dep.source.kind(), "github-release");
+        assert_eq!(dep.tracking.recorded().as_deref(), Some("1.64.0"));
+    }
+
+    #[test]
+    fn keeps_registry_order() {
+        let text = "[deps.zlib]\npath='a'\nsource='npm'\npackage='z'\nversion='1'\n\
+                    [deps.acorn]\npath='b'\nsource='npm'\npackage='acorn'\nversion='1'\n";
+        let names: Vec<_> = parse(text)
+            .unwrap()
+            .deps
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(names, ["zlib", "acorn"]);
+    }
+
+    #[test]
+    fn errors_name_file_line_column_dependency_and_key() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2/nghttp2\"\nversion = \"1.64.0\"\nsha265 = \"abc\"\n",
+                "deps.toml:6:1: dependency `nghttp2`: `sha265`: unknown field `sha265`",
+            ),
+            (
+                "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2\"\nversion = \"1.64.0\"\n",
+                "deps.toml:4:8: dependency `nghttp2`: `repo`: expected `owner/name`, found `nghttp2`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-releases\"\nrepo = \"a/b\"\nversion = \"1\"\n",
+                "deps.toml:3:10: dependency `x`: `source`: expected `github-release`, `github-tag`, `git` or `npm`, found `github-releases`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\nversion = \"1\"\n",
+                "dependency `x`: `package`: `package` is required when `source = \"npm\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = 5\n",
+                "deps.toml:5:11: dependency `x`: `version`: invalid type: integer `5`, expected a string",
+            ),
+            (
+                "[deps.x]\npath = \"../x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\n",
+                "`path`: expected a relative path inside the repository",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\ntag = \"v{version}\"\n",
+                "`tag`: `tag` does not apply to `source = \"npm\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\ntag = \"v{vresion}\"\n",
+                "unknown placeholder `{vresion}`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nallow = \"~>3\"\n",
+                "`allow`: expected a version requirement",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"main\"\n",
+                "`version`: `main` is not a version",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\n",
+                "`version`: `version` is required: give `version`, or `version-file`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nurl = \"https://x\"\nversion = \"1\"\n",
+                "`url`: `url` does not apply to `source = \"github-tag\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"git\"\nurl = \"https://x\"\nbranch = \"main\"\nversion = \"1.2.3\"\n",
+                "records a commit id",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"git\"\nurl = \"https://x\"\nversion = \"1.2.3\"\nquiet-days = 2\n",
+                "`quiet-days` applies only when tracking a branch",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"git\"\nurl = \"https://x\"\nbranch = \"main\"\nversion = \"abcdef0\"\nallow = \"1\"\n",
+                "`allow` does not apply when tracking a branch",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"git\"\nurl = \"git@github.com:a/b\"\nversion = \"1\"\n",
+                "`url`: expected an `https://`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion-file = { path = \"package.json\", regex = '\"version\": \"(' }\n",
+                "deps.toml:5:49: dependency `x`: `version-file.regex`: invalid regular expression: unclosed group",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion-file = { path = \"package.json\", regex = 'version' }\n",
+                "`version-file.regex`: expected a capture group",
+            ),
+            (
+                "[settings]\ngithub-api-url = \"api.github.com\"\n",
+                "deps.toml:2:18: `github-api-url`: expected an `https://` URL",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\nprerelease = \"yes\"\n",
+                "`prerelease`: invalid type: string \"yes\", expected a boolean",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parse(text).unwrap_err();
+            assert!(
+                error.contains(expected),
+                "expected {expected:?} in:\n{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn diagnostic_underlines_the_value() {
+        let error = parse(
+            "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2\"\nversion = \"1\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            error.ends_with("  |\n4 | repo = \"nghttp2\"\n  |        ^^^^^^^^^"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn select_names_unknown_dependencies() {
+        let manifest = parse(NGHTTP2).unwrap();
+        let error = manifest.select(&["nghttp3".into()]).unwrap_err();
+        assert_eq!(error.known, ["nghttp2"]);
+        assert_eq!(manifest.select(&[]).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,76 @@
+//! The `deps.toml` schema exactly as written: serde types that refuse unknown keys and keep
+//! the span of every value, so validation can point at the offending text.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawManifest {
+    pub settings: Option<RawSettings>,
+    #[serde(default)]
+    pub deps: BTreeMap<Spanned<String>, Spanned<RawDependency>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    pub github_api_url: Option<Spanned<String>>,
+    pub npm_registry: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawDependency {
+    pub path: Option<Spanned<String>>,
+    pub source: Option<Spanned<String>>,
+    pub repo: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub branch: Option<Spanned<String>>,
+    pub package: Option<Spanned<String>>,
+    pub version: Option<Spanned<String>>,
+    pub version_file: Option<Spanned<RawVersionFile>>,
+    pub tag: Option<Spanned<StringOrList>>,
+    pub allow: Option<Spanned<String>>,
+    pub prerelease: Option<Spanned<bool>>,
+    pub ignore: Option<Spanned<Vec<Spanned<String>>>>,
+    pub quiet_days: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawVersionFile {
+    pub path: Spanned<String>,
+    pub regex: Spanned<String>,
+}
+
+/// `tag = "v{version}"` or `tag = ["v{version}", "cares-{major}_{minor}_{patch}"]`.
+#[derive(Debug)]
+pub struct StringOrList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = StringOrList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(StringOrList(vec![value.to_owned()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(StringOrList(items))
+            }
+        }
+        deserializer.deserialize_any(ListVisitor)
+    }
+}

@@ -1,0 +1,150 @@
+//! All user-facing output: data on stdout, progress, warnings and errors on stderr.
+//!
+//! `--quiet` silences progress and warnings; `--verbose` adds a line per network request.
+//! Text that came from upstream (tag names, messages from servers) passes through
+//! [`sanitize`] before it reaches a terminal.
+
+use std::error::Error;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+/// How much to say on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// The one writer of user-facing output; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    verbosity: Verbosity,
+    color: bool,
+}
+
+impl Printer {
+    pub fn new(verbosity: Verbosity) -> Self {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Self {
+            inner: Arc::new(Inner { verbosity, color }),
+        }
+    }
+
+    /// Data: the command's result, on stdout.
+    pub fn data(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// A line about what is happening, unless `--quiet`.
+    pub fn status(&self, text: &str) {
+        if self.inner.verbosity >= Verbosity::Normal {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A detail shown only with `--verbose`.
+    pub fn verbose(&self, text: &str) {
+        if self.inner.verbosity >= Verbosity::Verbose {
+            eprintln!("{} {}", self.paint("verbose:", "2"), sanitize(text));
+        }
+    }
+
+    /// Something the user should know that did not stop the command.
+    pub fn warn(&self, text: &str) {
+        if self.inner.verbosity >= Verbosity::Normal {
+            eprintln!("{} {}", self.paint("warning:", "1;33"), sanitize(text));
+        }
+    }
+
+    /// An error with its causes and hints; always shown.
+    pub fn error(&self, headline: &str, error: &(dyn Error + 'static), hints: &[String]) {
+        eprint!("{}", self.render_error(headline, error, hints));
+    }
+
+    /// `error: headline: message`, then `Caused by:` lines, then `hint:` lines.
+    pub fn render_error(
+        &self,
+        headline: &str,
+        error: &(dyn Error + 'static),
+        hints: &[String],
+    ) -> String {
+        let mut text = format!("{} ", self.paint("error:", "1;31"));
+        if !headline.is_empty() {
+            text.push_str(headline);
+            text.push_str(": ");
+        }
+        text.push_str(&sanitize(&error.to_string()));
+        text.push('\n');
+        let causes: Vec<String> = std::iter::successors(error.source(), |e| (*e).source())
+            .map(|e| sanitize(&e.to_string()))
+            .collect();
+        if !causes.is_empty() {
+            text.push_str("Caused by:\n");
+            for cause in causes {
+                for (i, line) in cause.lines().enumerate() {
+                    text.push_str(if i == 0 { "  " } else { "    " });
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+        }
+        for hint in hints {
+            text.push_str(&format!("{} {}\n", self.paint("hint:", "1;36"), hint));
+        }
+        text
+    }
+
+    fn paint(&self, text: &str, style: &str) -> String {
+        if self.inner.color {
+            format!("\x1b[{style}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// Removes terminal control characters (escape sequences, bells, carriage returns) from text
+/// that came from outside, keeping newlines and tabs.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_control_characters() {
+        assert_eq!(sanitize("v1.2\x1b[31m\x07\r\nok\t"), "v1.2[31m\nok\t");
+    }
+
+    #[test]
+    fn renders_causes_and_hints() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let printer = Printer {
+            inner: Arc::new(Inner {
+                verbosity: Verbosity::Quiet,
+                color: false,
+            }),
+        };
+        let error = Outer(std::io::Error::other("inner\nsecond line"));
+        let text = printer.render_error("nghttp2", &error, &["try again".into()]);
+        assert_eq!(
+            text,
+            "error: nghttp2: outer\nCaused by:\n  inner\n    second line\nhint: try again\n"
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! Any git remote (`source = "git"`): its tags, or the head of a branch (`branch`).
+//!
+//! Refs are listed with one connection (like `git ls-remote`). A branch tracked with
+//! `quiet-days` also needs commit dates: its history is fetched into a cache repository
+//! (shallow where the transport allows), and only when the head differs from the vendored
+//! commit.
+
+use super::{Discovery, Source, SourceContext, SourceError, candidates_from_tags, scheme_of};
+use crate::http::{HttpError, ensure_secure, redact};
+use crate::manifest::Tracking;
+use crate::select::{CommitCandidate, same_commit};
+use crate::tag::TagScheme;
+use crate::vcs::{self, GitError};
+
+/// Commits read from a branch's history at most, for a quiet period.
+const HISTORY_DEPTH: usize = 200;
+
+/// `source = "git"`.
+#[derive(Debug)]
+pub struct GitSource<'a> {
+    url: &'a str,
+    target: Target<'a>,
+}
+
+#[derive(Debug)]
+enum Target<'a> {
+    Tags(TagScheme),
+    Branch {
+        name: &'a str,
+        current: Option<&'a str>,
+        quiet_days: u32,
+    },
+}
+
+impl<'a> GitSource<'a> {
+    pub fn new(url: &'a str, tracking: &'a Tracking) -> Self {
+        let target = match tracking {
+            Tracking::Releases { .. } => Target::Tags(scheme_of(tracking)),
+            Tracking::Branch {
+                branch,
+                commit,
+                quiet_days,
+            } => Target::Branch {
+                name: branch,
+                current: commit.as_deref(),
+                quiet_days: *quiet_days,
+            },
+        };
+        Self { url, target }
+    }
+
+    fn error(&self, source: GitError) -> SourceError {
+        SourceError::Git {
+            location: self.url.to_owned(),
+            source,
+        }
+    }
+}
+
+impl Source for GitSource<'_> {
+    async fn discover(&self, context: &SourceContext) -> Result<Discovery, SourceError> {
+        let parsed = reqwest::Url::parse(self.url).map_err(|_| SourceError::Http {
+            location: self.url.to_owned(),
+            source: HttpError::BadUrl {
+                url: self.url.to_owned(),
+            },
+        })?;
+        ensure_secure(&parsed).map_err(|source| SourceError::Http {
+            location: redact(&parsed),
+            source,
+        })?;
+        let url = self.url.to_owned();
+        let retry = context.http.retry_policy();
+        let refs = tokio::task::spawn_blocking(move || vcs::list_remote(&url, retry))
+            .await
+            .map_err(|e| self.error(GitError::Task(e.to_string())))?
+            .map_err(|e| self.error(e))?;
+        match &self.target {
+            Target::Tags(scheme) => Ok(candidates_from_tags(
+                scheme,
+                refs.iter()
+                    .filter_map(|r| r.name.strip_prefix("refs/tags/"))
+                    .filter(|tag| !tag.ends_with("^{}"))
+                    .map(|tag| (tag, false, false)),
+            )),
+            Target::Branch {
+                name,
+                current,
+                quiet_days,
+            } => {
+                let wanted = format!("refs/heads/{name}");
+                let Some(head) = refs.iter().find(|r| r.name == wanted) else {
+                    return Err(SourceError::BranchNotFound {
+                        branch: (*name).to_owned(),
+                        url: self.url.to_owned(),
+                        available: refs
+                            .iter()
+                            .filter_map(|r| r.name.strip_prefix("refs/heads/"))
+                            .take(10)
+                            .map(|b| format!("`{b}`"))
+                            .collect(),
+                    });
+                };
+                let unchanged = current.is_some_and(|c| same_commit(c, &head.id));
+                if *quiet_days == 0 || unchanged {
+                    return Ok(Discovery::Commits(vec![CommitCandidate {
+                        id: head.id.clone(),
+                        time: None,
+                    }]));
+                }
+                let (url, branch, cache) = (
+                    self.url.to_owned(),
+                    (*name).to_owned(),
+                    context.cache_dir.clone(),
+                );
+                let history = tokio::task::spawn_blocking(move || {
+                    vcs::branch_history(cache.as_deref(), &url, &branch, HISTORY_DEPTH)
+                })
+                .await
+                .map_err(|e| self.error(GitError::Task(e.to_string())))?
+                .map_err(|e| self.error(e))?;
+                Ok(Discovery::Commits(
+                    history
+                        .into_iter()
+                        .map(|c| CommitCandidate {
+                            id: c.id,
+                            time: Some(c.time),
+                        })
+                        .collect(),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! npm packages (`source = "npm"`), from the registry at `npm_config_registry`.
+//!
+//! One request for the abbreviated package document lists every published version.
+//! Deprecated versions are never candidates, and versions above the `latest` dist-tag count as
+//! upstream pre-releases (published for early adopters, e.g. under `next`), so they are
+//! proposed only with `prerelease = true`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{Discovery, Source, SourceContext, SourceError};
+use crate::http::{Accept, HttpError, redact};
+use crate::select::ReleaseCandidate;
+use crate::version::Version;
+
+/// `source = "npm"`.
+#[derive(Debug)]
+pub struct NpmSource<'a> {
+    package: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+struct Packument {
+    #[serde(rename = "dist-tags", default)]
+    dist_tags: BTreeMap<String, String>,
+    #[serde(default)]
+    versions: BTreeMap<String, PackageVersion>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PackageVersion {
+    #[serde(default)]
+    deprecated: Option<serde_json::Value>,
+}
+
+impl<'a> NpmSource<'a> {
+    pub fn new(package: &'a str) -> Self {
+        Self { package }
+    }
+}
+
+impl Source for NpmSource<'_> {
+    async fn discover(&self, context: &SourceContext) -> Result<Discovery, SourceError> {
+        let mut url = context.npm_registry.clone();
+        let registry = redact(&url);
+        let bad = || SourceError::Http {
+            location: self.package.to_owned(),
+            source: HttpError::BadUrl {
+                url: registry.clone(),
+            },
+        };
+        // A scoped name is one path segment: `@scope%2Fname`.
+        url.path_segments_mut()
+            .map_err(|()| bad())?
+            .pop_if_empty()
+            .push(self.package);
+        let packument: Packument = context
+            .http
+            .get_json(&url, Accept::NpmPackument)
+            .await
+            .map_err(|source| match source {
+                HttpError::NotFound { .. } => SourceError::PackageNotFound {
+                    package: self.package.to_owned(),
+                    registry: registry.clone(),
+                },
+                source => SourceError::Http {
+                    location: self.package.to_owned(),
+                    source,
+                },
+            })?
+            .body;
+        let latest = packument
+            .dist_tags
+            .get("latest")
+            .and_then(|v| Version::parse(v).ok());
+        let seen = packument.versions.len();
+        let examples = packument.versions.keys().rev().take(5).cloned().collect();
+        let candidates = packument
+            .versions
+            .into_iter()
+            .filter(|(_, meta)| !is_deprecated(meta))
+            .filter_map(|(text, _)| Version::parse(&text).ok())
+            .map(|version| ReleaseCandidate {
+                upstream_prerelease: latest.as_ref().is_some_and(|l| &version > l),
+                version,
+                tag: None,
+                draft: false,
+            })
+            .collect();
+        Ok(Discovery::Releases {
+            candidates,
+            seen,
+            examples,
+        })
+    }
+}
+
+/// npm marks a deprecated version with a message; an empty string or `false` means none.
+fn is_deprecated(meta: &PackageVersion) -> bool {
+    match &meta.deprecated {
+        None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) => false,
+        Some(serde_json::Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}

@@ -126,7 +126,7 @@ pub fn current_version(dep: &Dependency, root: &Path) -> Result<Current, Depende
     let from_file = dep
         .version_file
         .as_ref()
-        .map(|vf| read_version_file(vf, &root.join(&dep.path)))
+        .map(|vf| read_version_file(vf, root, &dep.path))
         .transpose()?;
     match &dep.tracking {
         Tracking::Releases { version, .. } => {
@@ -172,17 +172,20 @@ pub fn current_version(dep: &Dependency, root: &Path) -> Result<Current, Depende
 }
 
 /// The version text a version file holds: the `version` group, the `major`/`minor`/`patch`
-/// groups joined with dots, or the first group. Returns the file's path for messages.
+/// groups joined with dots, or the first group. Returns the file's path relative to the
+/// repository root, for messages.
 fn read_version_file(
     vf: &VersionFile,
-    dep_dir: &Path,
+    root: &Path,
+    dep_path: &Path,
 ) -> Result<(PathBuf, String), DependencyError> {
-    let path = dep_dir.join(&vf.path);
-    let text =
-        std::fs::read_to_string(&path).map_err(|source| DependencyError::VersionFileRead {
+    let path = dep_path.join(&vf.path);
+    let text = std::fs::read_to_string(root.join(&path)).map_err(|source| {
+        DependencyError::VersionFileRead {
             path: path.clone(),
             source,
-        })?;
+        }
+    })?;
     let no_match = || DependencyError::VersionFileNoMatch {
         path: path.clone(),
         regex: vf.regex.as_str().to_owned(),

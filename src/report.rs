@@ -53,18 +53,12 @@ fn hint_of(error: &(dyn Error + 'static)) -> Option<String> {
             ConfigError::InvalidNumber { .. } => None,
         };
     }
+    // Wrapping errors repeat their inner error's hint; `hints` drops the repeats.
     if let Some(e) = error.downcast_ref::<DependencyError>() {
-        // A `Source` variant is transparent: its hint comes from the source error itself.
-        return match e {
-            DependencyError::Source(_) => None,
-            other => other.hint(),
-        };
+        return e.hint();
     }
     if let Some(e) = error.downcast_ref::<SourceError>() {
-        return match e {
-            SourceError::Http { .. } | SourceError::Git { .. } => None,
-            other => other.hint(),
-        };
+        return e.hint();
     }
     if let Some(e) = error.downcast_ref::<HttpError>() {
         return e.hint();

@@ -155,7 +155,8 @@ mod tests {
     fn picks_the_newest_release_from_real_tag_lists() {
         let v = &["v{version}"];
         let none = policy(None, false, &[]);
-        let table: &[(&str, &str, &[&str], &Policy, Option<&str>)] = &[
+        type Row<'a> = (&'a str, &'a str, &'a [&'a str], &'a Policy, Option<&'a str>);
+        let table: &[Row] = &[
             ("brotli", BROTLI, v, &none, Some("v1.2.0")),
             ("zstd", ZSTD, v, &none, Some("v1.5.6")),
             (

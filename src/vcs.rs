@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use git2::{Direction, ErrorClass, ErrorCode, FetchOptions, Remote, Repository};
+use git2::{Direction, ErrorClass, FetchOptions, Remote, Repository};
 use sha2::{Digest, Sha256};
 
 use crate::retry::RetryPolicy;
@@ -118,8 +118,18 @@ fn list_remote_once(url: &str) -> Result<Vec<RemoteRef>, git2::Error> {
     Ok(refs)
 }
 
+/// Network trouble is worth another attempt; a missing repository or a refused login is not.
 fn is_transient(error: &git2::Error) -> bool {
-    matches!(error.class(), ErrorClass::Net | ErrorClass::Os) && error.code() != ErrorCode::NotFound
+    match error.class() {
+        ErrorClass::Net => true,
+        ErrorClass::Os => {
+            let message = error.message().to_ascii_lowercase();
+            ["connect", "timed out", "reset", "broken pipe"]
+                .iter()
+                .any(|m| message.contains(m))
+        }
+        _ => false,
+    }
 }
 
 /// Up to `depth` first-parent commits of `branch` at `url`, newest first. History is fetched

@@ -247,7 +247,8 @@ mod tests {
 
     #[test]
     fn parses_real_world_versions() {
-        let cases: &[(&str, &[u64], Option<&str>, Option<&str>)] = &[
+        type Case<'a> = (&'a str, &'a [u64], Option<&'a str>, Option<&'a str>);
+        let cases: &[Case] = &[
             ("1.34.5", &[1, 34, 5], None, None),
             ("v1.64.0", &[1, 64, 0], None, None),
             ("1.3.0.1", &[1, 3, 0, 1], None, None),

@@ -40,7 +40,9 @@ fn load_manifest(global: &GlobalArgs) -> anyhow::Result<Manifest> {
         Some(file) => file.clone(),
         None => {
             let cwd = std::env::current_dir().context("cannot read the current folder")?;
-            Manifest::discover(&cwd)?
+            let found = Manifest::discover(&cwd)?;
+            // Shown in messages: `deps.toml` reads better than an absolute path.
+            found.strip_prefix(&cwd).map(PathBuf::from).unwrap_or(found)
         }
     };
     Ok(Manifest::load(&file)?)

@@ -211,7 +211,7 @@ impl Locator<'_> {
 
     /// Turns a serde error from the toml crate into a diagnostic naming the dependency and
     /// key it concerns.
-    fn from_toml(&self, error: &toml::de::Error) -> ManifestError {
+    fn toml_error(&self, error: &toml::de::Error) -> ManifestError {
         let span = error.span().unwrap_or(0..0);
         let before = &self.text[..span.start.min(self.text.len())];
         let dependency = before.lines().rev().find_map(dependency_header);
@@ -274,7 +274,7 @@ impl Manifest {
     /// Validates registry text read from `file`.
     pub fn parse(file: &Path, text: &str) -> Result<Self, ManifestError> {
         let locator = Locator { file, text };
-        let raw: RawManifest = toml::from_str(text).map_err(|e| locator.from_toml(&e))?;
+        let raw: RawManifest = toml::from_str(text).map_err(|e| locator.toml_error(&e))?;
         let settings = validate_settings(&locator, raw.settings.unwrap_or_default())?;
         let mut entries: Vec<_> = raw.deps.into_iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);

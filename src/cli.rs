@@ -25,8 +25,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE", env = "DEPS_UPDATE_MANIFEST")]
     pub manifest: Option<PathBuf>,
 
-    /// How many upstreams to ask at once
-    #[arg(short, long, global = true, value_name = "N", default_value_t = 16,
+    /// How many upstreams to ask at once (GitHub allows up to 100 concurrent requests)
+    #[arg(short, long, global = true, value_name = "N", default_value_t = 32,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
 

@@ -94,7 +94,7 @@ pub fn list_remote(url: &str, retry: RetryPolicy) -> Result<Vec<RemoteRef>, GitE
             }
             Err(source) => {
                 return Err(GitError::ListRemote {
-                    url: url.to_owned(),
+                    url: shown(url),
                     attempts: attempt,
                     source,
                 });
@@ -160,7 +160,7 @@ pub fn branch_history(
     let local_ref = format!("refs/deps-update/{branch}");
     let refspec = format!("+refs/heads/{branch}:{local_ref}");
     let fetch_error = |source| GitError::Fetch {
-        url: url.to_owned(),
+        url: shown(url),
         branch: branch.to_owned(),
         source,
     };
@@ -194,6 +194,11 @@ pub fn branch_history(
         }
     }
     Ok(commits)
+}
+
+/// A remote URL as it may be shown: without user name or password.
+fn shown(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| crate::http::redact(&u))
 }
 
 /// A stable folder name for a remote's cache repository.

@@ -51,9 +51,14 @@ impl<'a> GitSource<'a> {
 
     fn error(&self, source: GitError) -> SourceError {
         SourceError::Git {
-            location: self.url.to_owned(),
+            location: self.shown_url(),
             source,
         }
+    }
+
+    /// The remote as it may be shown: without user name or password.
+    fn shown_url(&self) -> String {
+        reqwest::Url::parse(self.url).map_or_else(|_| self.url.to_owned(), |u| redact(&u))
     }
 }
 
@@ -92,7 +97,7 @@ impl Source for GitSource<'_> {
                 let Some(head) = refs.iter().find(|r| r.name == wanted) else {
                     return Err(SourceError::BranchNotFound {
                         branch: (*name).to_owned(),
-                        url: self.url.to_owned(),
+                        url: self.shown_url(),
                         available: refs
                             .iter()
                             .filter_map(|r| r.name.strip_prefix("refs/heads/"))

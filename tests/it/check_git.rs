@@ -160,3 +160,93 @@ fn an_unreachable_remote_fails_that_dependency() {
         run.stderr
     );
 }
+
+/// `git daemon` serving a folder on a free loopback port; stopped on drop.
+struct GitDaemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    fn serve(base: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // `git daemon` forks `git-daemon` and would leave it behind when killed: start the
+        // daemon itself.
+        let exec_path = git(Path::new("."), &["--exec-path"]);
+        let child = std::process::Command::new(Path::new(&exec_path).join("git-daemon"))
+            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", base.display()))
+            .arg(base)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start git daemon");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "git daemon did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn reads_a_git_daemon_on_loopback_and_its_branch_history() {
+    let project = Project::new();
+    let day = 86_400;
+    let (file_url, ids) = upstream(
+        &project,
+        &[
+            (Some("v2.0.0"), 9 * day),
+            (Some("v2.1.0"), 4 * day),
+            (None, 0),
+        ],
+    );
+    let bare = PathBuf::from(file_url.strip_prefix("file://").unwrap());
+    let daemon = GitDaemon::serve(bare.parent().unwrap());
+    let url = format!("git://127.0.0.1:{}/upstream.git", daemon.port);
+    project.manifest(&format!(
+        "[deps.tags]\npath = \"deps/tags\"\nsource = \"git\"\nurl = \"{url}\"\nversion = \"2.0.0\"\n\n\
+         [deps.head]\npath = \"deps/head\"\nsource = \"git\"\nurl = \"{url}\"\nbranch = \"main\"\nquiet-days = 3\nversion = \"{}\"\n",
+        &ids[0][..10]
+    ));
+    let run = project.run(&["check", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let results = run.json();
+    assert_eq!(results[0]["latest"], "2.1.0");
+    // Over the smart protocol the history is fetched shallow; the settled commit is the
+    // one four days old.
+    assert_eq!(results[1]["latest"], ids[1].as_str(), "{results}");
+    assert_eq!(results[1]["status"], "update-available");
+}
+
+#[test]
+fn plain_git_urls_off_loopback_are_refused() {
+    let project = Project::new();
+    project.manifest("[deps.x]\npath = \"deps/x\"\nsource = \"git\"\nurl = \"git://git.example.com/x.git\"\nversion = \"1.0\"\n");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("refusing plain-text `git://git.example.com/x.git`: only loopback addresses may use `http://` or `git://`"),
+        "{}",
+        run.stderr
+    );
+}

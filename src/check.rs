@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::manifest::{Dependency, Tracking, VersionFile};
-use crate::select::{newest_allowed, newest_settled, same_commit};
+use crate::select::{ReleaseCandidate, newest_allowed, newest_settled, same_commit};
 use crate::source::{self, Discovery, Source, SourceContext, SourceError};
 use crate::version::{Version, VersionError};
 
@@ -40,6 +40,8 @@ pub struct Finding {
     pub update_available: bool,
     /// Something worth knowing, e.g. a newer head that waits out `quiet-days`.
     pub note: Option<String>,
+    /// The release candidate behind `latest`, for release-tracked dependencies.
+    pub chosen: Option<ReleaseCandidate>,
 }
 
 /// Why one dependency could not be checked.
@@ -247,6 +249,7 @@ pub async fn check_dependency(
                     update_available: true,
                     note: None,
                     current,
+                    chosen: Some(best.clone()),
                 },
                 Some(best) => Finding {
                     latest: best.version.to_string(),
@@ -259,6 +262,7 @@ pub async fn check_dependency(
                         )
                     }),
                     current,
+                    chosen: Some(best.clone()),
                 },
                 None => Finding {
                     latest: current.to_string(),
@@ -269,6 +273,7 @@ pub async fn check_dependency(
                             .into(),
                     ),
                     current,
+                    chosen: None,
                 },
             };
             Ok(finding)
@@ -296,6 +301,7 @@ pub async fn check_dependency(
                     tag: None,
                     update_available: false,
                     current,
+                    chosen: None,
                 },
                 Some(best) => Finding {
                     note: head.as_deref().filter(|h| *h != best.id).map(waiting),
@@ -303,6 +309,7 @@ pub async fn check_dependency(
                     tag: None,
                     update_available: true,
                     current,
+                    chosen: None,
                 },
                 None => Finding {
                     note: head.as_deref().map(waiting),
@@ -310,6 +317,7 @@ pub async fn check_dependency(
                     tag: None,
                     update_available: false,
                     current,
+                    chosen: None,
                 },
             };
             Ok(finding)

@@ -137,6 +137,7 @@ mod tests {
         let settings = Settings {
             github_api_url: Some("https://ghe.example.com/api/v3".into()),
             npm_registry: Some("https://npm.example.com/".into()),
+            ..Settings::default()
         };
         let config = resolve(&[], &settings).unwrap();
         assert_eq!(

@@ -20,5 +20,6 @@ pub mod retry;
 pub mod select;
 pub mod source;
 pub mod tag;
+pub mod template;
 pub mod vcs;
 pub mod version;

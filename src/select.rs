@@ -17,6 +17,42 @@ pub struct ReleaseCandidate {
     pub upstream_prerelease: bool,
     /// A GitHub release draft: never chosen.
     pub draft: bool,
+    /// Files attached to a GitHub release.
+    pub assets: Vec<ReleaseAsset>,
+    /// The archive a registry published for this version (npm's tarball).
+    pub published: Option<PublishedArchive>,
+    /// The commit a git tag points at.
+    pub commit: Option<String>,
+}
+
+impl ReleaseCandidate {
+    /// A candidate with nothing known but its version and tag.
+    pub fn new(version: Version, tag: Option<String>) -> Self {
+        Self {
+            version,
+            tag,
+            upstream_prerelease: false,
+            draft: false,
+            assets: Vec::new(),
+            published: None,
+            commit: None,
+        }
+    }
+}
+
+/// A file attached to a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseAsset {
+    pub name: String,
+    pub url: String,
+}
+
+/// An archive as a package registry published it, with its integrity string
+/// (`sha512-<base64>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedArchive {
+    pub url: String,
+    pub integrity: Option<String>,
 }
 
 /// A commit on a tracked branch.
@@ -119,12 +155,9 @@ mod tests {
         );
         tags.iter()
             .filter_map(|tag| {
-                scheme.version_of(tag).map(|version| ReleaseCandidate {
-                    version,
-                    tag: Some((*tag).to_owned()),
-                    upstream_prerelease: false,
-                    draft: false,
-                })
+                scheme
+                    .version_of(tag)
+                    .map(|version| ReleaseCandidate::new(version, Some((*tag).to_owned())))
             })
             .collect()
     }
@@ -277,10 +310,9 @@ mod tests {
     #[test]
     fn drafts_and_upstream_prereleases() {
         let mk = |v: &str, pre: bool, draft: bool| ReleaseCandidate {
-            version: Version::parse(v).unwrap(),
-            tag: Some(format!("v{v}")),
             upstream_prerelease: pre,
             draft,
+            ..ReleaseCandidate::new(Version::parse(v).unwrap(), Some(format!("v{v}")))
         };
         let found = [
             mk("2.0.0", false, true),

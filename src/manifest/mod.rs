@@ -16,6 +16,7 @@ use toml::Spanned;
 
 use crate::select::Policy;
 use crate::tag::{TagScheme, TagTemplate};
+use crate::template::Template;
 use crate::version::Version;
 use raw::{RawDependency, RawManifest, RawVersionFile};
 
@@ -35,10 +36,50 @@ pub struct Manifest {
 }
 
 /// The `[settings]` table.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub github_api_url: Option<String>,
     pub npm_registry: Option<String>,
+    /// The update branch of each dependency (`{name}`).
+    pub branch: Template,
+    /// The branch or revision updates start from; `None`: the current branch's upstream, else
+    /// `HEAD`.
+    pub base: Option<String>,
+    /// The first line of each update's commit message.
+    pub commit_message: Template,
+    /// The largest archive, downloaded or unpacked, in bytes.
+    pub max_archive_bytes: u64,
+}
+
+/// Placeholders of `settings.branch`.
+pub const BRANCH_VARS: &[&str] = &["name"];
+/// Placeholders of `settings.commit-message`.
+pub const MESSAGE_VARS: &[&str] = &["name", "version", "old-version"];
+/// Placeholders of `archive`, `asset`, `checksums` and `signature`.
+pub const ARCHIVE_VARS: &[&str] = &[
+    "name",
+    "version",
+    "tag",
+    "major",
+    "minor",
+    "patch",
+    "repo",
+    "archive",
+    "archive-name",
+];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            github_api_url: None,
+            npm_registry: None,
+            branch: Template::parse("deps-update/{name}", BRANCH_VARS).expect("valid"),
+            base: None,
+            commit_message: Template::parse("deps: update {name} to {version}", MESSAGE_VARS)
+                .expect("valid"),
+            max_archive_bytes: 2048 << 20,
+        }
+    }
 }
 
 /// One `[deps.<name>]` table.
@@ -50,6 +91,72 @@ pub struct Dependency {
     pub source: SourceSpec,
     pub tracking: Tracking,
     pub version_file: Option<VersionFile>,
+    pub apply: ApplySpec,
+}
+
+/// How a new version is fetched, verified and laid into `path`.
+#[derive(Debug, Clone, Default)]
+pub struct ApplySpec {
+    /// `archive`: where the archive is (else the source's default).
+    pub archive: Option<Template>,
+    /// `asset`: the GitHub release asset to download.
+    pub asset: Option<Template>,
+    /// `checksums`: a sha256sum-style file that must list the archive.
+    pub checksums: Option<Template>,
+    /// `sha256`: the archive hash of the vendored version.
+    pub sha256: Option<String>,
+    /// `signature` and `keyring`: an OpenPGP signature of the archive, and the keys to trust.
+    pub signature: Option<(Template, PathBuf)>,
+    /// `strip`: leading path components dropped (`None`: a single top folder is dropped).
+    pub strip: Option<usize>,
+    pub include: Globs,
+    pub exclude: Globs,
+    pub keep: Globs,
+    /// `after`: shell commands run in the updated tree.
+    pub after: Vec<String>,
+}
+
+/// A list of glob patterns matched against `/`-separated relative paths.
+#[derive(Debug, Clone, Default)]
+pub struct Globs {
+    patterns: Vec<String>,
+    set: Option<globset::GlobSet>,
+}
+
+impl Globs {
+    fn new(patterns: Vec<String>) -> Result<Self, String> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for pattern in &patterns {
+            let glob = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("`{pattern}` is not a glob: {}", e.kind()))?;
+            builder.add(glob);
+        }
+        let set = builder.build().map_err(|e| e.to_string())?;
+        Ok(Self {
+            patterns,
+            set: Some(set),
+        })
+    }
+
+    /// Whether there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether a relative path matches a pattern, or lies inside a folder that does
+    /// (`lib` matches `lib/a.c`).
+    pub fn matches(&self, path: &Path) -> bool {
+        let Some(set) = &self.set else { return false };
+        path.ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| set.is_match(p))
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
 }
 
 /// Where a dependency's upstream lives (the `source` key and its companions).
@@ -345,9 +452,48 @@ fn validate_settings(
                 })
                 .transpose()
         };
+    let defaults = Settings::default();
+    let template = |value: Option<Spanned<String>>, key: &str, vars: &[&str], default: Template| {
+        value
+            .map(|v| {
+                Template::parse(v.get_ref(), vars)
+                    .map_err(|e| locator.diagnostic(v.span(), None, Some(key), e.to_string()))
+            })
+            .transpose()
+            .map(|t| t.unwrap_or(default))
+    };
+    let branch = template(raw.branch, "branch", BRANCH_VARS, defaults.branch)?;
+    let commit_message = template(
+        raw.commit_message,
+        "commit-message",
+        MESSAGE_VARS,
+        defaults.commit_message,
+    )?;
+    let max_archive_bytes = match raw.max_archive_mib {
+        Some(m) => u64::try_from(*m.get_ref())
+            .ok()
+            .filter(|n| (1..=1 << 20).contains(n))
+            .map(|n| n << 20)
+            .ok_or_else(|| {
+                locator.diagnostic(
+                    m.span(),
+                    None,
+                    Some("max-archive-mib"),
+                    format!(
+                        "expected a number of MiB from 1 to 1048576, found {}",
+                        m.get_ref()
+                    ),
+                )
+            })?,
+        None => defaults.max_archive_bytes,
+    };
     Ok(Settings {
         github_api_url: url(raw.github_api_url, "github-api-url")?,
         npm_registry: url(raw.npm_registry, "npm-registry")?,
+        branch,
+        base: raw.base.map(Spanned::into_inner),
+        commit_message,
+        max_archive_bytes,
     })
 }
 
@@ -361,7 +507,20 @@ fn validate_dependency(
     let table_span = table.span();
     let name_span = name.span();
     let name = name.into_inner();
-    let raw = table.into_inner();
+    let mut raw = table.into_inner();
+    let raw_apply = RawApply {
+        archive: raw.archive.take(),
+        asset: raw.asset.take(),
+        checksums: raw.checksums.take(),
+        sha256: raw.sha256.take(),
+        signature: raw.signature.take(),
+        keyring: raw.keyring.take(),
+        strip: raw.strip.take(),
+        include: raw.include.take(),
+        exclude: raw.exclude.take(),
+        keep: raw.keep.take(),
+        after: raw.after.take(),
+    };
     let dep = Some(name.as_str());
     let fail = |span: Range<usize>, key: &str, message: String| {
         locator.diagnostic(span, dep, Some(key), message)
@@ -639,6 +798,7 @@ fn validate_dependency(
         .version_file
         .map(|vf| validate_version_file(locator, dep, vf))
         .transpose()?;
+    let apply = validate_apply(locator, dep, &spec, raw_apply)?;
     if tracking.recorded().is_none() && version_file.is_none() {
         return Err(missing(
             "version",
@@ -651,6 +811,172 @@ fn validate_dependency(
         source: spec,
         tracking,
         version_file,
+        apply,
+    })
+}
+
+/// The keys about fetching and laying out a new version, taken out of the raw table.
+struct RawApply {
+    archive: Option<Spanned<String>>,
+    asset: Option<Spanned<String>>,
+    checksums: Option<Spanned<String>>,
+    sha256: Option<Spanned<String>>,
+    signature: Option<Spanned<String>>,
+    keyring: Option<Spanned<String>>,
+    strip: Option<Spanned<i64>>,
+    include: Option<Spanned<Vec<String>>>,
+    exclude: Option<Spanned<Vec<String>>>,
+    keep: Option<Spanned<Vec<String>>>,
+    after: Option<Spanned<Vec<String>>>,
+}
+
+fn validate_apply(
+    locator: &Locator<'_>,
+    dep: Option<&str>,
+    spec: &SourceSpec,
+    raw: RawApply,
+) -> Result<ApplySpec, ManifestError> {
+    let fail = |span: Range<usize>, key: &str, message: String| {
+        locator.diagnostic(span, dep, Some(key), message)
+    };
+    let kind = spec.kind();
+    let is_git = matches!(spec, SourceSpec::Git { .. });
+    // A git source exports the commit's tree: there is no archive to name, hash or sign.
+    for (key, value) in [
+        ("archive", &raw.archive),
+        ("checksums", &raw.checksums),
+        ("sha256", &raw.sha256),
+        ("signature", &raw.signature),
+    ] {
+        if is_git && let Some(v) = value {
+            return Err(fail(
+                v.span(),
+                key,
+                format!(
+                    "`{key}` does not apply to `source = \"git\"`: the commit's tree is exported, and its id is the record"
+                ),
+            ));
+        }
+    }
+    if let Some(asset) = &raw.asset
+        && !matches!(spec, SourceSpec::GithubRelease { .. })
+    {
+        return Err(fail(
+            asset.span(),
+            "asset",
+            format!("`asset` applies only to `source = \"github-release\"`, not `{kind}`"),
+        ));
+    }
+    let template = |value: &Option<Spanned<String>>, key: &str| {
+        value
+            .as_ref()
+            .map(|v| {
+                Template::parse(v.get_ref(), ARCHIVE_VARS)
+                    .map_err(|e| fail(v.span(), key, e.to_string()))
+            })
+            .transpose()
+    };
+    let archive = template(&raw.archive, "archive")?;
+    if let (Some(asset), Some(_)) = (&raw.asset, &raw.archive) {
+        return Err(fail(
+            asset.span(),
+            "asset",
+            "give `archive` or `asset`, not both".into(),
+        ));
+    }
+    let asset = template(&raw.asset, "asset")?;
+    let checksums = template(&raw.checksums, "checksums")?;
+    let signature = match (template(&raw.signature, "signature")?, &raw.keyring) {
+        (Some(t), Some(k)) => {
+            let path = relative_path(k).map_err(|m| fail(k.span(), "keyring", m))?;
+            Some((t, path))
+        }
+        (None, None) => None,
+        (Some(_), None) => {
+            let span = raw
+                .signature
+                .as_ref()
+                .map(Spanned::span)
+                .unwrap_or_default();
+            return Err(fail(
+                span,
+                "keyring",
+                "`signature` needs `keyring`: the keys whose signatures to trust".into(),
+            ));
+        }
+        (None, Some(k)) => {
+            return Err(fail(
+                k.span(),
+                "keyring",
+                "`keyring` needs `signature`: where the signature is".into(),
+            ));
+        }
+    };
+    let sha256 = raw
+        .sha256
+        .map(|s| {
+            let text = s.get_ref().trim().to_ascii_lowercase();
+            if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(text)
+            } else {
+                Err(fail(
+                    s.span(),
+                    "sha256",
+                    format!("expected 64 hex digits, found `{}`", s.get_ref()),
+                ))
+            }
+        })
+        .transpose()?;
+    let strip = raw
+        .strip
+        .map(|s| {
+            usize::try_from(*s.get_ref())
+                .ok()
+                .filter(|n| *n <= 32)
+                .ok_or_else(|| {
+                    fail(
+                        s.span(),
+                        "strip",
+                        format!("expected a number from 0 to 32, found {}", s.get_ref()),
+                    )
+                })
+        })
+        .transpose()?;
+    let globs = |value: Option<Spanned<Vec<String>>>, key: &str| {
+        value
+            .map(|v| {
+                let span = v.span();
+                Globs::new(v.into_inner()).map_err(|m| fail(span, key, m))
+            })
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let after = match raw.after {
+        Some(list) => {
+            let span = list.span();
+            let commands = list.into_inner();
+            if commands.iter().any(|c| c.trim().is_empty()) {
+                return Err(fail(
+                    span,
+                    "after",
+                    "expected commands, found an empty one".into(),
+                ));
+            }
+            commands
+        }
+        None => Vec::new(),
+    };
+    Ok(ApplySpec {
+        archive,
+        asset,
+        checksums,
+        sha256,
+        signature,
+        strip,
+        include: globs(raw.include, "include")?,
+        exclude: globs(raw.exclude, "exclude")?,
+        keep: globs(raw.keep, "keep")?,
+        after,
     })
 }
 

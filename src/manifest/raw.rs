@@ -21,6 +21,10 @@ pub struct RawManifest {
 pub struct RawSettings {
     pub github_api_url: Option<Spanned<String>>,
     pub npm_registry: Option<Spanned<String>>,
+    pub branch: Option<Spanned<String>>,
+    pub base: Option<Spanned<String>>,
+    pub commit_message: Option<Spanned<String>>,
+    pub max_archive_mib: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +43,17 @@ pub struct RawDependency {
     pub prerelease: Option<Spanned<bool>>,
     pub ignore: Option<Spanned<Vec<Spanned<String>>>>,
     pub quiet_days: Option<Spanned<i64>>,
+    pub archive: Option<Spanned<String>>,
+    pub asset: Option<Spanned<String>>,
+    pub checksums: Option<Spanned<String>>,
+    pub sha256: Option<Spanned<String>>,
+    pub signature: Option<Spanned<String>>,
+    pub keyring: Option<Spanned<String>>,
+    pub strip: Option<Spanned<i64>>,
+    pub include: Option<Spanned<Vec<String>>>,
+    pub exclude: Option<Spanned<Vec<String>>>,
+    pub keep: Option<Spanned<Vec<String>>>,
+    pub after: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@
 use super::{Discovery, Source, SourceContext, SourceError, candidates_from_tags, scheme_of};
 use crate::http::{HttpError, ensure_secure, redact};
 use crate::manifest::Tracking;
-use crate::select::{CommitCandidate, same_commit};
+use crate::select::{CommitCandidate, ReleaseCandidate, same_commit};
 use crate::tag::TagScheme;
 use crate::vcs::{self, GitError};
 
@@ -81,13 +81,31 @@ impl Source for GitSource<'_> {
             .map_err(|e| self.error(GitError::Task(e.to_string())))?
             .map_err(|e| self.error(e))?;
         match &self.target {
-            Target::Tags(scheme) => Ok(candidates_from_tags(
-                scheme,
-                refs.iter()
-                    .filter_map(|r| r.name.strip_prefix("refs/tags/"))
-                    .filter(|tag| !tag.ends_with("^{}"))
-                    .map(|tag| (tag, false, false)),
-            )),
+            Target::Tags(scheme) => {
+                // An annotated tag is advertised twice: the tag object, and `^{}` peeled to
+                // its commit. The commit is what gets exported.
+                let commit_of = |name: &str| {
+                    let peeled = format!("{name}^{{}}");
+                    refs.iter()
+                        .find(|r| r.name == peeled)
+                        .or_else(|| refs.iter().find(|r| r.name == name))
+                        .map(|r| r.id.clone())
+                };
+                Ok(candidates_from_tags(
+                    scheme,
+                    refs.iter()
+                        .filter(|r| !r.name.ends_with("^{}"))
+                        .filter_map(|r| {
+                            r.name
+                                .strip_prefix("refs/tags/")
+                                .map(|tag| (tag, r.name.as_str()))
+                        }),
+                    |candidate, name| ReleaseCandidate {
+                        commit: commit_of(name),
+                        ..candidate
+                    },
+                ))
+            }
             Target::Branch {
                 name,
                 current,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{Discovery, Source, SourceContext, SourceError, candidates_from_tags, scheme_of};
 use crate::http::{Accept, HttpClient, HttpError, redact};
 use crate::manifest::Tracking;
+use crate::select::{ReleaseAsset, ReleaseCandidate};
 use crate::tag::TagScheme;
 
 /// Pages followed at most for one listing (100 items each).
@@ -38,6 +39,14 @@ struct Release {
     draft: bool,
     #[serde(default)]
     prerelease: bool,
+    #[serde(default)]
+    assets: Vec<Asset>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Asset {
+    name: String,
+    browser_download_url: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,9 +79,20 @@ impl Source for GithubReleaseSource<'_> {
         let releases: Vec<Release> = all_pages(&context.http, self.repo, url).await?;
         Ok(candidates_from_tags(
             &self.scheme,
-            releases
-                .iter()
-                .map(|r| (r.tag_name.as_str(), r.prerelease, r.draft)),
+            releases.iter().map(|r| (r.tag_name.as_str(), r)),
+            |candidate, release| ReleaseCandidate {
+                upstream_prerelease: release.prerelease,
+                draft: release.draft,
+                assets: release
+                    .assets
+                    .iter()
+                    .map(|a| ReleaseAsset {
+                        name: a.name.clone(),
+                        url: a.browser_download_url.clone(),
+                    })
+                    .collect(),
+                ..candidate
+            },
         ))
     }
 }
@@ -91,7 +111,8 @@ impl Source for GithubTagSource<'_> {
             &self.scheme,
             refs.iter()
                 .filter_map(|r| r.name.strip_prefix("refs/tags/"))
-                .map(|tag| (tag, false, false)),
+                .map(|tag| (tag, ())),
+            |candidate, ()| candidate,
         ))
     }
 }

@@ -172,25 +172,25 @@ fn scheme_of(tracking: &Tracking) -> crate::tag::TagScheme {
 }
 
 /// Maps tag names to candidates under a scheme, keeping a few examples for messages.
-fn candidates_from_tags<'t>(
+/// `describe` fills in what else the source knows of the tag.
+fn candidates_from_tags<'t, T: 't>(
     scheme: &crate::tag::TagScheme,
-    tags: impl IntoIterator<Item = (&'t str, bool, bool)>,
+    tags: impl IntoIterator<Item = (&'t str, T)>,
+    describe: impl Fn(ReleaseCandidate, T) -> ReleaseCandidate,
 ) -> Discovery {
     let mut candidates = Vec::new();
     let mut seen = 0;
     let mut examples = Vec::new();
-    for (tag, upstream_prerelease, draft) in tags {
+    for (tag, extra) in tags {
         seen += 1;
         if examples.len() < 5 {
             examples.push(tag.to_owned());
         }
         if let Some(version) = scheme.version_of(tag) {
-            candidates.push(ReleaseCandidate {
-                version,
-                tag: Some(tag.to_owned()),
-                upstream_prerelease,
-                draft,
-            });
+            candidates.push(describe(
+                ReleaseCandidate::new(version, Some(tag.to_owned())),
+                extra,
+            ));
         }
     }
     Discovery::Releases {

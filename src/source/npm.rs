@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{Discovery, Source, SourceContext, SourceError};
 use crate::http::{Accept, HttpError, redact};
-use crate::select::ReleaseCandidate;
+use crate::select::{PublishedArchive, ReleaseCandidate};
 use crate::version::Version;
 
 /// `source = "npm"`.
@@ -32,6 +32,15 @@ struct Packument {
 struct PackageVersion {
     #[serde(default)]
     deprecated: Option<serde_json::Value>,
+    #[serde(default)]
+    dist: Option<Dist>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Dist {
+    tarball: String,
+    #[serde(default)]
+    integrity: Option<String>,
 }
 
 impl<'a> NpmSource<'a> {
@@ -80,12 +89,14 @@ impl Source for NpmSource<'_> {
             .versions
             .into_iter()
             .filter(|(_, meta)| !is_deprecated(meta))
-            .filter_map(|(text, _)| Version::parse(&text).ok())
-            .map(|version| ReleaseCandidate {
+            .filter_map(|(text, meta)| Version::parse(&text).ok().map(|v| (v, meta)))
+            .map(|(version, meta)| ReleaseCandidate {
                 upstream_prerelease: latest.as_ref().is_some_and(|l| &version > l),
-                version,
-                tag: None,
-                draft: false,
+                published: meta.dist.map(|d| PublishedArchive {
+                    url: d.tarball,
+                    integrity: d.integrity,
+                }),
+                ..ReleaseCandidate::new(version, None)
             })
             .collect();
         Ok(Discovery::Releases {

@@ -129,6 +129,14 @@ pub enum HttpError {
         reset: Option<SystemTime>,
         authenticated: bool,
     },
+    #[error("`{url}` is larger than the limit of {} MiB (`settings.max-archive-mib`)", limit >> 20)]
+    TooLarge { url: String, limit: u64 },
+    #[error("cannot write what `{url}` sent")]
+    Write {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`{url}` sent a response that is not the JSON expected")]
     Malformed {
         url: String,
@@ -193,6 +201,8 @@ impl HttpError {
             Self::Transport { .. } | Self::ServerError { .. } => {
                 Some("the upstream may be down; run the command again later".into())
             }
+            Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
+            Self::Write { .. } => Some("check the free space of the temporary folder".into()),
             Self::BadUrl { .. }
             | Self::Status { .. }
             | Self::NotFound { .. }
@@ -252,6 +262,8 @@ pub enum Accept {
     GitHub,
     /// npm's abbreviated package document.
     NpmPackument,
+    /// Any file: archives, checksum lists, signatures.
+    Archive,
 }
 
 impl Accept {
@@ -261,6 +273,7 @@ impl Accept {
             Self::NpmPackument => {
                 "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
             }
+            Self::Archive => "application/octet-stream, */*;q=0.8",
         }
     }
 }
@@ -292,10 +305,17 @@ struct CacheEntry {
     body: String,
 }
 
-enum Attempt {
-    Done(String, Option<Url>),
+/// Why one attempt failed: worth retrying (after the wait the server asked for, if any),
+/// or not.
+enum Failure {
     Retry(HttpError, Option<Duration>),
     Fail(HttpError),
+}
+
+/// Where a download's bytes go; restarted when an attempt fails half-way.
+pub trait DownloadSink {
+    fn restart(&mut self) -> std::io::Result<()>;
+    fn write_chunk(&mut self, chunk: &[u8]) -> std::io::Result<()>;
 }
 
 impl HttpClient {
@@ -374,41 +394,134 @@ impl HttpClient {
             .and_then(|f| std::fs::read(f).ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .filter(|e: &CacheEntry| e.url == url.as_str());
+        let cached = cached.as_ref();
+        self.with_retries(url, |attempt| async move {
+            let response = self.send(url, accept, cached, attempt).await?;
+            if response.status() == StatusCode::NOT_MODIFIED {
+                let entry = cached.ok_or_else(|| {
+                    Failure::Fail(HttpError::Status {
+                        url: redact(url),
+                        status: 304,
+                        message: "304 Not Modified for a request that was not conditional".into(),
+                    })
+                })?;
+                self.not_modified.fetch_add(1, Ordering::Relaxed);
+                let next = entry.next.as_deref().and_then(|n| Url::parse(n).ok());
+                return Ok((entry.body.clone(), next));
+            }
+            let headers = response.headers().clone();
+            let body = response
+                .text()
+                .await
+                .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?;
+            let next = next_link(&headers);
+            self.store(url, accept, authenticated, &headers, &body, next.as_ref());
+            Ok((body, next))
+        })
+        .await
+    }
+
+    /// Streams a file into `sink`, refusing more than `limit` bytes. `progress` hears the bytes
+    /// received so far and the total, when the server says it. A failed attempt restarts the
+    /// sink and the download.
+    pub async fn download(
+        &self,
+        url: &Url,
+        sink: &mut dyn DownloadSink,
+        limit: u64,
+        progress: &(dyn Fn(u64, Option<u64>) + Sync),
+    ) -> Result<u64, HttpError> {
+        ensure_secure(url)?;
+        let sink = std::sync::Mutex::new(sink);
+        self.with_retries(url, |attempt| {
+            let sink = &sink;
+            async move {
+                let mut response = self.send(url, Accept::Archive, None, attempt).await?;
+                let total = response.content_length();
+                let too_large = || {
+                    Failure::Fail(HttpError::TooLarge {
+                        url: redact(url),
+                        limit,
+                    })
+                };
+                if total.is_some_and(|t| t > limit) {
+                    return Err(too_large());
+                }
+                let write_error = |source| {
+                    Failure::Fail(HttpError::Write {
+                        url: redact(url),
+                        source,
+                    })
+                };
+                let mut sink = sink.lock().expect("one download at a time");
+                sink.restart().map_err(write_error)?;
+                let mut received = 0u64;
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?
+                {
+                    received += chunk.len() as u64;
+                    if received > limit {
+                        return Err(too_large());
+                    }
+                    sink.write_chunk(&chunk).map_err(write_error)?;
+                    progress(received, total);
+                }
+                Ok(received)
+            }
+        })
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the attempts run out.
+    async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, HttpError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
         let attempts = self.settings.retry.attempts.max(1);
-        let mut attempt = 0;
+        let mut number = 0;
         loop {
-            attempt += 1;
-            let outcome = self
-                .attempt(url, accept, authenticated, cached.as_ref(), attempt)
-                .await;
-            let (error, wait) = match outcome {
-                Attempt::Done(body, next) => return Ok((body, next)),
-                Attempt::Fail(error) => return Err(error),
-                Attempt::Retry(error, wait) => (error, wait),
+            number += 1;
+            let (error, wait) = match attempt(number).await {
+                Ok(value) => return Ok(value),
+                Err(Failure::Fail(error)) => return Err(error),
+                Err(Failure::Retry(error, wait)) => (error, wait),
             };
-            if attempt >= attempts {
+            if number >= attempts {
                 return Err(error);
             }
-            let delay = wait.unwrap_or_else(|| self.settings.retry.delay_after(attempt));
+            let delay = wait.unwrap_or_else(|| self.settings.retry.delay_after(number));
             self.printer.verbose(&format!(
                 "retrying `{}` in {} ms (attempt {} of {attempts}): {error}",
                 redact(url),
                 delay.as_millis(),
-                attempt + 1
+                number + 1
             ));
             tokio::time::sleep(delay).await;
         }
     }
 
-    async fn attempt(
+    fn transport_error(&self, url: &Url, attempt: u32, source: reqwest::Error) -> HttpError {
+        HttpError::Transport {
+            url: redact(url),
+            attempts: attempt,
+            source: source.without_url(),
+        }
+    }
+
+    /// Sends one `GET`; a success or `304` comes back as the response, anything else as a
+    /// failure classified for retrying.
+    async fn send(
         &self,
         url: &Url,
         accept: Accept,
-        authenticated: bool,
         cached: Option<&CacheEntry>,
         attempt: u32,
-    ) -> Attempt {
+    ) -> Result<reqwest::Response, Failure> {
         let shown = redact(url);
+        let authenticated = self.sends_token_to(url);
         let mut request = self
             .client
             .get(url.clone())
@@ -430,41 +543,21 @@ impl HttpClient {
             }
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
-        let transport = |source: reqwest::Error| HttpError::Transport {
-            url: shown.clone(),
-            attempts: attempt,
-            source: source.without_url(),
-        };
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) if e.is_builder() || e.is_redirect() => return Attempt::Fail(transport(e)),
-            Err(e) => return Attempt::Retry(transport(e), None),
+            Err(e) if e.is_builder() || e.is_redirect() => {
+                return Err(Failure::Fail(self.transport_error(url, attempt, e)));
+            }
+            Err(e) => return Err(Failure::Retry(self.transport_error(url, attempt, e), None)),
         };
         let status = response.status();
         self.printer
             .verbose(&format!("GET {shown} -> {}", status.as_u16()));
-        if status == StatusCode::NOT_MODIFIED {
-            if let Some(entry) = cached {
-                self.not_modified.fetch_add(1, Ordering::Relaxed);
-                let next = entry.next.as_deref().and_then(|n| Url::parse(n).ok());
-                return Attempt::Done(entry.body.clone(), next);
-            }
-            return Attempt::Fail(HttpError::Status {
-                url: shown,
-                status: 304,
-                message: "304 Not Modified for a request that was not conditional".into(),
-            });
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(response);
         }
         let headers = response.headers().clone();
-        let body = match response.text().await {
-            Ok(b) => b,
-            Err(e) => return Attempt::Retry(transport(e), None),
-        };
-        if status.is_success() {
-            let next = next_link(&headers);
-            self.store(url, accept, authenticated, &headers, &body, next.as_ref());
-            return Attempt::Done(body, next);
-        }
+        let body = response.text().await.unwrap_or_default();
         if let Some(reset) = rate_limit_reset(status, &headers) {
             let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
             let error = HttpError::RateLimited {
@@ -473,24 +566,27 @@ impl HttpClient {
                 authenticated,
             };
             if wait <= self.settings.max_rate_limit_wait {
-                return Attempt::Retry(error, Some(wait + Duration::from_millis(250)));
+                return Err(Failure::Retry(
+                    error,
+                    Some(wait + Duration::from_millis(250)),
+                ));
             }
-            return Attempt::Fail(error);
+            return Err(Failure::Fail(error));
         }
         let message = api_message(&body);
-        match status.as_u16() {
-            404 | 410 => Attempt::Fail(HttpError::NotFound { url: shown }),
-            401 => Attempt::Fail(HttpError::Unauthorized {
+        Err(match status.as_u16() {
+            404 | 410 => Failure::Fail(HttpError::NotFound { url: shown }),
+            401 => Failure::Fail(HttpError::Unauthorized {
                 url: shown,
                 status: 401,
                 authenticated,
             }),
-            429 => Attempt::Fail(HttpError::RateLimited {
+            429 => Failure::Fail(HttpError::RateLimited {
                 url: shown,
                 reset: None,
                 authenticated,
             }),
-            408 | 500..=599 => Attempt::Retry(
+            408 | 500..=599 => Failure::Retry(
                 HttpError::ServerError {
                     url: shown,
                     status: status.as_u16(),
@@ -499,12 +595,12 @@ impl HttpClient {
                 },
                 None,
             ),
-            code => Attempt::Fail(HttpError::Status {
+            code => Failure::Fail(HttpError::Status {
                 url: shown,
                 status: code,
                 message,
             }),
-        }
+        })
     }
 
     /// The token goes to the GitHub API's origin and nowhere else.

@@ -8,18 +8,23 @@
 //! [`version`]. [`commands`] drive that pipeline for each subcommand and print through
 //! [`printer`]; [`report`] maps failures to hints and exit codes.
 
+pub mod archive;
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diff;
+pub mod download;
 pub mod http;
 pub mod manifest;
 pub mod printer;
 pub mod report;
 pub mod retry;
 pub mod select;
+pub mod signature;
 pub mod source;
 pub mod tag;
 pub mod template;
 pub mod vcs;
+pub mod vendor;
 pub mod version;

@@ -26,14 +26,71 @@ pub struct Printer {
 struct Inner {
     verbosity: Verbosity,
     color: bool,
+    terminal: bool,
+}
+
+/// A download's progress line, drawn on a terminal only.
+#[derive(Debug)]
+pub struct Progress {
+    label: Option<String>,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Progress {
+    /// Redraws the line, at most ten times a second.
+    pub fn update(&self, received: u64, total: Option<u64>) {
+        let Some(label) = &self.label else { return };
+        let mut last = self.last.lock().expect("progress lock");
+        if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_millis(100)) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        let mib = |n: u64| n as f64 / 1048576.0;
+        let text = match total {
+            Some(total) if total > 0 => format!(
+                "{label} {:.1}/{:.1} MiB ({}%)",
+                mib(received),
+                mib(total),
+                received * 100 / total
+            ),
+            _ => format!("{label} {:.1} MiB", mib(received)),
+        };
+        eprint!("\r\x1b[2K{text}");
+    }
+
+    /// Clears the line.
+    pub fn finish(&self) {
+        if self.label.is_some() && self.last.lock().expect("progress lock").is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 impl Printer {
     pub fn new(verbosity: Verbosity) -> Self {
-        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let terminal = std::io::stderr().is_terminal();
+        let color = terminal && std::env::var_os("NO_COLOR").is_none();
         Self {
-            inner: Arc::new(Inner { verbosity, color }),
+            inner: Arc::new(Inner {
+                verbosity,
+                color,
+                terminal,
+            }),
         }
+    }
+
+    /// A progress line for a download; silent unless stderr is a terminal.
+    pub fn progress(&self, what: &str) -> Progress {
+        let shown = self.inner.terminal && self.inner.verbosity >= Verbosity::Normal;
+        Progress {
+            label: shown.then(|| format!("downloading {}", sanitize(what))),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether color may be used on stdout (for diffs).
+    pub fn color_stdout(&self) -> bool {
+        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
     }
 
     /// Data: the command's result, on stdout.
@@ -138,6 +195,7 @@ mod tests {
             inner: Arc::new(Inner {
                 verbosity: Verbosity::Quiet,
                 color: false,
+                terminal: false,
             }),
         };
         let error = Outer(std::io::Error::other("inner\nsecond line"));

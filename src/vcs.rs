@@ -5,10 +5,11 @@
 //! - [`branch_history`]: a branch's first-parent commits with their dates, fetched into a
 //!   cache repository (shallow where the transport allows it).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use git2::{Direction, ErrorClass, FetchOptions, Remote, Repository};
+use git2::{Direction, ErrorClass, FetchOptions, ObjectType, Oid, Remote, Repository};
 use sha2::{Digest, Sha256};
 
 use crate::retry::RetryPolicy;
@@ -55,6 +56,45 @@ pub enum GitError {
     },
     #[error("could not create a temporary folder")]
     TempDir(#[source] std::io::Error),
+    #[error("`{}` is not inside a git repository", path.display())]
+    NotARepository {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot find the base `{what}`")]
+    Base {
+        what: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("git failed")]
+    Object(#[source] git2::Error),
+    #[error("commit `{commit}` is not reachable from what `{url}` offers")]
+    MissingCommit {
+        commit: String,
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("the exported tree is larger than {} MiB (`settings.max-archive-mib`)", limit >> 20)]
+    TooLarge { limit: u64 },
+    #[error("cannot write `{}`", path.display())]
+    Export {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "no author for the commit: neither `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` nor `user.name`/`user.email` is set"
+    )]
+    NoIdentity,
+    #[error("cannot move branch `{branch}`")]
+    Branch {
+        branch: String,
+        #[source]
+        source: git2::Error,
+    },
     #[error("the git task stopped unexpectedly: {0}")]
     Task(String),
 }
@@ -66,7 +106,13 @@ impl GitError {
                 Some("check `url`, and that this machine can reach the remote".into())
             }
             Self::Cache { path, .. } => Some(format!("delete `{}` and run again", path.display())),
-            Self::TempDir(_) | Self::Task(_) => None,
+            Self::NotARepository { .. } => Some("run deps-update inside the git repository that vendors the dependencies".into()),
+            Self::Base { .. } => Some("check `settings.base`: it must name a branch, tag or commit".into()),
+            Self::NoIdentity => Some("run `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into()),
+            Self::Branch { .. } => Some("the branch moved while deps-update ran; run it again".into()),
+            Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
+            Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),
+            Self::TempDir(_) | Self::Task(_) | Self::Object(_) | Self::Export { .. } => None,
         }
     }
 }
@@ -132,6 +178,61 @@ fn is_transient(error: &git2::Error) -> bool {
     }
 }
 
+/// A repository under the cache folder (or a temporary one) holding fetched upstream history.
+struct CacheRepo {
+    repo: Repository,
+    _temp: Option<tempfile::TempDir>,
+}
+
+/// Fetches `remote_ref` of `url` into `local_ref` of the cache repository for that remote,
+/// shallow (`depth`) where the transport allows it.
+fn fetch_into_cache(
+    cache: Option<&Path>,
+    url: &str,
+    remote_ref: &str,
+    local_ref: &str,
+    depth: usize,
+) -> Result<CacheRepo, GitError> {
+    let temp = match cache {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().map_err(GitError::TempDir)?),
+    };
+    let dir = match (&temp, cache) {
+        (Some(temp), _) => temp.path().join("repo"),
+        (None, Some(cache)) => cache.join("git").join(repo_key(url)),
+        (None, None) => unreachable!("a cache or a temporary folder"),
+    };
+    let repo = match Repository::open_bare(&dir) {
+        Ok(repo) => repo,
+        Err(_) => Repository::init_bare(&dir).map_err(|source| GitError::Cache {
+            path: dir.clone(),
+            source,
+        })?,
+    };
+    let refspec = format!("+{remote_ref}:{local_ref}");
+    let fetch_error = |source| GitError::Fetch {
+        url: shown(url),
+        branch: remote_ref.to_owned(),
+        source,
+    };
+    {
+        let mut remote = repo.remote_anonymous(url).map_err(fetch_error)?;
+        let mut options = FetchOptions::new();
+        options.depth(i32::try_from(depth).unwrap_or(i32::MAX));
+        if let Err(error) = remote.fetch(&[&refspec], Some(&mut options), None) {
+            // The local transport cannot fetch shallow; everything else can. Fetch in full then.
+            // libgit2's GIT_ENOTSUPPORTED (-39) has no `ErrorCode` variant in git2.
+            if error.raw_code() != -39 && !error.message().contains("shallow") {
+                return Err(fetch_error(error));
+            }
+            remote
+                .fetch(&[&refspec], Some(&mut FetchOptions::new()), None)
+                .map_err(fetch_error)?;
+        }
+    }
+    Ok(CacheRepo { repo, _temp: temp })
+}
+
 /// Up to `depth` first-parent commits of `branch` at `url`, newest first. History is fetched
 /// into a repository under `cache` (kept between runs, so later fetches are incremental), or
 /// into a temporary one when there is no cache.
@@ -141,43 +242,16 @@ pub fn branch_history(
     branch: &str,
     depth: usize,
 ) -> Result<Vec<CommitInfo>, GitError> {
-    let temp;
-    let dir = match cache {
-        Some(cache) => cache.join("git").join(repo_key(url)),
-        None => {
-            temp = tempfile::tempdir().map_err(GitError::TempDir)?;
-            temp.path().join("repo")
-        }
-    };
-    let cache_error = |source| GitError::Cache {
-        path: dir.clone(),
-        source,
-    };
-    let repo = match Repository::open_bare(&dir) {
-        Ok(repo) => repo,
-        Err(_) => Repository::init_bare(&dir).map_err(cache_error)?,
-    };
-    let local_ref = format!("refs/deps-update/{branch}");
-    let refspec = format!("+refs/heads/{branch}:{local_ref}");
-    let fetch_error = |source| GitError::Fetch {
-        url: shown(url),
-        branch: branch.to_owned(),
-        source,
-    };
-    let mut remote = repo.remote_anonymous(url).map_err(fetch_error)?;
-    let mut options = FetchOptions::new();
-    options.depth(i32::try_from(depth).unwrap_or(i32::MAX));
-    if let Err(error) = remote.fetch(&[&refspec], Some(&mut options), None) {
-        // The local transport cannot fetch shallow; everything else can. Fetch in full then.
-        // libgit2's GIT_ENOTSUPPORTED (-39) has no `ErrorCode` variant in git2.
-        if error.raw_code() != -39 && !error.message().contains("shallow") {
-            return Err(fetch_error(error));
-        }
-        remote
-            .fetch(&[&refspec], Some(&mut FetchOptions::new()), None)
-            .map_err(fetch_error)?;
-    }
-    let mut id = repo.refname_to_id(&local_ref).map_err(cache_error)?;
+    let local_ref = format!("refs/deps-update/heads/{branch}");
+    let cached = fetch_into_cache(
+        cache,
+        url,
+        &format!("refs/heads/{branch}"),
+        &local_ref,
+        depth,
+    )?;
+    let repo = &cached.repo;
+    let mut id = repo.refname_to_id(&local_ref).map_err(GitError::Object)?;
     let mut commits = Vec::new();
     while commits.len() < depth {
         // A shallow history ends where the parent is missing.
@@ -196,6 +270,87 @@ pub fn branch_history(
     Ok(commits)
 }
 
+/// Writes the tree of `commit` (reached through `remote_ref` of `url`) into `dest`, like an
+/// unpacked archive: regular files on disk, links as data, submodules left out.
+pub fn export_commit(
+    cache: Option<&Path>,
+    url: &str,
+    remote_ref: &str,
+    commit: &str,
+    dest: &Path,
+    limit: u64,
+) -> Result<crate::archive::Unpacked, GitError> {
+    let local_ref = format!(
+        "refs/deps-update/{}",
+        remote_ref.trim_start_matches("refs/")
+    );
+    let cached = fetch_into_cache(cache, url, remote_ref, &local_ref, 200)?;
+    let repo = &cached.repo;
+    let id = Oid::from_str(commit).map_err(GitError::Object)?;
+    let tree = repo
+        .find_commit(id)
+        .and_then(|c| c.tree())
+        .map_err(|source| GitError::MissingCommit {
+            commit: commit.to_owned(),
+            url: shown(url),
+            source,
+        })?;
+    let mut unpacked = crate::archive::Unpacked::default();
+    let mut failure = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+        let Ok(name) = entry.name() else {
+            return git2::TreeWalkResult::Skip;
+        };
+        let path = Path::new(parent).join(name);
+        if entry.kind() != Some(ObjectType::Blob) {
+            return git2::TreeWalkResult::Ok;
+        }
+        let result = (|| -> Result<(), GitError> {
+            let blob = repo.find_blob(entry.id()).map_err(GitError::Object)?;
+            if entry.filemode() == MODE_LINK {
+                let target = PathBuf::from(String::from_utf8_lossy(blob.content()).into_owned());
+                unpacked.links.insert(path.clone(), target);
+                return Ok(());
+            }
+            unpacked.bytes += blob.size() as u64;
+            if unpacked.bytes > limit {
+                return Err(GitError::TooLarge { limit });
+            }
+            let target = dest.join(&path);
+            let write = |source| GitError::Export {
+                path: path.clone(),
+                source,
+            };
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(write)?;
+            }
+            std::fs::write(&target, blob.content()).map_err(write)?;
+            unpacked
+                .files
+                .insert(path.clone(), entry.filemode() == MODE_EXECUTABLE);
+            Ok(())
+        })();
+        match result {
+            Ok(()) => git2::TreeWalkResult::Ok,
+            Err(error) => {
+                failure = Some(error);
+                git2::TreeWalkResult::Abort
+            }
+        }
+    })
+    .or_else(|e| {
+        if failure.is_some() {
+            Ok(())
+        } else {
+            Err(GitError::Object(e))
+        }
+    })?;
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(unpacked),
+    }
+}
+
 /// A remote URL as it may be shown: without user name or password.
 fn shown(url: &str) -> String {
     url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| crate::http::redact(&u))
@@ -205,4 +360,377 @@ fn shown(url: &str) -> String {
 fn repo_key(url: &str) -> String {
     let digest = Sha256::digest(url.as_bytes());
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file in a git tree: its blob id and mode (`0o100644`, `0o100755`, `0o120000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeFile {
+    pub id: Oid,
+    pub mode: i32,
+}
+
+/// Modes of the files deps-update writes.
+pub const MODE_FILE: i32 = 0o100644;
+pub const MODE_EXECUTABLE: i32 = 0o100755;
+pub const MODE_LINK: i32 = 0o120000;
+
+/// The user's repository, for building update commits. Nothing here touches the checkout:
+/// objects are written to the object database and only the update branch's ref moves.
+pub struct Repo {
+    repo: Repository,
+}
+
+/// Where an update starts from.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub commit: Oid,
+    /// How it was found, for messages (`origin/main`, `HEAD`).
+    pub described: String,
+}
+
+impl Repo {
+    /// The repository holding `path`.
+    pub fn discover(path: &Path) -> Result<Self, GitError> {
+        Repository::discover(path)
+            .map(|repo| Self { repo })
+            .map_err(|source| GitError::NotARepository {
+                path: path.to_owned(),
+                source,
+            })
+    }
+
+    /// The working tree's root.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// The commit updates start from: `setting` when given (a branch, tag or commit), else
+    /// the current branch's upstream, else `HEAD`.
+    pub fn base(&self, setting: Option<&str>) -> Result<Base, GitError> {
+        let fail = |what: &str, source| GitError::Base {
+            what: what.to_owned(),
+            source,
+        };
+        if let Some(rev) = setting {
+            let commit = self
+                .repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|e| fail(rev, e))?;
+            return Ok(Base {
+                commit: commit.id(),
+                described: rev.to_owned(),
+            });
+        }
+        let head = self.repo.head().map_err(|e| fail("HEAD", e))?;
+        if head.is_branch()
+            && let Ok(name) = head.shorthand()
+            && let Ok(branch) = self.repo.find_branch(name, git2::BranchType::Local)
+            && let Ok(upstream) = branch.upstream()
+            && let Some(target) = upstream.get().target()
+        {
+            let described = upstream
+                .name()
+                .ok()
+                .flatten()
+                .unwrap_or("upstream")
+                .to_owned();
+            return Ok(Base {
+                commit: target,
+                described,
+            });
+        }
+        let commit = head.peel_to_commit().map_err(|e| fail("HEAD", e))?;
+        Ok(Base {
+            commit: commit.id(),
+            described: "HEAD".into(),
+        })
+    }
+
+    /// Every file under `dir` in `commit`'s tree, by path relative to `dir`.
+    pub fn files_under(
+        &self,
+        commit: Oid,
+        dir: &Path,
+    ) -> Result<BTreeMap<PathBuf, TreeFile>, GitError> {
+        let tree = self.tree_of(commit)?;
+        let mut files = BTreeMap::new();
+        let sub = match tree.get_path(dir) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                self.repo.find_tree(entry.id()).map_err(GitError::Object)?
+            }
+            _ => return Ok(files),
+        };
+        sub.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(ObjectType::Blob)
+                && let Ok(name) = entry.name()
+            {
+                files.insert(
+                    Path::new(parent).join(name),
+                    TreeFile {
+                        id: entry.id(),
+                        mode: entry.filemode(),
+                    },
+                );
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(GitError::Object)?;
+        Ok(files)
+    }
+
+    /// A file's content at `path` (relative to the root) in `commit`, if it exists.
+    pub fn file_at(&self, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>, GitError> {
+        let tree = self.tree_of(commit)?;
+        match tree.get_path(path) {
+            Ok(entry) => Ok(Some(self.read_blob(entry.id())?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A blob's bytes.
+    pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>, GitError> {
+        Ok(self
+            .repo
+            .find_blob(id)
+            .map_err(GitError::Object)?
+            .content()
+            .to_vec())
+    }
+
+    /// Stores a file's content as a blob, or only computes its id when `write` is false.
+    pub fn blob_from_file(&self, path: &Path, write: bool) -> Result<Oid, GitError> {
+        let result = if write {
+            self.repo.blob_path(path)
+        } else {
+            Oid::hash_file(ObjectType::Blob, path)
+        };
+        result.map_err(GitError::Object)
+    }
+
+    /// Stores bytes as a blob, or only computes its id when `write` is false.
+    pub fn blob_from_bytes(&self, bytes: &[u8], write: bool) -> Result<Oid, GitError> {
+        let result = if write {
+            self.repo.blob(bytes)
+        } else {
+            Oid::hash_object(ObjectType::Blob, bytes)
+        };
+        result.map_err(GitError::Object)
+    }
+
+    fn tree_of(&self, commit: Oid) -> Result<git2::Tree<'_>, GitError> {
+        self.repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(GitError::Object)
+    }
+
+    /// The tree of `base` with the folder `dir` replaced by `files` and each of `replaced`
+    /// (path from the root, bytes) written; returns the new tree's id.
+    pub fn updated_tree(
+        &self,
+        base: Oid,
+        dir: &Path,
+        files: &BTreeMap<PathBuf, TreeFile>,
+        replaced: &[(PathBuf, Vec<u8>)],
+    ) -> Result<Oid, GitError> {
+        let mut tree = self.tree_of(base)?.id();
+        let subtree = self.build_tree(files)?;
+        tree = self.replace_at(tree, dir, subtree.map(|id| (id, 0o040000)))?;
+        for (path, bytes) in replaced {
+            let blob = self.repo.blob(bytes).map_err(GitError::Object)?;
+            tree = self.replace_at(tree, path, Some((blob, MODE_FILE)))?;
+        }
+        Ok(tree)
+    }
+
+    /// Builds nested trees from a flat list of files; `None` when there are none.
+    fn build_tree(&self, files: &BTreeMap<PathBuf, TreeFile>) -> Result<Option<Oid>, GitError> {
+        let mut here: BTreeMap<String, TreeFile> = BTreeMap::new();
+        let mut below: BTreeMap<String, BTreeMap<PathBuf, TreeFile>> = BTreeMap::new();
+        for (path, file) in files {
+            let mut components = path.components();
+            let first = components
+                .next()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let rest: PathBuf = components.collect();
+            if rest.as_os_str().is_empty() {
+                here.insert(first, *file);
+            } else {
+                below.entry(first).or_default().insert(rest, *file);
+            }
+        }
+        if here.is_empty() && below.is_empty() {
+            return Ok(None);
+        }
+        let mut builder = self.repo.treebuilder(None).map_err(GitError::Object)?;
+        for (name, file) in here {
+            builder
+                .insert(&name, file.id, file.mode)
+                .map_err(GitError::Object)?;
+        }
+        for (name, children) in below {
+            if let Some(id) = self.build_tree(&children)? {
+                builder
+                    .insert(&name, id, 0o040000)
+                    .map_err(GitError::Object)?;
+            }
+        }
+        builder.write().map(Some).map_err(GitError::Object)
+    }
+
+    /// `tree` with the entry at `path` set to `entry` (or removed), creating or pruning
+    /// folders on the way.
+    fn replace_at(
+        &self,
+        tree: Oid,
+        path: &Path,
+        entry: Option<(Oid, i32)>,
+    ) -> Result<Oid, GitError> {
+        let parts: Vec<String> = path
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        self.replace_in(Some(tree), &parts, entry)
+            .map(|id| id.unwrap_or_else(|| self.empty_tree().expect("empty tree")))
+    }
+
+    fn replace_in(
+        &self,
+        tree: Option<Oid>,
+        parts: &[String],
+        entry: Option<(Oid, i32)>,
+    ) -> Result<Option<Oid>, GitError> {
+        let existing = tree
+            .map(|id| self.repo.find_tree(id))
+            .transpose()
+            .map_err(GitError::Object)?;
+        let mut builder = self
+            .repo
+            .treebuilder(existing.as_ref())
+            .map_err(GitError::Object)?;
+        let name = parts[0].as_str();
+        let new = if parts.len() == 1 {
+            entry
+        } else {
+            let child = existing
+                .as_ref()
+                .and_then(|t| t.get_name(name))
+                .filter(|e| e.kind() == Some(ObjectType::Tree))
+                .map(|e| e.id());
+            self.replace_in(child, &parts[1..], entry)?
+                .map(|id| (id, 0o040000))
+        };
+        match new {
+            Some((id, mode)) => {
+                builder.insert(name, id, mode).map_err(GitError::Object)?;
+            }
+            None => {
+                if builder.get(name).map_err(GitError::Object)?.is_some() {
+                    builder.remove(name).map_err(GitError::Object)?;
+                }
+            }
+        }
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        builder.write().map(Some).map_err(GitError::Object)
+    }
+
+    fn empty_tree(&self) -> Result<Oid, GitError> {
+        self.repo
+            .treebuilder(None)
+            .and_then(|b| b.write())
+            .map_err(GitError::Object)
+    }
+
+    /// The tree id of a commit.
+    pub fn tree_id(&self, commit: Oid) -> Result<Oid, GitError> {
+        Ok(self.tree_of(commit)?.id())
+    }
+
+    /// The first parent of a commit.
+    pub fn parent_of(&self, commit: Oid) -> Option<Oid> {
+        self.repo.find_commit(commit).ok()?.parent_id(0).ok()
+    }
+
+    /// Writes a commit with one parent; no ref moves.
+    pub fn commit(&self, parent: Oid, tree: Oid, message: &str) -> Result<Oid, GitError> {
+        let author = self.identity("AUTHOR")?;
+        let committer = self.identity("COMMITTER")?;
+        let tree = self.repo.find_tree(tree).map_err(GitError::Object)?;
+        let parent = self.repo.find_commit(parent).map_err(GitError::Object)?;
+        self.repo
+            .commit(None, &author, &committer, message, &tree, &[&parent])
+            .map_err(GitError::Object)
+    }
+
+    /// `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` (or `COMMITTER`), else `user.name`/`user.email`.
+    fn identity(&self, role: &str) -> Result<git2::Signature<'static>, GitError> {
+        let configured = self.repo.signature().ok();
+        let env = |what: &str| {
+            std::env::var(format!("GIT_{role}_{what}"))
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        };
+        let name = env("NAME").or_else(|| {
+            configured
+                .as_ref()
+                .and_then(|s| s.name().ok().map(str::to_owned))
+        });
+        let email = env("EMAIL").or_else(|| {
+            configured
+                .as_ref()
+                .and_then(|s| s.email().ok().map(str::to_owned))
+        });
+        match (name, email) {
+            (Some(name), Some(email)) => {
+                git2::Signature::now(&name, &email).map_err(GitError::Object)
+            }
+            _ => Err(GitError::NoIdentity),
+        }
+    }
+
+    /// The commit a local branch points at.
+    pub fn branch_tip(&self, branch: &str) -> Option<Oid> {
+        self.repo
+            .refname_to_id(&format!("refs/heads/{branch}"))
+            .ok()
+    }
+
+    /// The branch checked out now, if any.
+    pub fn current_branch(&self) -> Option<String> {
+        let head = self.repo.head().ok()?;
+        head.is_branch()
+            .then(|| head.shorthand().ok().map(str::to_owned))
+            .flatten()
+    }
+
+    /// Points `branch` at `commit`, if it still points at `expected` (`None`: must not exist).
+    pub fn set_branch(
+        &self,
+        branch: &str,
+        commit: Oid,
+        expected: Option<Oid>,
+        log: &str,
+    ) -> Result<(), GitError> {
+        let name = format!("refs/heads/{branch}");
+        let fail = |source| GitError::Branch {
+            branch: branch.to_owned(),
+            source,
+        };
+        match expected {
+            Some(old) => self
+                .repo
+                .reference_matching(&name, commit, true, old, log)
+                .map(drop)
+                .map_err(fail),
+            None => self
+                .repo
+                .reference(&name, commit, false, log)
+                .map(drop)
+                .map_err(fail),
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! per `[deps.<name>]` table, so that a mistake is reported as "`repo` is required when
 //! `source = \"github-release\"`" with the file, line and column, never silently ignored.
 
+pub mod edit;
 mod raw;
 
 use std::fmt;

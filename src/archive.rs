@@ -1,0 +1,341 @@
+//! Safe unpacking of upstream archives (`.tar.gz`, `.tar.xz`, `.tar`, `.zip`) into a staging
+//! folder.
+//!
+//! The format is recognised by its first bytes, not its name. Only regular files, folders and
+//! symbolic links whose target stays inside the archive are accepted; `..` and absolute
+//! paths, links that escape, hard links and device files are refused, and so is an archive
+//! whose content exceeds the size cap (a decompression bomb stops at the cap, not at the
+//! disk's end). Links are never created on disk: they are returned as data, so no later entry
+//! can be written through one.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Component, Path, PathBuf};
+
+/// Entries accepted at most in one archive.
+const MAX_ENTRIES: usize = 1_000_000;
+
+/// What was unpacked.
+#[derive(Debug, Default)]
+pub struct Unpacked {
+    /// Regular files written, by path inside the archive, with their executable bit.
+    pub files: BTreeMap<PathBuf, bool>,
+    /// Symbolic links, by path inside the archive, with their (relative) targets.
+    pub links: BTreeMap<PathBuf, PathBuf>,
+    /// Bytes of file content written.
+    pub bytes: u64,
+}
+
+/// Why an archive was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("`{name}` is not a .tar.gz, .tar.xz, .tar or .zip archive")]
+    UnknownFormat { name: String },
+    #[error("the archive entry `{entry}` points outside the target folder (`..`)")]
+    EntryOutsideTarget { entry: String },
+    #[error("the archive entry `{entry}` is an absolute path")]
+    AbsolutePath { entry: String },
+    #[error("the archive entry `{entry}` is a link to `{target}`, outside the unpacked tree")]
+    LinkOutsideTarget { entry: String, target: String },
+    #[error("the archive entry `{entry}` is a hard link, which is not accepted")]
+    HardLink { entry: String },
+    #[error("the archive entry `{entry}` is a {kind}, which is not accepted")]
+    SpecialFile { entry: String, kind: &'static str },
+    #[error("the archive unpacks to more than {} MiB (`settings.max-archive-mib`)", limit >> 20)]
+    TooLarge { limit: u64 },
+    #[error("the archive has more than {MAX_ENTRIES} entries")]
+    TooManyEntries,
+    #[error("the archive is damaged")]
+    Corrupt(#[source] std::io::Error),
+    #[error("the zip archive is damaged")]
+    CorruptZip(#[source] zip::result::ZipError),
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ArchiveError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if this archive is expected to be this large".into()),
+            Self::UnknownFormat { .. } => Some("check `archive` or `asset`: it must name a .tar.gz, .tar.xz or .zip file".into()),
+            Self::EntryOutsideTarget { .. }
+            | Self::AbsolutePath { .. }
+            | Self::LinkOutsideTarget { .. }
+            | Self::HardLink { .. }
+            | Self::SpecialFile { .. } => Some("the archive is malformed or hostile: report it upstream and do not vendor it".into()),
+            Self::TooManyEntries | Self::Corrupt(_) | Self::CorruptZip(_) | Self::Write { .. } => None,
+        }
+    }
+}
+
+enum Format {
+    TarGz,
+    TarXz,
+    Tar,
+    Zip,
+}
+
+fn sniff(file: &Path, name: &str) -> Result<Format, ArchiveError> {
+    let mut head = [0u8; 262];
+    let mut f = File::open(file).map_err(ArchiveError::Corrupt)?;
+    let n = read_up_to(&mut f, &mut head).map_err(ArchiveError::Corrupt)?;
+    let head = &head[..n];
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Format::TarGz)
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Ok(Format::TarXz)
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Ok(Format::Zip)
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Ok(Format::Tar)
+    } else {
+        Err(ArchiveError::UnknownFormat {
+            name: name.to_owned(),
+        })
+    }
+}
+
+fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// Unpacks `file` (named `name` in messages) into `dest`, which must exist and be empty.
+pub fn unpack(file: &Path, name: &str, dest: &Path, limit: u64) -> Result<Unpacked, ArchiveError> {
+    let open = || {
+        File::open(file)
+            .map(BufReader::new)
+            .map_err(ArchiveError::Corrupt)
+    };
+    match sniff(file, name)? {
+        Format::TarGz => unpack_tar(flate2::read::GzDecoder::new(open()?), dest, limit),
+        Format::TarXz => unpack_tar(xz2::read::XzDecoder::new(open()?), dest, limit),
+        Format::Tar => unpack_tar(open()?, dest, limit),
+        Format::Zip => unpack_zip(
+            File::open(file).map_err(ArchiveError::Corrupt)?,
+            dest,
+            limit,
+        ),
+    }
+}
+
+/// A path inside the archive, checked: only normal components.
+fn safe_path(raw: &Path) -> Result<Option<PathBuf>, ArchiveError> {
+    let entry = || raw.to_string_lossy().into_owned();
+    let mut clean = PathBuf::new();
+    for component in raw.components() {
+        match component {
+            Component::Normal(part) => clean.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(ArchiveError::EntryOutsideTarget { entry: entry() });
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(ArchiveError::AbsolutePath { entry: entry() });
+            }
+        }
+    }
+    Ok((!clean.as_os_str().is_empty()).then_some(clean))
+}
+
+/// Checks that a link at `link` pointing to `target` stays inside the tree it is in.
+pub fn check_link(link: &Path, target: &Path) -> Result<(), ArchiveError> {
+    let outside = || ArchiveError::LinkOutsideTarget {
+        entry: link.to_string_lossy().into_owned(),
+        target: target.to_string_lossy().into_owned(),
+    };
+    if target.is_absolute() {
+        return Err(outside());
+    }
+    let mut depth: Vec<&std::ffi::OsStr> = link
+        .parent()
+        .map(|p| {
+            p.components()
+                .filter_map(|c| match c {
+                    Component::Normal(n) => Some(n),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for component in target.components() {
+        match component {
+            Component::Normal(n) => depth.push(n),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if depth.pop().is_none() {
+                    return Err(outside());
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(outside()),
+        }
+    }
+    Ok(())
+}
+
+fn write_file(
+    reader: &mut impl Read,
+    dest: &Path,
+    path: &Path,
+    unpacked: &mut Unpacked,
+    limit: u64,
+    executable: bool,
+) -> Result<(), ArchiveError> {
+    let target = dest.join(path);
+    let write_error = |source| ArchiveError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(write_error)?;
+    }
+    let mut out = File::create(&target).map_err(write_error)?;
+    let remaining = limit.saturating_sub(unpacked.bytes);
+    let written =
+        std::io::copy(&mut reader.take(remaining + 1), &mut out).map_err(ArchiveError::Corrupt)?;
+    unpacked.bytes += written;
+    if unpacked.bytes > limit {
+        return Err(ArchiveError::TooLarge { limit });
+    }
+    unpacked.links.remove(path);
+    unpacked.files.insert(path.to_owned(), executable);
+    Ok(())
+}
+
+fn unpack_tar(reader: impl Read, dest: &Path, limit: u64) -> Result<Unpacked, ArchiveError> {
+    let mut archive = tar::Archive::new(reader);
+    let mut unpacked = Unpacked::default();
+    for (count, entry) in archive
+        .entries()
+        .map_err(ArchiveError::Corrupt)?
+        .enumerate()
+    {
+        if count >= MAX_ENTRIES {
+            return Err(ArchiveError::TooManyEntries);
+        }
+        let mut entry = entry.map_err(ArchiveError::Corrupt)?;
+        let raw = entry.path().map_err(ArchiveError::Corrupt)?.into_owned();
+        let kind = entry.header().entry_type();
+        let shown = || raw.to_string_lossy().into_owned();
+        use tar::EntryType as T;
+        let special = |kind| {
+            Err(ArchiveError::SpecialFile {
+                entry: shown(),
+                kind,
+            })
+        };
+        match kind {
+            // Metadata entries (`pax_global_header` from `git archive`) carry no files.
+            T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => continue,
+            T::Char => return special("character device"),
+            T::Block => return special("block device"),
+            T::Fifo => return special("named pipe"),
+            T::Link => return Err(ArchiveError::HardLink { entry: shown() }),
+            _ => {}
+        }
+        let Some(path) = safe_path(&raw)? else {
+            continue;
+        };
+        match kind {
+            T::Directory => {
+                std::fs::create_dir_all(dest.join(&path)).map_err(|source| ArchiveError::Write {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+            T::Symlink => {
+                let target = entry
+                    .link_name()
+                    .map_err(ArchiveError::Corrupt)?
+                    .map(|t| t.into_owned())
+                    .unwrap_or_default();
+                check_link(&path, &target)?;
+                unpacked.files.remove(&path);
+                unpacked.links.insert(path, target);
+            }
+            T::Regular | T::Continuous => {
+                let executable = entry.header().mode().is_ok_and(|m| m & 0o111 != 0);
+                write_file(&mut entry, dest, &path, &mut unpacked, limit, executable)?;
+            }
+            _ => return special("special file"),
+        }
+    }
+    Ok(unpacked)
+}
+
+fn unpack_zip(file: File, dest: &Path, limit: u64) -> Result<Unpacked, ArchiveError> {
+    let mut archive =
+        zip::ZipArchive::new(BufReader::new(file)).map_err(ArchiveError::CorruptZip)?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(ArchiveError::TooManyEntries);
+    }
+    let mut unpacked = Unpacked::default();
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(ArchiveError::CorruptZip)?;
+        let raw = PathBuf::from(entry.name().map_err(ArchiveError::CorruptZip)?.into_owned());
+        let Some(path) = safe_path(&raw)? else {
+            continue;
+        };
+        if entry.is_dir() {
+            std::fs::create_dir_all(dest.join(&path)).map_err(|source| ArchiveError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        } else if entry.is_symlink() {
+            let mut target = String::new();
+            entry
+                .read_to_string(&mut target)
+                .map_err(ArchiveError::Corrupt)?;
+            let target = PathBuf::from(target);
+            check_link(&path, &target)?;
+            unpacked.files.remove(&path);
+            unpacked.links.insert(path, target);
+        } else {
+            let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
+            write_file(&mut entry, dest, &path, &mut unpacked, limit, executable)?;
+        }
+    }
+    Ok(unpacked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_must_stay_inside() {
+        assert!(check_link(Path::new("a/b/link"), Path::new("../c")).is_ok());
+        assert!(check_link(Path::new("a/link"), Path::new("../c")).is_ok());
+        assert!(check_link(Path::new("link"), Path::new("../c")).is_err());
+        assert!(check_link(Path::new("a/link"), Path::new("../../c")).is_err());
+        assert!(check_link(Path::new("a/link"), Path::new("/etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn paths_are_checked() {
+        assert_eq!(
+            safe_path(Path::new("./a/b")).unwrap(),
+            Some(PathBuf::from("a/b"))
+        );
+        assert_eq!(safe_path(Path::new("./")).unwrap(), None);
+        assert!(matches!(
+            safe_path(Path::new("a/../../b")),
+            Err(ArchiveError::EntryOutsideTarget { .. })
+        ));
+        assert!(matches!(
+            safe_path(Path::new("/etc/passwd")),
+            Err(ArchiveError::AbsolutePath { .. })
+        ));
+    }
+}

@@ -1,0 +1,75 @@
+//! Rewriting `deps.toml` after an update with `toml_edit`: only the values change; comments,
+//! order and formatting stay as the user wrote them.
+
+use toml_edit::{DocumentMut, Item, Value};
+
+/// Why the registry could not be rewritten.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("`deps.toml` no longer parses")]
+    Parse(#[source] toml_edit::TomlError),
+    #[error("`deps.toml` has no table `[deps.{0}]` to update")]
+    Missing(String),
+}
+
+/// Sets `version` (when the dependency records one) and `sha256` (when given) of
+/// `[deps.<name>]`, keeping each value's surrounding whitespace and trailing comment.
+pub fn record_update(
+    text: &str,
+    name: &str,
+    version: Option<&str>,
+    sha256: Option<&str>,
+) -> Result<String, EditError> {
+    let mut doc: DocumentMut = text.parse().map_err(EditError::Parse)?;
+    let table = doc
+        .get_mut("deps")
+        .and_then(|deps| deps.get_mut(name))
+        .and_then(Item::as_table_like_mut)
+        .ok_or_else(|| EditError::Missing(name.to_owned()))?;
+    if let Some(version) = version {
+        set_keeping_decor(table, "version", version);
+    }
+    if let Some(sha256) = sha256 {
+        set_keeping_decor(table, "sha256", sha256);
+    }
+    Ok(doc.to_string())
+}
+
+fn set_keeping_decor(table: &mut dyn toml_edit::TableLike, key: &str, text: &str) {
+    match table.get_mut(key).and_then(Item::as_value_mut) {
+        Some(value) => {
+            let decor = value.decor().clone();
+            *value = Value::from(text);
+            *value.decor_mut() = decor;
+        }
+        None => {
+            table.insert(key, toml_edit::value(text));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_comments_order_and_formatting() {
+        let text = "# Node's deps\n\n[deps.nghttp2]\npath = \"deps/nghttp2\"   # vendored here\nversion   = \"1.63.0\"  # bumped by deps-update\nsource = \"github-release\"\n\n[deps.other]\nversion = \"1.63.0\"\n";
+        let edited = record_update(text, "nghttp2", Some("1.64.0"), Some("ab12")).unwrap();
+        assert_eq!(
+            edited,
+            "# Node's deps\n\n[deps.nghttp2]\npath = \"deps/nghttp2\"   # vendored here\nversion   = \"1.64.0\"  # bumped by deps-update\nsource = \"github-release\"\nsha256 = \"ab12\"\n\n[deps.other]\nversion = \"1.63.0\"\n"
+        );
+        let again = record_update(&edited, "nghttp2", Some("1.65.0"), Some("cd34")).unwrap();
+        assert!(again.contains("version   = \"1.65.0\"  # bumped by deps-update\n"));
+        assert!(again.contains("sha256 = \"cd34\"\n"));
+    }
+
+    #[test]
+    fn a_missing_table_is_an_error() {
+        assert!(matches!(
+            record_update("[deps.a]\n", "b", Some("1"), None),
+            Err(EditError::Missing(_))
+        ));
+    }
+}

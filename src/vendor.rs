@@ -1,0 +1,200 @@
+//! Laying a new upstream tree into a dependency's `path`.
+//!
+//! [`stage`] maps an unpacked archive (or exported git tree) to the files that will be
+//! vendored: leading components dropped by `strip`, then `include` and `exclude` applied.
+//! Files matching `keep` are the project's own: they always come from the current tree, never
+//! from upstream. Everything else under `path` is replaced, so files deleted upstream
+//! disappear. The result is a plan; [`crate::vcs`] turns it into a tree and a commit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::archive::{ArchiveError, Unpacked, check_link};
+use crate::manifest::ApplySpec;
+
+/// One file of the new vendored tree, relative to the dependency's `path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Staged {
+    /// A regular file unpacked at this absolute path.
+    File { source: PathBuf, executable: bool },
+    /// A symbolic link with this relative target.
+    Link { target: PathBuf },
+}
+
+/// Why the new tree could not be laid out.
+#[derive(Debug, thiserror::Error)]
+pub enum VendorError {
+    #[error("nothing would be vendored: {0}")]
+    Empty(String),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+}
+
+impl VendorError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Empty(_) => {
+                Some("check `strip`, `include` and `exclude` against the archive's layout".into())
+            }
+            Self::Archive(e) => e.hint(),
+        }
+    }
+}
+
+/// The files upstream provides, under `root` (where the archive was unpacked), after
+/// `strip`, `include`, `exclude` and `keep`. Without `strip`, an archive's single top folder
+/// is dropped; a git tree (`from_archive = false`) is taken as it is.
+pub fn stage(
+    unpacked: &Unpacked,
+    root: &Path,
+    spec: &ApplySpec,
+    from_archive: bool,
+) -> Result<BTreeMap<PathBuf, Staged>, VendorError> {
+    let all = || unpacked.files.keys().chain(unpacked.links.keys());
+    let strip = spec.strip.unwrap_or_else(|| {
+        if !from_archive {
+            return 0;
+        }
+        // By default a single top folder (`nghttp2-1.64.0/`) is dropped.
+        let mut tops = all().map(|p| (p.components().next(), p.components().count() > 1));
+        match tops.next() {
+            Some((Some(first), true)) if tops.all(|(top, deeper)| top == Some(first) && deeper) => {
+                1
+            }
+            _ => 0,
+        }
+    });
+    let mapped = |path: &Path| -> Option<PathBuf> {
+        let rest: PathBuf = path.components().skip(strip).collect();
+        let wanted = !rest.as_os_str().is_empty()
+            && (spec.include.is_empty() || spec.include.matches(&rest))
+            && !spec.exclude.matches(&rest)
+            && !spec.keep.matches(&rest);
+        wanted.then_some(rest)
+    };
+    let mut staged = BTreeMap::new();
+    for (path, executable) in &unpacked.files {
+        if let Some(rel) = mapped(path) {
+            staged.insert(
+                rel,
+                Staged::File {
+                    source: root.join(path),
+                    executable: *executable,
+                },
+            );
+        }
+    }
+    for (path, target) in &unpacked.links {
+        if let Some(rel) = mapped(path) {
+            check_link(&rel, target)?;
+            staged.insert(
+                rel,
+                Staged::Link {
+                    target: target.clone(),
+                },
+            );
+        }
+    }
+    if staged.is_empty() {
+        let total = unpacked.files.len() + unpacked.links.len();
+        return Err(VendorError::Empty(format!(
+            "of the archive's {total} entries, none is left after `strip = {strip}`{}{}",
+            patterns(" and `include`", spec.include.patterns()),
+            patterns(" and `exclude`", spec.exclude.patterns()),
+        )));
+    }
+    Ok(staged)
+}
+
+fn patterns(label: &str, patterns: &[String]) -> String {
+    if patterns.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{label} {}",
+        patterns
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unpacked(files: &[&str]) -> Unpacked {
+        Unpacked {
+            files: files.iter().map(|f| (PathBuf::from(f), false)).collect(),
+            ..Unpacked::default()
+        }
+    }
+
+    fn spec(toml: &str) -> ApplySpec {
+        let text = format!(
+            "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\n{toml}\n"
+        );
+        crate::manifest::Manifest::parse(Path::new("deps.toml"), &text)
+            .unwrap()
+            .deps
+            .remove(0)
+            .apply
+    }
+
+    fn stage_archive(
+        unpacked: &Unpacked,
+        spec: &ApplySpec,
+    ) -> Result<BTreeMap<PathBuf, Staged>, VendorError> {
+        stage(unpacked, Path::new("/u"), spec, true)
+    }
+
+    fn names(staged: &BTreeMap<PathBuf, Staged>) -> Vec<String> {
+        staged.keys().map(|p| p.display().to_string()).collect()
+    }
+
+    #[test]
+    fn strips_a_single_top_folder_by_default() {
+        let archive = unpacked(&[
+            "nghttp2-1.64.0/COPYING",
+            "nghttp2-1.64.0/lib/a.c",
+            "nghttp2-1.64.0/src/app.cc",
+        ]);
+        let staged = stage_archive(&archive, &spec("include = [\"lib/**\", \"COPYING\"]")).unwrap();
+        assert_eq!(names(&staged), ["COPYING", "lib/a.c"]);
+        // Two top-level entries: nothing is stripped.
+        let flat = unpacked(&["simdutf.h", "simdutf.cpp"]);
+        assert_eq!(
+            names(&stage_archive(&flat, &ApplySpec::default()).unwrap()),
+            ["simdutf.cpp", "simdutf.h"]
+        );
+        // A single top-level file is not a folder to strip.
+        let single = unpacked(&["ada.h"]);
+        assert_eq!(
+            names(&stage_archive(&single, &ApplySpec::default()).unwrap()),
+            ["ada.h"]
+        );
+    }
+
+    #[test]
+    fn exclude_and_keep_win_over_upstream() {
+        let archive = unpacked(&["p/lib/a.c", "p/test/t.c", "p/BUILD.gn"]);
+        let staged = stage_archive(
+            &archive,
+            &spec("exclude = [\"test\"]\nkeep = [\"BUILD.gn\"]"),
+        )
+        .unwrap();
+        assert_eq!(names(&staged), ["lib/a.c"]);
+    }
+
+    #[test]
+    fn an_empty_result_is_an_error() {
+        let archive = unpacked(&["p/src/a.c"]);
+        let error =
+            stage_archive(&archive, &spec("strip = 1\ninclude = [\"lib/**\"]")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "nothing would be vendored: of the archive's 1 entries, none is left after `strip = 1` and `include` `lib/**`"
+        );
+    }
+}

@@ -61,6 +61,38 @@ pub enum Command {
 
     /// Check the registry and every `version-file` without touching the network
     Validate(ValidateArgs),
+
+    /// Vendor the newest allowed version: one verified commit on one branch per dependency
+    ///
+    /// `deps-update NAME...` is short for `deps-update update NAME...`. The commit is built
+    /// from the base branch without touching your checkout; `deps.toml` gets the new
+    /// `version` and `sha256`. Exit status: 0 when every named dependency is up to date or was
+    /// updated, 1 when any failed (the repository is then as it was for that one).
+    Update(UpdateArgs),
+
+    /// `deps-update NAME...`: the short form of `update NAME...`
+    #[command(external_subcommand)]
+    Short(Vec<String>),
+}
+
+#[derive(Debug, Args, Default)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["names", "all"])))]
+pub struct UpdateArgs {
+    /// Dependencies to update
+    #[arg(value_name = "NAME", conflicts_with = "all")]
+    pub names: Vec<String>,
+
+    /// Update every dependency in the registry
+    #[arg(long)]
+    pub all: bool,
+
+    /// Download and verify, then show what would change; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With --dry-run: also print the unified diff
+    #[arg(long, requires = "dry_run")]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

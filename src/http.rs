@@ -432,7 +432,8 @@ impl HttpClient {
         progress: &(dyn Fn(u64, Option<u64>) + Sync),
     ) -> Result<u64, HttpError> {
         ensure_secure(url)?;
-        let sink = std::sync::Mutex::new(sink);
+        // Each attempt borrows the sink in turn; an async mutex hands it over.
+        let sink = tokio::sync::Mutex::new(sink);
         self.with_retries(url, |attempt| {
             let sink = &sink;
             async move {
@@ -453,7 +454,7 @@ impl HttpClient {
                         source,
                     })
                 };
-                let mut sink = sink.lock().expect("one download at a time");
+                let mut sink = sink.lock().await;
                 sink.restart().map_err(write_error)?;
                 let mut received = 0u64;
                 while let Some(chunk) = response

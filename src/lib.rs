@@ -8,6 +8,7 @@
 //! [`version`]. [`commands`] drive that pipeline for each subcommand and print through
 //! [`printer`]; [`report`] maps failures to hints and exit codes.
 
+pub mod apply;
 pub mod archive;
 pub mod check;
 pub mod cli;

@@ -6,6 +6,7 @@
 
 use std::error::Error;
 
+use crate::apply::ApplyError;
 use crate::check::DependencyError;
 use crate::config::ConfigError;
 use crate::http::HttpError;
@@ -58,6 +59,9 @@ fn hint_of(error: &(dyn Error + 'static)) -> Option<String> {
         return e.hint();
     }
     if let Some(e) = error.downcast_ref::<SourceError>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<ApplyError>() {
         return e.hint();
     }
     if let Some(e) = error.downcast_ref::<HttpError>() {

@@ -18,9 +18,7 @@ pub async fn run(
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = super::now();
 
     // Ask every upstream at once, bounded by --jobs; report in registry order.
     let mut results: Vec<(usize, Result<Finding, DependencyError>)> =

@@ -2,6 +2,7 @@
 
 mod check;
 mod list;
+mod update;
 mod validate;
 
 use std::path::PathBuf;
@@ -31,6 +32,14 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::Check(args) => check::run(&cli.global, &args, printer).await,
         Command::List(args) => list::run(&cli.global, &args, printer),
         Command::Validate(args) => validate::run(&cli.global, &args, printer),
+        Command::Update(args) => update::run(&cli.global, &args, printer).await,
+        Command::Short(names) => {
+            let args = crate::cli::UpdateArgs {
+                names,
+                ..Default::default()
+            };
+            update::run(&cli.global, &args, printer).await
+        }
     }
 }
 
@@ -78,6 +87,13 @@ fn source_context(
         cache_dir,
         printer: printer.clone(),
     })
+}
+
+/// Seconds since the Unix epoch.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Pads cells into aligned columns; the last column is not padded.

@@ -4,5 +4,7 @@
 mod check_git;
 mod check_github;
 mod check_npm;
+mod hostile;
 mod registry;
 mod support;
+mod update;

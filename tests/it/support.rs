@@ -194,3 +194,116 @@ pub fn now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+/// One entry of a test archive.
+pub enum Entry<'a> {
+    File(&'a str, &'a [u8]),
+    Executable(&'a str, &'a [u8]),
+    Link(&'a str, &'a str),
+    Dir(&'a str),
+}
+
+/// A `.tar.gz` built from entries; paths are written as given (hostile ones included).
+pub fn tar_gz(entries: &[Entry]) -> Vec<u8> {
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut builder = tar::Builder::new(encoder);
+    for entry in entries {
+        let mut header = tar::Header::new_gnu();
+        let (path, data, kind, mode, link): (&str, &[u8], tar::EntryType, u32, Option<&str>) =
+            match entry {
+                Entry::File(p, d) => (p, d, tar::EntryType::Regular, 0o644, None),
+                Entry::Executable(p, d) => (p, d, tar::EntryType::Regular, 0o755, None),
+                Entry::Link(p, t) => (p, b"", tar::EntryType::Symlink, 0o777, Some(t)),
+                Entry::Dir(p) => (p, b"", tar::EntryType::Directory, 0o755, None),
+            };
+        header.set_entry_type(kind);
+        header.set_mode(mode);
+        header.set_size(data.len() as u64);
+        // Write the name bytes directly: `set_path` would refuse `..` and absolute paths.
+        let name = &mut header.as_old_mut().name;
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        if let Some(target) = link {
+            header.set_link_name(target).unwrap();
+        }
+        header.set_cksum();
+        builder.append(&header, data).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// Lowercase hex sha256 of bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Serves `bytes` at `GET route` on the fake server.
+pub async fn mount_file(server: &MockServer, route: &str, bytes: Vec<u8>) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes))
+        .mount(server)
+        .await;
+}
+
+impl Project {
+    /// Makes the repository root a git repository with everything written so far committed
+    /// on `main`, and sets a commit identity for deps-update's own commits.
+    pub fn commit_all(&mut self, message: &str) -> String {
+        let root = self.root();
+        if !root.join(".git").exists() {
+            git(&root, &["init", "-q", "-b", "main"]);
+        }
+        git(&root, &["add", "-A"]);
+        git(&root, &["commit", "-q", "-m", message]);
+        self.env("GIT_AUTHOR_NAME", "Dependency Bot")
+            .env("GIT_AUTHOR_EMAIL", "bot@example.com")
+            .env("GIT_COMMITTER_NAME", "Dependency Bot")
+            .env("GIT_COMMITTER_EMAIL", "bot@example.com");
+        git(&root, &["rev-parse", "HEAD"])
+    }
+
+    /// `git` in the repository root.
+    pub fn git(&self, args: &[&str]) -> String {
+        git(&self.root(), args)
+    }
+
+    /// The state a user would notice: HEAD, current branch, status, branches, stash.
+    pub fn checkout_state(&self) -> String {
+        [
+            self.git(&["rev-parse", "HEAD"]),
+            self.git(&["symbolic-ref", "-q", "HEAD"]),
+            self.git(&["status", "--porcelain=v1", "--untracked-files=all"]),
+            self.git(&["for-each-ref", "--format=%(refname) %(objectname)"]),
+            self.git(&["diff", "--cached"]),
+            self.git(&["diff"]),
+        ]
+        .join("\n---\n")
+    }
+}
+
+/// Serves `GET /repos/{repo}/releases` with `(tag, [(asset name, download URL)])` releases.
+pub async fn mount_releases_with_assets(
+    server: &MockServer,
+    repo: &str,
+    releases: &[(&str, &[(&str, String)])],
+) {
+    let body: Vec<Value> = releases
+        .iter()
+        .map(|(tag, assets)| {
+            let assets: Vec<Value> = assets
+                .iter()
+                .map(|(name, url)| json!({"name": name, "browser_download_url": url}))
+                .collect();
+            json!({"tag_name": tag, "draft": false, "prerelease": false, "assets": assets})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/{repo}/releases")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}

@@ -1,0 +1,212 @@
+//! Hostile and broken archives: each is refused with a clear error, nothing is written outside
+//! the staging folder, and the repository stays exactly as it was.
+
+use wiremock::MockServer;
+
+use crate::support::{Entry, Project, mount_file, mount_releases, tar_gz};
+
+/// A repository vendoring `lib` 1.0.0, whose upstream serves `archive` as 2.0.0.
+async fn project_with_archive(archive: Vec<u8>, extra: &str) -> (Project, MockServer) {
+    let server = MockServer::start().await;
+    mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
+    mount_file(&server, "/lib-2.0.0.tar.gz", archive).await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project
+        .manifest(&format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
+             archive = \"{}/lib-{{version}}.tar.gz\"\n{extra}\n",
+            server.uri()
+        ))
+        .write("deps/lib/lib.c", "int v = 1;\n");
+    project.commit_all("initial");
+    (project, server)
+}
+
+async fn refused(archive: Vec<u8>, extra: &str, expected: &str) -> Project {
+    let (project, _server) = project_with_archive(archive, extra).await;
+    let before = project.checkout_state();
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(expected),
+        "expected {expected:?} in:\n{}",
+        run.stderr
+    );
+    assert_eq!(project.checkout_state(), before, "the repository changed");
+    project
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn path_traversal() {
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+        Entry::File("lib-2.0.0/../../../escaped.txt", b"evil\n"),
+    ]);
+    let project = refused(
+        archive,
+        "",
+        "the archive entry `lib-2.0.0/../../../escaped.txt` points outside the target folder",
+    )
+    .await;
+    assert!(
+        !project
+            .scratch("x")
+            .parent()
+            .unwrap()
+            .join("escaped.txt")
+            .exists()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absolute_paths() {
+    let target = std::env::temp_dir().join(format!("deps-update-absolute-{}", std::process::id()));
+    let name = target.to_str().unwrap().to_owned();
+    let archive = tar_gz(&[Entry::File(&name, b"evil\n")]);
+    refused(
+        archive,
+        "",
+        &format!("the archive entry `{name}` is an absolute path"),
+    )
+    .await;
+    assert!(!target.exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_that_escape() {
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+        Entry::Link("lib-2.0.0/etc", "../../../etc"),
+    ]);
+    refused(
+        archive,
+        "",
+        "the archive entry `lib-2.0.0/etc` is a link to `../../../etc`, outside the unpacked tree",
+    )
+    .await;
+    let archive = tar_gz(&[
+        Entry::Link("lib-2.0.0/passwd", "/etc/passwd"),
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+    ]);
+    refused(
+        archive,
+        "",
+        "is a link to `/etc/passwd`, outside the unpacked tree",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_that_escapes_only_after_strip() {
+    // Inside the archive `top/link -> ../x` stays in the tree; once `top/` is stripped it would not.
+    let archive = tar_gz(&[
+        Entry::File("top/lib.c", b"ok\n"),
+        Entry::Link("top/link", "../x"),
+        Entry::File("x", b"x\n"),
+    ]);
+    refused(
+        archive,
+        "strip = 1",
+        "the archive entry `link` is a link to `../x`, outside the unpacked tree",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hard_links_and_devices() {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Char);
+    header.set_path("lib-2.0.0/null").unwrap();
+    header.set_size(0);
+    header.set_cksum();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    builder.append(&header, &b""[..]).unwrap();
+    let device = builder.into_inner().unwrap().finish().unwrap();
+    refused(
+        device,
+        "",
+        "the archive entry `lib-2.0.0/null` is a character device, which is not accepted",
+    )
+    .await;
+
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Link);
+    header.set_path("lib-2.0.0/shadow").unwrap();
+    header.set_link_name("/etc/shadow").unwrap();
+    header.set_size(0);
+    header.set_cksum();
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    builder.append(&header, &b""[..]).unwrap();
+    let hard = builder.into_inner().unwrap().finish().unwrap();
+    refused(
+        hard,
+        "",
+        "the archive entry `lib-2.0.0/shadow` is a hard link",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decompression_bomb_stops_at_the_cap() {
+    let zeros = vec![0u8; 3 << 20];
+    let archive = tar_gz(&[Entry::File("lib-2.0.0/bomb.bin", &zeros)]);
+    assert!(archive.len() < 64 << 10, "small when compressed");
+    let run_project = refused(
+        archive,
+        "[settings]\nmax-archive-mib = 1",
+        "the archive unpacks to more than 1 MiB (`settings.max-archive-mib`)",
+    )
+    .await;
+    drop(run_project);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn something_that_is_not_an_archive() {
+    refused(
+        b"<html>rate limited</html>".to_vec(),
+        "",
+        "`lib-2.0.0.tar.gz` is not a .tar.gz, .tar.xz, .tar or .zip archive",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_that_leave_nothing_are_refused() {
+    let archive = tar_gz(&[Entry::File("lib-2.0.0/src/lib.c", b"ok\n")]);
+    refused(
+        archive,
+        "include = [\"lib/**\"]",
+        "nothing would be vendored: of the archive's 1 entries, none is left after `strip = 1` and `include` `lib/**`",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_inside_the_tree_are_vendored_as_links() {
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/include/real.h", b"int real;\n"),
+        Entry::Link("lib-2.0.0/include/alias.h", "real.h"),
+        Entry::Link("lib-2.0.0/include/up.h", "../lib.c"),
+        Entry::File("lib-2.0.0/lib.c", b"int v = 2;\n"),
+    ]);
+    let (project, _server) = project_with_archive(archive, "").await;
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let tree = project.git(&["ls-tree", "-r", "deps-update/lib", "deps/lib/include"]);
+    assert!(
+        tree.lines()
+            .any(|l| l.starts_with("120000 ") && l.ends_with("deps/lib/include/alias.h")),
+        "{tree}"
+    );
+    assert_eq!(
+        project.git(&["show", "deps-update/lib:deps/lib/include/up.h"]),
+        "../lib.c"
+    );
+}

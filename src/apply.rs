@@ -186,6 +186,14 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("upstream no longer offers the vendored version {version}")]
+    VersionNotOffered { version: String },
+    #[error("cannot read the vendored file `{}`", path.display())]
+    ReadVendored {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot create a temporary folder")]
     Temp(#[source] std::io::Error),
     #[error("an update task stopped unexpectedly: {0}")]
@@ -224,8 +232,10 @@ impl ApplyError {
             Self::ManifestNotCommitted { .. } => Some("commit `deps.toml` first".into()),
             Self::BranchCheckedOut { .. } => Some("switch to another branch and run again".into()),
             Self::After { .. } | Self::AfterSpawn { .. } => Some("fix the command, or the tree it runs in; nothing was committed".into()),
+            Self::VersionNotOffered { .. } => Some("update the dependency, or check `tag` and `ignore`".into()),
             Self::NoTarball { .. }
             | Self::NoCommit { .. }
+            | Self::ReadVendored { .. }
             | Self::Edit(_)
             | Self::OutsideRepository { .. }
             | Self::Temp(_)
@@ -634,6 +644,186 @@ pub async fn update_dependency(
     .await
     .map_err(|e| ApplyError::Task(e.to_string()))??;
     Ok(UpdateResult::Updated(Box::new(update)))
+}
+
+/// How the vendored tree differs from what upstream's archive and the registry's rules give.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LocalEdit {
+    pub path: PathBuf,
+    pub kind: LocalEditKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalEditKind {
+    /// Content differs: lines added and removed locally (`None` for binary files).
+    Modified(Option<(usize, usize)>),
+    /// Only the executable bit or link-ness differs.
+    ModeChanged,
+    /// Present in the vendored tree, not upstream (and not matched by `keep`).
+    Added,
+    /// Upstream has it; the vendored tree does not.
+    Missing,
+}
+
+/// What `verify` found for one dependency.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub version: String,
+    pub source: String,
+    pub verification: Verification,
+    pub edits: Vec<LocalEdit>,
+}
+
+/// Re-fetches the vendored version, verifies it like an update would (and against `sha256`),
+/// and compares it with the vendored tree on disk, file by file, outside `keep`.
+pub async fn verify_dependency(
+    dep: &Dependency,
+    manifest: &Manifest,
+    context: &SourceContext,
+) -> Result<VerifyReport, ApplyError> {
+    use crate::source::{Discovery, Source};
+    let current = crate::check::current_version(dep, &manifest.root)?;
+    let discovery = crate::source::for_dependency(dep)
+        .discover(context)
+        .await
+        .map_err(|e| ApplyError::Check(e.into()))?;
+    let finding = match (&current, discovery) {
+        (Current::Version(version), Discovery::Releases { candidates, .. }) => {
+            let chosen = candidates
+                .iter()
+                .filter(|c| &c.version == version)
+                .max_by_key(|c| c.version.as_str() == version.as_str())
+                .cloned()
+                .ok_or_else(|| ApplyError::VersionNotOffered {
+                    version: version.to_string(),
+                })?;
+            Finding {
+                current: current.clone(),
+                latest: version.to_string(),
+                tag: chosen.tag.clone(),
+                update_available: false,
+                note: None,
+                chosen: Some(chosen),
+            }
+        }
+        (Current::Commit(commit), _) => Finding {
+            current: current.clone(),
+            latest: commit.clone(),
+            tag: None,
+            update_available: false,
+            note: None,
+            chosen: None,
+        },
+        (Current::Version(version), Discovery::Commits(_)) => {
+            return Err(ApplyError::VersionNotOffered {
+                version: version.to_string(),
+            });
+        }
+    };
+    let origin = locate(dep, &finding, &context.http)?;
+    let (staged, verification, source, staging) = fetch_tree(
+        dep,
+        manifest,
+        context,
+        &origin,
+        &finding.latest,
+        finding.tag.as_deref(),
+        dep.apply.sha256.as_deref(),
+    )
+    .await?;
+    let dep_dir = manifest.root.join(&dep.path);
+    let keep = dep.apply.keep.clone();
+    let edits = tokio::task::spawn_blocking(move || {
+        let result = compare_with_disk(&staged, &dep_dir, &keep);
+        drop(staging);
+        result
+    })
+    .await
+    .map_err(|e| ApplyError::Task(e.to_string()))??;
+    Ok(VerifyReport {
+        version: finding.latest,
+        source,
+        verification,
+        edits,
+    })
+}
+
+/// Differences between the staged upstream tree and the files under `dir`, outside `keep`.
+fn compare_with_disk(
+    staged: &BTreeMap<PathBuf, Staged>,
+    dir: &Path,
+    keep: &crate::manifest::Globs,
+) -> Result<Vec<LocalEdit>, ApplyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let read_error = |path: &Path, source| ApplyError::ReadVendored {
+        path: path.to_owned(),
+        source,
+    };
+    let mut on_disk: BTreeMap<PathBuf, std::fs::Metadata> = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && folder == dir => break,
+            Err(e) => return Err(read_error(&folder, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| read_error(&folder, e))?;
+            let meta = std::fs::symlink_metadata(entry.path())
+                .map_err(|e| read_error(&entry.path(), e))?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                let relative = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .expect("under the folder")
+                    .to_owned();
+                on_disk.insert(relative, meta);
+            }
+        }
+    }
+    let mut edits = Vec::new();
+    let paths: std::collections::BTreeSet<&PathBuf> = staged.keys().chain(on_disk.keys()).collect();
+    for path in paths {
+        if keep.matches(path) {
+            continue;
+        }
+        let kind = match (staged.get(path), on_disk.get(path)) {
+            (None, Some(_)) => LocalEditKind::Added,
+            (Some(_), None) => LocalEditKind::Missing,
+            (Some(Staged::File { source, executable }), Some(meta)) => {
+                if meta.file_type().is_symlink() {
+                    LocalEditKind::ModeChanged
+                } else {
+                    let local = std::fs::read(dir.join(path)).map_err(|e| read_error(path, e))?;
+                    let upstream = std::fs::read(source).map_err(ApplyError::Temp)?;
+                    if local != upstream {
+                        LocalEditKind::Modified(diff::line_changes(&upstream, &local))
+                    } else if (meta.permissions().mode() & 0o111 != 0) != *executable {
+                        LocalEditKind::ModeChanged
+                    } else {
+                        continue;
+                    }
+                }
+            }
+            (Some(Staged::Link { target }), Some(meta)) => {
+                let same = meta.file_type().is_symlink()
+                    && std::fs::read_link(dir.join(path)).ok().as_ref() == Some(target);
+                if same {
+                    continue;
+                }
+                LocalEditKind::ModeChanged
+            }
+            (None, None) => continue,
+        };
+        edits.push(LocalEdit {
+            path: path.clone(),
+            kind,
+        });
+    }
+    Ok(edits)
 }
 
 /// Everything the synchronous, git-side half of an update needs.

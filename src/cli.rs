@@ -70,9 +70,23 @@ pub enum Command {
     /// updated, 1 when any failed (the repository is then as it was for that one).
     Update(UpdateArgs),
 
+    /// Re-fetch the vendored version and check the vendored tree is exactly what it gives
+    ///
+    /// The archive is verified like an update (and against `sha256`), laid out with the same
+    /// rules, and compared with the files under `path` outside `keep`; every local edit is
+    /// listed. Exit status: 0 when every tree matches, 1 otherwise.
+    Verify(VerifyArgs),
+
     /// `deps-update NAME...`: the short form of `update NAME...`
     #[command(external_subcommand)]
     Short(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Dependencies to verify [default: all]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Args, Default)]

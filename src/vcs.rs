@@ -287,9 +287,10 @@ pub fn export_commit(
     );
     let cached = fetch_into_cache(cache, url, remote_ref, &local_ref, 200)?;
     let repo = &cached.repo;
-    let id = Oid::from_str(commit).map_err(GitError::Object)?;
+    // An abbreviated id (as `deps.toml` may record) resolves like `git rev-parse` would.
     let tree = repo
-        .find_commit(id)
+        .revparse_single(commit)
+        .and_then(|o| o.peel_to_commit())
         .and_then(|c| c.tree())
         .map_err(|source| GitError::MissingCommit {
             commit: commit.to_owned(),

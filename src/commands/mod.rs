@@ -4,6 +4,7 @@ mod check;
 mod list;
 mod update;
 mod validate;
+mod verify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
         Command::List(args) => list::run(&cli.global, &args, printer),
         Command::Validate(args) => validate::run(&cli.global, &args, printer),
         Command::Update(args) => update::run(&cli.global, &args, printer).await,
+        Command::Verify(args) => verify::run(&cli.global, &args, printer).await,
         Command::Short(names) => {
             let args = crate::cli::UpdateArgs {
                 names,

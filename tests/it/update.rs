@@ -375,3 +375,63 @@ fn update_needs_names_or_all() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("<NAME|--all>"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_lists_local_edits_file_by_file() {
+    let (project, _server, archive) = node_like(None).await;
+    let run = project.run(&["nghttp2"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // Land the update, as a maintainer would after review.
+    project.git(&["merge", "-q", "--ff-only", "deps-update/nghttp2"]);
+
+    let run = project.run(&["verify"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "nghttp2: 1.64.0 matches {}/download/v1.64.0/nghttp2-1.64.0.tar.gz (sha256 matches `sha256` in the registry; sha256 listed in {}/download/v1.64.0/checksums.txt)\n",
+            _server.uri(),
+            _server.uri()
+        )
+    );
+
+    // A security patch applied to the vendored copy, a stray file, a deleted one.
+    project.write(
+        "deps/nghttp2/lib/nghttp2_session.c",
+        "int session(void) { return 2; }\nint more(void) { return 3; }\n/* CVE fix */\n",
+    );
+    project.write("deps/nghttp2/lib/local_patch.c", "int patched;\n");
+    std::fs::remove_file(project.root().join("deps/nghttp2/COPYING")).unwrap();
+    let run = project.run(&["verify", "nghttp2"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "nghttp2: 1.64.0 differs from {}/download/v1.64.0/nghttp2-1.64.0.tar.gz in 3 files:\n  \
+             deps/nghttp2/COPYING: missing locally\n  \
+             deps/nghttp2/lib/local_patch.c: added locally (not upstream, not in `keep`)\n  \
+             deps/nghttp2/lib/nghttp2_session.c: modified locally (+1 -0 lines)\n",
+            _server.uri()
+        )
+    );
+    assert!(
+        run.stderr.contains("hint: local edits are listed above"),
+        "{}",
+        run.stderr
+    );
+
+    // A registry hash that does not match the archive is a verification failure.
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    project.manifest(&registry.replace(&sha256(&archive), &"0".repeat(64)));
+    let run = project.run(&["verify", "nghttp2"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "the archive's sha256 does not match `sha256` in the registry\n  expected: {}\n  actual:   {}",
+            "0".repeat(64),
+            sha256(&archive)
+        )),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,86 @@
+//! `deps-update verify`: is the vendored tree exactly what upstream's archive gives?
+
+use futures::StreamExt;
+
+use super::{Outcome, load_manifest, source_context};
+use crate::apply::{ApplyError, LocalEditKind, VerifyReport, verify_dependency};
+use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::printer::Printer;
+use crate::report::hints;
+
+pub async fn run(
+    global: &GlobalArgs,
+    args: &VerifyArgs,
+    printer: &Printer,
+) -> anyhow::Result<Outcome> {
+    let manifest = load_manifest(global)?;
+    let deps = manifest.select(&args.names)?;
+    let context = source_context(global, &manifest, printer)?;
+    let mut results: Vec<(usize, Result<VerifyReport, ApplyError>)> =
+        futures::stream::iter(deps.iter().enumerate())
+            .map(|(i, dep)| {
+                let (manifest, context) = (&manifest, &context);
+                async move { (i, verify_dependency(dep, manifest, context).await) }
+            })
+            .buffer_unordered(usize::from(global.jobs))
+            .collect()
+            .await;
+    results.sort_by_key(|(i, _)| *i);
+    let (mut failed, mut edited) = (0, 0);
+    for (i, result) in &results {
+        let dep = deps[*i];
+        match result {
+            Ok(report) if report.edits.is_empty() => {
+                let checks = report.verification.checks.join("; ");
+                printer.data(&format!(
+                    "{}: {} matches {} ({checks})\n",
+                    dep.name, report.version, report.source
+                ));
+            }
+            Ok(report) => {
+                failed += 1;
+                edited += 1;
+                let mut text = format!(
+                    "{}: {} differs from {} in {} file{}:\n",
+                    dep.name,
+                    report.version,
+                    report.source,
+                    report.edits.len(),
+                    if report.edits.len() == 1 { "" } else { "s" }
+                );
+                for edit in &report.edits {
+                    let what = match &edit.kind {
+                        LocalEditKind::Modified(Some((added, removed))) => {
+                            format!("modified locally (+{added} -{removed} lines)")
+                        }
+                        LocalEditKind::Modified(None) => "modified locally (binary)".into(),
+                        LocalEditKind::ModeChanged => "mode changed locally".into(),
+                        LocalEditKind::Added => {
+                            "added locally (not upstream, not in `keep`)".into()
+                        }
+                        LocalEditKind::Missing => "missing locally".into(),
+                    };
+                    text.push_str(&format!(
+                        "  {}: {what}\n",
+                        dep.path.join(&edit.path).display()
+                    ));
+                }
+                printer.data(&text);
+            }
+            Err(error) => {
+                failed += 1;
+                printer.error(&format!("`{}`", dep.name), error, &hints(error));
+            }
+        }
+    }
+    if edited > 0 {
+        printer.status(
+            "hint: local edits are listed above: an update would replace them; name the project's own files in `keep`, and upstream patches before updating",
+        );
+    }
+    Ok(if failed == 0 {
+        Outcome::Success
+    } else {
+        Outcome::SomeFailed
+    })
+}

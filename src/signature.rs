@@ -78,11 +78,7 @@ pub fn verify_detached(
         path: keyring_path.to_owned(),
         message,
     };
-    let (keys, _) =
-        SignedPublicKey::from_reader_many(keyring).map_err(|e| bad_keyring(e.to_string()))?;
-    let keys: Vec<SignedPublicKey> = keys
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad_keyring(e.to_string()))?;
+    let keys = read_keyring(keyring).map_err(|e| bad_keyring(e.to_string()))?;
     if keys.is_empty() {
         return Err(bad_keyring("no keys found".into()));
     }
@@ -139,6 +135,26 @@ pub fn verify_detached(
         issuer,
         keyring: keyring_path.to_owned(),
     })
+}
+
+/// Every public key in a keyring: binary packets, or any number of armored blocks one after
+/// the other (`cat a.asc b.asc > keyring.asc` is common).
+fn read_keyring(bytes: &[u8]) -> pgp::errors::Result<Vec<SignedPublicKey>> {
+    const BEGIN: &str = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+    let text = String::from_utf8_lossy(bytes);
+    if !text.contains(BEGIN) {
+        let (keys, _) = SignedPublicKey::from_reader_many(bytes)?;
+        return keys.collect();
+    }
+    let mut keys = Vec::new();
+    for block in text.split(BEGIN).skip(1) {
+        let armored = format!("{BEGIN}{block}");
+        let (parsed, _) = SignedPublicKey::from_armor_many(armored.as_bytes())?;
+        for key in parsed {
+            keys.push(key?);
+        }
+    }
+    Ok(keys)
 }
 
 /// A key that can check a signature over a stream; implemented for primary keys and subkeys.

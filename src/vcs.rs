@@ -180,10 +180,15 @@ fn is_transient(error: &git2::Error) -> bool {
 }
 
 /// A repository under the cache folder (or a temporary one) holding fetched upstream history.
+/// While one exists, no other task of this process uses the cache: two dependencies on one
+/// remote would otherwise initialise or fetch into the same repository at once.
 struct CacheRepo {
     repo: Repository,
     _temp: Option<tempfile::TempDir>,
+    _guard: std::sync::MutexGuard<'static, ()>,
 }
+
+static CACHE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Fetches `remote_ref` of `url` into `local_ref` of the cache repository for that remote,
 /// shallow (`depth`) where the transport allows it.
@@ -194,6 +199,10 @@ fn fetch_into_cache(
     local_ref: &str,
     depth: usize,
 ) -> Result<CacheRepo, GitError> {
+    // A panic elsewhere cannot leave the cache half-written in a way the next fetch minds.
+    let guard = CACHE_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let temp = match cache {
         Some(_) => None,
         None => Some(tempfile::tempdir().map_err(GitError::TempDir)?),
@@ -231,7 +240,11 @@ fn fetch_into_cache(
                 .map_err(fetch_error)?;
         }
     }
-    Ok(CacheRepo { repo, _temp: temp })
+    Ok(CacheRepo {
+        repo,
+        _temp: temp,
+        _guard: guard,
+    })
 }
 
 /// Up to `depth` first-parent commits of `branch` at `url`, newest first. History is fetched

@@ -8,3 +8,4 @@ mod hostile;
 mod registry;
 mod support;
 mod update;
+mod update_sources;

@@ -637,8 +637,19 @@ pub async fn update_dependency(
     };
     let printer = context.printer.clone();
     let update = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let name = plan.dep.name.clone();
         let result = plan.apply(&printer);
+        printer.verbose(&format!(
+            "`{name}`: built the commit in {:.2} s",
+            started.elapsed().as_secs_f64()
+        ));
+        let started = std::time::Instant::now();
         drop(staging);
+        printer.verbose(&format!(
+            "`{name}`: removed the staging folder in {:.2} s",
+            started.elapsed().as_secs_f64()
+        ));
         result
     })
     .await
@@ -890,14 +901,23 @@ impl Plan {
         }
         for (path, staged) in &self.staged {
             let file = match staged {
-                Staged::File { source, executable } => TreeFile {
-                    id: repo.blob_from_file(source, write)?,
-                    mode: if *executable {
-                        MODE_EXECUTABLE
-                    } else {
-                        MODE_FILE
-                    },
-                },
+                Staged::File { source, executable } => {
+                    // Most files are unchanged between versions: hash in memory, and write
+                    // only what the base tree does not already hold at that path.
+                    let bytes = std::fs::read(source).map_err(ApplyError::Temp)?;
+                    let id = repo.blob_from_bytes(&bytes, false)?;
+                    if write && old_files.get(path).map(|f| f.id) != Some(id) {
+                        repo.blob_from_bytes(&bytes, true)?;
+                    }
+                    TreeFile {
+                        id,
+                        mode: if *executable {
+                            MODE_EXECUTABLE
+                        } else {
+                            MODE_FILE
+                        },
+                    }
+                }
                 Staged::Link { target } => TreeFile {
                     id: repo.blob_from_bytes(target.as_os_str().as_encoded_bytes(), write)?,
                     mode: MODE_LINK,

@@ -25,6 +25,8 @@ pub struct Unpacked {
     pub links: BTreeMap<PathBuf, PathBuf>,
     /// Bytes of file content written.
     pub bytes: u64,
+    /// Folders created so far (each is created once, not once per file).
+    pub(crate) folders: std::collections::HashSet<PathBuf>,
 }
 
 /// Why an archive was refused.
@@ -197,8 +199,11 @@ fn write_file(
         path: path.to_owned(),
         source,
     };
-    if let Some(parent) = target.parent() {
+    if let Some(parent) = target.parent()
+        && !unpacked.folders.contains(parent)
+    {
         std::fs::create_dir_all(parent).map_err(write_error)?;
+        unpacked.folders.insert(parent.to_owned());
     }
     let mut out = File::create(&target).map_err(write_error)?;
     let remaining = limit.saturating_sub(unpacked.bytes);

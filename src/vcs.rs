@@ -513,14 +513,14 @@ impl Repo {
             .to_vec())
     }
 
-    /// Stores a file's content as a blob, or only computes its id when `write` is false.
+    /// Stores a file's content as a blob. Reading the file here, rather than `blob_path`,
+    /// skips libgit2's per-path canonicalisation and attribute lookups.
     pub fn blob_from_file(&self, path: &Path, write: bool) -> Result<Oid, GitError> {
-        let result = if write {
-            self.repo.blob_path(path)
-        } else {
-            Oid::hash_file(ObjectType::Blob, path)
-        };
-        result.map_err(GitError::Object)
+        let bytes = std::fs::read(path).map_err(|source| GitError::Export {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.blob_from_bytes(&bytes, write)
     }
 
     /// Stores bytes as a blob, or only computes its id when `write` is false.

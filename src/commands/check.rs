@@ -1,9 +1,8 @@
 //! `deps-update check`: is there a newer upstream version of each dependency?
 
-use futures::StreamExt;
 use serde_json::json;
 
-use super::{Outcome, load_manifest, source_context, table};
+use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::check::{DependencyError, Finding, check_dependency, short};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::manifest::Dependency;
@@ -20,18 +19,10 @@ pub async fn run(
     let context = source_context(global, &manifest, printer)?;
     let now = super::now();
 
-    // Ask every upstream at once, bounded by --jobs; report in registry order.
-    let mut results: Vec<(usize, Result<Finding, DependencyError>)> =
-        futures::stream::iter(deps.iter().enumerate())
-            .map(|(i, dep)| {
-                let context = &context;
-                let root = &manifest.root;
-                async move { (i, check_dependency(dep, root, context, now).await) }
-            })
-            .buffer_unordered(usize::from(global.jobs))
-            .collect()
-            .await;
-    results.sort_by_key(|(i, _)| *i);
+    let results = for_each_dependency(&deps, global.jobs, |dep| {
+        check_dependency(dep, &manifest.root, &context, now)
+    })
+    .await;
 
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
     let updates = results
@@ -41,7 +32,7 @@ pub async fn run(
     if args.json {
         let entries: Vec<_> = results
             .iter()
-            .map(|(i, result)| json_entry(deps[*i], result))
+            .map(|(dep, result)| json_entry(dep, result))
             .collect();
         printer.data(&format!("{}\n", serde_json::Value::Array(entries)));
     } else {
@@ -51,8 +42,7 @@ pub async fn run(
             "LATEST".into(),
             "STATUS".into(),
         ]];
-        for (i, result) in &results {
-            let dep = deps[*i];
+        for (dep, result) in &results {
             rows.push(match result {
                 Ok(finding) => vec![
                     dep.name.clone(),
@@ -70,9 +60,9 @@ pub async fn run(
         }
         printer.data(&table(&rows));
     }
-    for (i, result) in &results {
+    for (dep, result) in &results {
         if let Err(error) = result {
-            printer.error(&format!("`{}`", deps[*i].name), error, &hints(error));
+            printer.error(&format!("`{}`", dep.name), error, &hints(error));
         }
     }
     let stats = context.http.stats();

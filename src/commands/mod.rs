@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::NetworkConfig;
 use crate::http::HttpClient;
-use crate::manifest::Manifest;
+use crate::manifest::{Dependency, Manifest};
 use crate::printer::Printer;
 use crate::source::SourceContext;
 
@@ -89,6 +89,34 @@ fn source_context(
         cache_dir,
         printer: printer.clone(),
     })
+}
+
+/// Runs `task` for every dependency, at most `jobs` at once, and returns the results in
+/// registry order: one dependency's failure never stops or hides the others.
+async fn for_each_dependency<'a, T, F, Fut>(
+    deps: &[&'a Dependency],
+    jobs: u16,
+    task: F,
+) -> Vec<(&'a Dependency, T)>
+where
+    F: Fn(&'a Dependency) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    use futures::StreamExt;
+    let mut results: Vec<(usize, &'a Dependency, T)> =
+        futures::stream::iter(deps.iter().copied().enumerate())
+            .map(|(i, dep)| {
+                let run = task(dep);
+                async move { (i, dep, run.await) }
+            })
+            .buffer_unordered(usize::from(jobs))
+            .collect()
+            .await;
+    results.sort_by_key(|(i, _, _)| *i);
+    results
+        .into_iter()
+        .map(|(_, dep, result)| (dep, result))
+        .collect()
 }
 
 /// Seconds since the Unix epoch.

@@ -1,11 +1,7 @@
 //! `deps-update update` (and `deps-update NAME...`): vendor new versions on update branches.
 
-use futures::StreamExt;
-
-use super::{Outcome, load_manifest, source_context, table};
-use crate::apply::{
-    ApplyError, ApplyOptions, BranchState, Update, UpdateResult, update_dependency,
-};
+use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
+use crate::apply::{ApplyOptions, BranchState, Update, UpdateResult, update_dependency};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::printer::{Printer, sanitize};
@@ -30,21 +26,10 @@ pub async fn run(
         color: printer.color_stdout(),
     };
     let now = super::now();
-    let mut results: Vec<(usize, Result<UpdateResult, ApplyError>)> =
-        futures::stream::iter(deps.iter().enumerate())
-            .map(|(i, dep)| {
-                let (manifest, context) = (&manifest, &context);
-                async move {
-                    (
-                        i,
-                        update_dependency(dep, manifest, context, options, now).await,
-                    )
-                }
-            })
-            .buffer_unordered(usize::from(global.jobs))
-            .collect()
-            .await;
-    results.sort_by_key(|(i, _)| *i);
+    let results = for_each_dependency(&deps, global.jobs, |dep| {
+        update_dependency(dep, &manifest, &context, options, now)
+    })
+    .await;
 
     let mut rows = vec![vec![
         "NAME".into(),
@@ -52,8 +37,8 @@ pub async fn run(
         "TO".into(),
         "RESULT".into(),
     ]];
-    for (i, result) in &results {
-        let name = deps[*i].name.clone();
+    for (dep, result) in &results {
+        let name = dep.name.clone();
         rows.push(match result {
             Ok(UpdateResult::UpToDate { current, note }) => {
                 let result = match note {
@@ -78,10 +63,10 @@ pub async fn run(
     }
     printer.data(&table(&rows));
     let mut failed = 0;
-    for (i, result) in &results {
+    for (dep, result) in &results {
         if let Err(error) = result {
             failed += 1;
-            printer.error(&format!("`{}`", deps[*i].name), error, &hints(error));
+            printer.error(&format!("`{}`", dep.name), error, &hints(error));
         }
     }
     Ok(if failed == 0 {

@@ -1,9 +1,7 @@
 //! `deps-update verify`: is the vendored tree exactly what upstream's archive gives?
 
-use futures::StreamExt;
-
-use super::{Outcome, load_manifest, source_context};
-use crate::apply::{ApplyError, LocalEditKind, VerifyReport, verify_dependency};
+use super::{Outcome, for_each_dependency, load_manifest, source_context};
+use crate::apply::{LocalEditKind, verify_dependency};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::printer::Printer;
 use crate::report::hints;
@@ -16,19 +14,12 @@ pub async fn run(
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer)?;
-    let mut results: Vec<(usize, Result<VerifyReport, ApplyError>)> =
-        futures::stream::iter(deps.iter().enumerate())
-            .map(|(i, dep)| {
-                let (manifest, context) = (&manifest, &context);
-                async move { (i, verify_dependency(dep, manifest, context).await) }
-            })
-            .buffer_unordered(usize::from(global.jobs))
-            .collect()
-            .await;
-    results.sort_by_key(|(i, _)| *i);
+    let results = for_each_dependency(&deps, global.jobs, |dep| {
+        verify_dependency(dep, &manifest, &context)
+    })
+    .await;
     let (mut failed, mut edited) = (0, 0);
-    for (i, result) in &results {
-        let dep = deps[*i];
+    for (dep, result) in &results {
         match result {
             Ok(report) if report.edits.is_empty() => {
                 let checks = report.verification.checks.join("; ");

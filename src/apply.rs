@@ -93,6 +93,13 @@ pub struct Update {
     pub kept: Vec<PathBuf>,
     /// `after` commands that ran.
     pub after: Vec<String>,
+    /// What a reviewer should look at: new or removed sources the build files do not follow,
+    /// license changes.
+    pub needs_look: Vec<String>,
+    /// The tag of the old version, when upstream still lists it.
+    pub old_tag: Option<String>,
+    /// The branch the update is based on (`main`), for the pull request's base.
+    pub base_branch: String,
     pub state: BranchState,
     /// With `--dry-run --diff`: the unified diff.
     #[serde(skip)]
@@ -630,6 +637,7 @@ pub async fn update_dependency(
         old_version: finding.current.clone(),
         new_version: finding.latest.clone(),
         tag: finding.tag.clone(),
+        old_tag: finding.current_tag.clone(),
         source,
         verification,
         staged,
@@ -716,6 +724,7 @@ pub async fn verify_dependency(
                 update_available: false,
                 note: None,
                 chosen: Some(chosen),
+                current_tag: None,
             }
         }
         (Current::Commit(commit), _) => Finding {
@@ -725,6 +734,7 @@ pub async fn verify_dependency(
             update_available: false,
             note: None,
             chosen: None,
+            current_tag: None,
         },
         (Current::Version(version), Discovery::Commits(_)) => {
             return Err(ApplyError::VersionNotOffered {
@@ -837,6 +847,91 @@ fn compare_with_disk(
     Ok(edits)
 }
 
+/// Files that list sources for a build system.
+fn is_build_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name == "CMakeLists.txt"
+        || [".gyp", ".gypi", ".gn", ".gni"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+}
+
+fn is_source_file(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    [
+        "c", "cc", "cpp", "cxx", "h", "hh", "hpp", "hxx", "s", "asm", "inc",
+    ]
+    .contains(&ext.as_str())
+}
+
+/// What a reviewer should look at beyond the diff.
+fn needs_look(changes: &ChangeSummary, build_files: &[String]) -> Vec<String> {
+    let mentioned = |path: &Path| {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        build_files.iter().any(|text| text.contains(&name))
+    };
+    let listed = |kind: ChangeKind, want_mentioned: bool| -> Vec<String> {
+        changes
+            .files
+            .iter()
+            .filter(|f| {
+                f.kind == kind && is_source_file(&f.path) && mentioned(&f.path) == want_mentioned
+            })
+            .map(|f| format!("`{}`", f.path.display()))
+            .collect()
+    };
+    let mut items = Vec::new();
+    if !build_files.is_empty() {
+        let added = listed(ChangeKind::Added, false);
+        if !added.is_empty() {
+            items.push(format!(
+                "new upstream source files that no build file mentions: {}",
+                added.join(", ")
+            ));
+        }
+        let removed = listed(ChangeKind::Removed, true);
+        if !removed.is_empty() {
+            items.push(format!(
+                "source files removed upstream that a build file still mentions: {}",
+                removed.join(", ")
+            ));
+        }
+    }
+    for file in &changes.files {
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_uppercase())
+            .unwrap_or_default();
+        if ["LICENSE", "LICENCE", "COPYING", "NOTICE"]
+            .iter()
+            .any(|l| name.starts_with(l))
+        {
+            let how = match file.kind {
+                ChangeKind::Added => "added",
+                ChangeKind::Removed => "removed",
+                ChangeKind::Modified => "changed",
+            };
+            items.push(format!(
+                "license file `{}` {how} (+{} -{} lines)",
+                file.path.display(),
+                file.lines_added,
+                file.lines_removed
+            ));
+        }
+    }
+    items
+}
+
 /// Everything the synchronous, git-side half of an update needs.
 struct Plan {
     dep: Dependency,
@@ -848,6 +943,7 @@ struct Plan {
     old_version: Current,
     new_version: String,
     tag: Option<String>,
+    old_tag: Option<String>,
     source: String,
     verification: Verification,
     staged: BTreeMap<PathBuf, Staged>,
@@ -976,6 +1072,14 @@ impl Plan {
             });
         }
 
+        // The build files of the new tree, to see whether they follow upstream's file list.
+        let mut build_files = Vec::new();
+        for (path, file) in &new_files {
+            if is_build_file(path) {
+                let bytes = content(path, Some(file), true)?;
+                build_files.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
         let manifest_text = repo.file_at(base.commit, &manifest_path)?.ok_or_else(|| {
             ApplyError::ManifestNotCommitted {
                 path: manifest_path.clone(),
@@ -1002,9 +1106,12 @@ impl Plan {
             branch: self.branch.clone(),
             source: self.source.clone(),
             verification: self.verification.clone(),
+            needs_look: needs_look(&changes, &build_files),
             changes,
             kept,
             after: self.dep.apply.after.clone(),
+            old_tag: self.old_tag.clone(),
+            base_branch: base.branch_name(),
             state: BranchState::Previewed,
             diff: self.options.diff.then_some(diff_text),
         };
@@ -1116,6 +1223,13 @@ impl Plan {
             message.push_str(&format!("Ran after: {}\n", update.after.join("; ")));
         }
         message.push_str(&format!("Changes: {}\n", update.changes.totals()));
+        // The trailer marks the commit as the tool's own: only such branch tips are replaced.
+        message.push_str(&format!(
+            "\n{}: {} {}\n",
+            vcs::TRAILER,
+            update.name,
+            update.new_version
+        ));
         message
     }
 }

@@ -42,6 +42,8 @@ pub struct Finding {
     pub note: Option<String>,
     /// The release candidate behind `latest`, for release-tracked dependencies.
     pub chosen: Option<ReleaseCandidate>,
+    /// The tag of the vendored version, when upstream still lists it (for compare links).
+    pub current_tag: Option<String>,
 }
 
 /// Why one dependency could not be checked.
@@ -242,7 +244,11 @@ pub async fn check_dependency(
                     examples,
                 });
             }
-            let finding = match newest_allowed(&candidates, policy) {
+            let current_tag = candidates
+                .iter()
+                .find(|c| &c.version == current_version)
+                .and_then(|c| c.tag.clone());
+            let mut finding = match newest_allowed(&candidates, policy) {
                 Some(best) if &best.version > current_version => Finding {
                     latest: best.version.to_string(),
                     tag: best.tag.clone(),
@@ -250,6 +256,7 @@ pub async fn check_dependency(
                     note: None,
                     current,
                     chosen: Some(best.clone()),
+                    current_tag: None,
                 },
                 Some(best) => Finding {
                     latest: best.version.to_string(),
@@ -263,6 +270,7 @@ pub async fn check_dependency(
                     }),
                     current,
                     chosen: Some(best.clone()),
+                    current_tag: None,
                 },
                 None => Finding {
                     latest: current.to_string(),
@@ -274,8 +282,10 @@ pub async fn check_dependency(
                     ),
                     current,
                     chosen: None,
+                    current_tag: None,
                 },
             };
+            finding.current_tag = current_tag;
             Ok(finding)
         }
         (
@@ -302,6 +312,7 @@ pub async fn check_dependency(
                     update_available: false,
                     current,
                     chosen: None,
+                    current_tag: None,
                 },
                 Some(best) => Finding {
                     note: head.as_deref().filter(|h| *h != best.id).map(waiting),
@@ -310,6 +321,7 @@ pub async fn check_dependency(
                     update_available: true,
                     current,
                     chosen: None,
+                    current_tag: None,
                 },
                 None => Finding {
                     note: head.as_deref().map(waiting),
@@ -318,6 +330,7 @@ pub async fn check_dependency(
                     update_available: false,
                     current,
                     chosen: None,
+                    current_tag: None,
                 },
             };
             Ok(finding)

@@ -286,6 +286,7 @@ pub struct HttpClient {
     printer: Printer,
     sent: AtomicU64,
     not_modified: AtomicU64,
+    writes: AtomicU64,
 }
 
 /// Requests made so far.
@@ -342,6 +343,7 @@ impl HttpClient {
             printer,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
         })
     }
 
@@ -475,6 +477,55 @@ impl HttpClient {
         .await
     }
 
+    /// Sends a JSON request to the GitHub API and parses the JSON answer (`null` for an empty
+    /// one). Only idempotent methods are retried: a `POST` that fails is reported, never sent
+    /// twice.
+    pub async fn github_json(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, HttpError> {
+        ensure_secure(url)?;
+        if method != reqwest::Method::GET {
+            self.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        let retry = method != reqwest::Method::POST;
+        let attempt = |attempt: u32| {
+            let method = method.clone();
+            async move {
+                let response = self
+                    .send_with(method, url, Accept::GitHub, None, body, attempt)
+                    .await?;
+                let text = response
+                    .text()
+                    .await
+                    .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?;
+                if text.trim().is_empty() {
+                    return Ok(serde_json::Value::Null);
+                }
+                serde_json::from_str(&text).map_err(|source| {
+                    Failure::Fail(HttpError::Malformed {
+                        url: redact(url),
+                        source,
+                    })
+                })
+            }
+        };
+        if retry {
+            return self.with_retries(url, attempt).await;
+        }
+        match attempt(1).await {
+            Ok(value) => Ok(value),
+            Err(Failure::Fail(error) | Failure::Retry(error, _)) => Err(error),
+        }
+    }
+
+    /// Requests that change something (anything but `GET`) sent so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or the attempts run out.
     async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, HttpError>
     where
@@ -521,12 +572,29 @@ impl HttpClient {
         cached: Option<&CacheEntry>,
         attempt: u32,
     ) -> Result<reqwest::Response, Failure> {
+        self.send_with(reqwest::Method::GET, url, accept, cached, None, attempt)
+            .await
+    }
+
+    /// Sends one request with an optional JSON body; see [`HttpClient::send`].
+    async fn send_with(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        accept: Accept,
+        cached: Option<&CacheEntry>,
+        body: Option<&serde_json::Value>,
+        attempt: u32,
+    ) -> Result<reqwest::Response, Failure> {
         let shown = redact(url);
         let authenticated = self.sends_token_to(url);
         let mut request = self
             .client
-            .get(url.clone())
+            .request(method.clone(), url.clone())
             .header(header::ACCEPT, accept.header());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
         if accept == Accept::GitHub {
             request = request.header("X-GitHub-Api-Version", "2022-11-28");
         }
@@ -553,7 +621,7 @@ impl HttpClient {
         };
         let status = response.status();
         self.printer
-            .verbose(&format!("GET {shown} -> {}", status.as_u16()));
+            .verbose(&format!("{method} {shown} -> {}", status.as_u16()));
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(response);
         }

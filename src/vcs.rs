@@ -90,6 +90,27 @@ pub enum GitError {
         "no author for the commit: neither `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` nor `user.name`/`user.email` is set"
     )]
     NoIdentity,
+    #[error("no remote `{remote}`")]
+    Remote {
+        remote: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("pushing `{branch}` to `{url}` failed")]
+    Push {
+        branch: String,
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error(
+        "`{branch}` at `{url}` has a commit deps-update did not make ({tip}); it is never overwritten"
+    )]
+    NotOurBranch {
+        branch: String,
+        url: String,
+        tip: String,
+    },
     #[error("cannot move branch `{branch}`")]
     Branch {
         branch: String,
@@ -111,6 +132,13 @@ impl GitError {
             Self::Base { .. } => Some("check `settings.base`: it must name a branch, tag or commit".into()),
             Self::NoIdentity => Some("run `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into()),
             Self::Branch { .. } => Some("the branch moved while deps-update ran; run it again".into()),
+            Self::Remote { .. } => Some("check `settings.remote` (default `origin`)".into()),
+            Self::Push { .. } => Some(
+                "with `GITHUB_TOKEN` set, https remotes on the forge authenticate with it; otherwise your git credential helper is used".into(),
+            ),
+            Self::NotOurBranch { branch, .. } => Some(format!(
+                "someone pushed to `{branch}`: merge or close their work, or delete the branch, then run again"
+            )),
             Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),
             Self::TempDir(_) | Self::Task(_) | Self::Object(_) | Self::Export { .. } => None,
@@ -401,6 +429,15 @@ pub struct Base {
     pub commit: Oid,
     /// How it was found, for messages (`origin/main`, `HEAD`).
     pub described: String,
+    /// The branch it names (`main` for `origin/main`), for pull requests.
+    pub branch: Option<String>,
+}
+
+impl Base {
+    /// The branch a pull request should target.
+    pub fn branch_name(&self) -> String {
+        self.branch.clone().unwrap_or_else(|| "main".into())
+    }
 }
 
 impl Repo {
@@ -432,9 +469,11 @@ impl Repo {
                 .revparse_single(rev)
                 .and_then(|o| o.peel_to_commit())
                 .map_err(|e| fail(rev, e))?;
+            let branch = rev.rsplit_once('/').map_or(rev, |(_, b)| b).to_owned();
             return Ok(Base {
                 commit: commit.id(),
                 described: rev.to_owned(),
+                branch: Some(branch),
             });
         }
         let head = self.repo.head().map_err(|e| fail("HEAD", e))?;
@@ -450,15 +489,28 @@ impl Repo {
                 .flatten()
                 .unwrap_or("upstream")
                 .to_owned();
+            let branch = upstream
+                .get()
+                .name()
+                .ok()
+                .and_then(|n| n.strip_prefix("refs/remotes/"))
+                .and_then(|n| n.split_once('/'))
+                .map(|(_, b)| b.to_owned());
             return Ok(Base {
                 commit: target,
                 described,
+                branch,
             });
         }
         let commit = head.peel_to_commit().map_err(|e| fail("HEAD", e))?;
+        let branch = head
+            .is_branch()
+            .then(|| head.shorthand().ok().map(str::to_owned))
+            .flatten();
         Ok(Base {
             commit: commit.id(),
             described: "HEAD".into(),
+            branch,
         })
     }
 
@@ -864,4 +916,178 @@ impl TempWorktree<'_> {
             None => self.repo.empty_tree(),
         }
     }
+}
+
+/// The trailer every update commit carries; a branch tip without it was not made by
+/// deps-update, and is never overwritten.
+pub const TRAILER: &str = "Deps-Update-Dependency";
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// The remote branch was created or moved to the local tip.
+    Pushed { previous: Option<String> },
+    /// The remote branch already points at the local tip: nothing sent.
+    UpToDate,
+}
+
+/// How to authenticate a push.
+#[derive(Clone)]
+pub struct PushCredentials {
+    /// A token for https remotes on this host (the forge's), sent as `x-access-token`.
+    pub token: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for PushCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = self.token.as_ref().map(|(host, _)| host.as_str());
+        f.debug_struct("PushCredentials")
+            .field("token_for", &host)
+            .finish()
+    }
+}
+
+impl Repo {
+    /// The URL of a remote, for messages and for finding the forge repository.
+    pub fn remote_url(&self, remote: &str) -> Result<String, GitError> {
+        let found = self
+            .repo
+            .find_remote(remote)
+            .map_err(|source| GitError::Remote {
+                remote: remote.to_owned(),
+                source,
+            })?;
+        Ok(found.url().unwrap_or_default().to_owned())
+    }
+
+    /// Pushes `branch` to `remote`, replacing the remote branch only when it is absent or its
+    /// tip is an update commit made by deps-update (a lease on the tool's own branches).
+    pub fn push_branch(
+        &self,
+        remote: &str,
+        branch: &str,
+        credentials: &PushCredentials,
+    ) -> Result<PushOutcome, GitError> {
+        let refname = format!("refs/heads/{branch}");
+        let local = self.branch_tip(branch).ok_or_else(|| GitError::Remote {
+            remote: remote.to_owned(),
+            source: git2::Error::from_str(&format!("no local branch `{branch}`")),
+        })?;
+        let mut found = self
+            .repo
+            .find_remote(remote)
+            .map_err(|source| GitError::Remote {
+                remote: remote.to_owned(),
+                source,
+            })?;
+        let url = shown(found.url().unwrap_or_default());
+        let push_error = |source| GitError::Push {
+            branch: branch.to_owned(),
+            url: url.clone(),
+            source,
+        };
+        // What the remote has now.
+        let remote_tip = {
+            let connection = found
+                .connect_auth(Direction::Push, Some(callbacks(credentials)), None)
+                .map_err(push_error)?;
+            let tip = connection
+                .list()
+                .map_err(push_error)?
+                .iter()
+                .find(|head| head.name() == refname)
+                .map(|head| head.oid());
+            tip
+        };
+        if remote_tip == Some(local) {
+            return Ok(PushOutcome::UpToDate);
+        }
+        if let Some(tip) = remote_tip {
+            // Fetch it to see who made it.
+            let tracking = format!("refs/remotes/{remote}/{branch}");
+            let mut options = FetchOptions::new();
+            options.remote_callbacks(callbacks(credentials));
+            found
+                .fetch(
+                    &[&format!("+{refname}:{tracking}")],
+                    Some(&mut options),
+                    None,
+                )
+                .map_err(push_error)?;
+            let ours = self
+                .repo
+                .find_commit(tip)
+                .ok()
+                .and_then(|c| {
+                    c.message()
+                        .ok()
+                        .map(|m| m.contains(&format!("\n{TRAILER}: ")))
+                })
+                .unwrap_or(false);
+            if !ours {
+                return Err(GitError::NotOurBranch {
+                    branch: branch.to_owned(),
+                    url,
+                    tip: tip.to_string(),
+                });
+            }
+        }
+        let rejected = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let mut push_callbacks = callbacks(credentials);
+        let sink = rejected.clone();
+        push_callbacks.push_update_reference(move |_, status| {
+            if let Some(message) = status {
+                *sink.borrow_mut() = Some(message.to_owned());
+            }
+            Ok(())
+        });
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(push_callbacks);
+        found
+            .push(&[&format!("+{refname}:{refname}")], Some(&mut options))
+            .map_err(push_error)?;
+        let rejected = rejected.borrow().clone();
+        if let Some(message) = rejected {
+            return Err(push_error(git2::Error::from_str(&format!(
+                "the remote refused: {message}"
+            ))));
+        }
+        Ok(PushOutcome::Pushed {
+            previous: remote_tip.map(|t| t.to_string()),
+        })
+    }
+}
+
+/// Credentials for git network operations: the token for https remotes on the forge's host,
+/// else the user's credential helpers and defaults. Each kind is tried once.
+fn callbacks(credentials: &PushCredentials) -> git2::RemoteCallbacks<'static> {
+    let credentials = credentials.clone();
+    let mut tried = 0;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.credentials(move |url, username, allowed| {
+        tried += 1;
+        if tried > 3 {
+            return Err(git2::Error::from_str("authentication failed"));
+        }
+        let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
+        if allowed.is_user_pass_plaintext()
+            && tried == 1
+            && let Some((token_host, token)) = &credentials.token
+            && host.as_deref() == Some(token_host.as_str())
+            && url.starts_with("https://")
+        {
+            return git2::Cred::userpass_plaintext("x-access-token", token);
+        }
+        if allowed.is_user_pass_plaintext()
+            && let Ok(config) = git2::Config::open_default()
+            && let Ok(cred) = git2::Cred::credential_helper(&config, url, username)
+        {
+            return Ok(cred);
+        }
+        if allowed.is_default() {
+            return git2::Cred::default();
+        }
+        Err(git2::Error::from_str("no credentials for this remote: set `GITHUB_TOKEN`, or configure a git credential helper"))
+    });
+    callbacks
 }

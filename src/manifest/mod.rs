@@ -50,6 +50,17 @@ pub struct Settings {
     pub commit_message: Template,
     /// The largest archive, downloaded or unpacked, in bytes.
     pub max_archive_bytes: u64,
+    /// The remote update branches are pushed to.
+    pub remote: String,
+    /// The repository (`owner/name`) that receives pull requests; `None`: `GITHUB_REPOSITORY`,
+    /// else derived from the remote's URL.
+    pub repository: Option<String>,
+    /// Labels of every pull request.
+    pub labels: Vec<String>,
+    /// Open pull requests as drafts.
+    pub draft: bool,
+    /// Reviewers requested on new pull requests.
+    pub reviewers: Vec<String>,
 }
 
 /// Placeholders of `settings.branch`.
@@ -79,6 +90,11 @@ impl Default for Settings {
             commit_message: Template::parse("deps: update {name} to {version}", MESSAGE_VARS)
                 .expect("valid"),
             max_archive_bytes: 2048 << 20,
+            remote: "origin".into(),
+            repository: None,
+            labels: vec!["dependencies".into()],
+            draft: false,
+            reviewers: Vec::new(),
         }
     }
 }
@@ -115,6 +131,8 @@ pub struct ApplySpec {
     pub keep: Globs,
     /// `after`: shell commands run in the updated tree.
     pub after: Vec<String>,
+    /// `labels`: this dependency's own pull-request labels.
+    pub labels: Vec<String>,
 }
 
 /// A list of glob patterns matched against `/`-separated relative paths.
@@ -488,6 +506,17 @@ fn validate_settings(
             })?,
         None => defaults.max_archive_bytes,
     };
+    if let Some(repository) = &raw.repository {
+        let text = repository.get_ref();
+        if text.split('/').count() != 2 || text.split('/').any(str::is_empty) {
+            return Err(locator.diagnostic(
+                repository.span(),
+                None,
+                Some("repository"),
+                format!("expected `owner/name`, found `{text}`"),
+            ));
+        }
+    }
     Ok(Settings {
         github_api_url: url(raw.github_api_url, "github-api-url")?,
         npm_registry: url(raw.npm_registry, "npm-registry")?,
@@ -495,6 +524,13 @@ fn validate_settings(
         base: raw.base.map(Spanned::into_inner),
         commit_message,
         max_archive_bytes,
+        remote: raw.remote.map_or(defaults.remote, Spanned::into_inner),
+        repository: raw.repository.map(Spanned::into_inner),
+        labels: raw.labels.map_or(defaults.labels, Spanned::into_inner),
+        draft: raw.draft.map_or(defaults.draft, Spanned::into_inner),
+        reviewers: raw
+            .reviewers
+            .map_or(defaults.reviewers, Spanned::into_inner),
     })
 }
 
@@ -521,6 +557,7 @@ fn validate_dependency(
         exclude: raw.exclude.take(),
         keep: raw.keep.take(),
         after: raw.after.take(),
+        labels: raw.labels.take(),
     };
     let dep = Some(name.as_str());
     let fail = |span: Range<usize>, key: &str, message: String| {
@@ -829,6 +866,7 @@ struct RawApply {
     exclude: Option<Spanned<Vec<String>>>,
     keep: Option<Spanned<Vec<String>>>,
     after: Option<Spanned<Vec<String>>>,
+    labels: Option<Spanned<Vec<String>>>,
 }
 
 fn validate_apply(
@@ -978,6 +1016,7 @@ fn validate_apply(
         exclude: globs(raw.exclude, "exclude")?,
         keep: globs(raw.keep, "keep")?,
         after,
+        labels: raw.labels.map(Spanned::into_inner).unwrap_or_default(),
     })
 }
 

@@ -25,6 +25,11 @@ pub struct RawSettings {
     pub base: Option<Spanned<String>>,
     pub commit_message: Option<Spanned<String>>,
     pub max_archive_mib: Option<Spanned<i64>>,
+    pub remote: Option<Spanned<String>>,
+    pub repository: Option<Spanned<String>>,
+    pub labels: Option<Spanned<Vec<String>>>,
+    pub draft: Option<Spanned<bool>>,
+    pub reviewers: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +59,7 @@ pub struct RawDependency {
     pub exclude: Option<Spanned<Vec<String>>>,
     pub keep: Option<Spanned<Vec<String>>>,
     pub after: Option<Spanned<Vec<String>>>,
+    pub labels: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

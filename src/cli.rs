@@ -107,6 +107,18 @@ pub struct UpdateArgs {
     /// With --dry-run: also print the unified diff
     #[arg(long, requires = "dry_run")]
     pub diff: bool,
+
+    /// Push each update branch to `settings.remote` (default `origin`)
+    ///
+    /// Only deps-update's own branches are replaced, and only while their tip is a commit
+    /// deps-update made. With `GITHUB_TOKEN` set, https remotes on the GitHub host
+    /// authenticate with it; otherwise your git credential helper is used.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub push: bool,
+
+    /// Push, then open or refresh one pull request per dependency (implies --push)
+    #[arg(long, conflicts_with = "dry_run")]
+    pub pr: bool,
 }
 
 #[derive(Debug, Args)]

@@ -357,6 +357,11 @@ impl HttpClient {
         self.settings.retry
     }
 
+    /// The GitHub token, for the one other place that sends it (git pushes to the forge).
+    pub fn github_token(&self) -> Option<&str> {
+        self.settings.github_token.as_ref().map(Secret::expose)
+    }
+
     /// Whether a GitHub token is configured.
     pub fn has_github_token(&self) -> bool {
         self.settings.github_token.is_some()
@@ -763,14 +768,28 @@ fn rate_limit_reset(status: StatusCode, headers: &HeaderMap) -> Option<SystemTim
     None
 }
 
-/// GitHub's `{"message": "..."}`, or the start of whatever else the body holds.
+/// GitHub's `{"message": "...", "errors": [{"message": "..."}]}`, or the start of whatever
+/// else the body holds.
 fn api_message(body: &str) -> String {
     #[derive(serde::Deserialize)]
     struct ApiError {
         message: String,
+        #[serde(default)]
+        errors: Vec<serde_json::Value>,
     }
     match serde_json::from_str::<ApiError>(body) {
-        Ok(e) => e.message,
+        Ok(e) => {
+            let details: Vec<&str> = e
+                .errors
+                .iter()
+                .filter_map(|d| d["message"].as_str())
+                .collect();
+            if details.is_empty() {
+                e.message
+            } else {
+                format!("{}: {}", e.message, details.join("; "))
+            }
+        }
         Err(_) => body.chars().take(200).collect(),
     }
 }

@@ -64,6 +64,12 @@ fn hint_of(error: &(dyn Error + 'static)) -> Option<String> {
     if let Some(e) = error.downcast_ref::<ApplyError>() {
         return e.hint();
     }
+    if let Some(e) = error.downcast_ref::<crate::publish::PublishError>() {
+        return e.hint();
+    }
+    if let Some(e) = error.downcast_ref::<crate::forge::ForgeError>() {
+        return e.hint();
+    }
     if let Some(e) = error.downcast_ref::<HttpError>() {
         return e.hint();
     }

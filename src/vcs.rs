@@ -991,13 +991,12 @@ impl Repo {
             let connection = found
                 .connect_auth(Direction::Push, Some(callbacks(credentials)), None)
                 .map_err(push_error)?;
-            let tip = connection
+            connection
                 .list()
                 .map_err(push_error)?
                 .iter()
                 .find(|head| head.name() == refname)
-                .map(|head| head.oid());
-            tip
+                .map(|head| head.oid())
         };
         if remote_tip == Some(local) {
             return Ok(PushOutcome::UpToDate);

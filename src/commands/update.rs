@@ -4,7 +4,9 @@ use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::apply::{ApplyOptions, BranchState, Update, UpdateResult, update_dependency};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
+use crate::forge::{Forge, PullRequestOutcome};
 use crate::printer::{Printer, sanitize};
+use crate::publish::{publish, publishable, pull_request_repository};
 use crate::report::hints;
 
 pub async fn run(
@@ -26,8 +28,26 @@ pub async fn run(
         color: printer.color_stdout(),
     };
     let now = super::now();
+    let publishing = args.push || args.pr;
+    let forge = if args.pr {
+        let repository = pull_request_repository(&manifest)?;
+        Some(Forge::new(context.http.clone(), repository))
+    } else {
+        None
+    };
+    // Each dependency is updated, then published, on its own: one failure stops only itself.
     let results = for_each_dependency(&deps, global.jobs, |dep| {
-        update_dependency(dep, &manifest, &context, options, now)
+        let (manifest, context, forge) = (&manifest, &context, forge.as_ref());
+        async move {
+            let result = update_dependency(dep, manifest, context, options, now).await;
+            let published = match &result {
+                Ok(UpdateResult::Updated(update)) if publishing && publishable(update) => {
+                    Some(publish(dep, update, manifest, context, forge).await)
+                }
+                _ => None,
+            };
+            (result, published)
+        }
     })
     .await;
 
@@ -37,7 +57,8 @@ pub async fn run(
         "TO".into(),
         "RESULT".into(),
     ]];
-    for (dep, result) in &results {
+    let mut summary = Summary::default();
+    for (dep, (result, published)) in &results {
         let name = dep.name.clone();
         rows.push(match result {
             Ok(UpdateResult::UpToDate { current, note }) => {
@@ -45,35 +66,145 @@ pub async fn run(
                     Some(note) => format!("up to date ({})", sanitize(note)),
                     None => "up to date".into(),
                 };
+                summary.rows.push((
+                    name.clone(),
+                    short(current).to_owned(),
+                    "-".into(),
+                    result.clone(),
+                ));
                 vec![name, short(current).to_owned(), "-".into(), result]
             }
             Ok(UpdateResult::Updated(update)) => {
                 if args.dry_run {
                     printer.data(&preview(update));
                 }
-                vec![
-                    name,
+                let mut text = outcome_text(update);
+                match published {
+                    Some(Ok(published)) => {
+                        if published.pushed {
+                            text.push_str("; pushed");
+                        }
+                        if let Some(pr) = &published.pull_request {
+                            summary
+                                .pull_requests
+                                .push((name.clone(), pr.url().to_owned()));
+                            text.push_str(&format!("; {}", pr_text(pr)));
+                        }
+                    }
+                    Some(Err(_)) => {
+                        text.push_str("; publishing failed (see below)");
+                        summary.failed.push(name.clone());
+                    }
+                    None => {}
+                }
+                if matches!(
+                    update.state,
+                    BranchState::Committed(_) | BranchState::Unchanged(_)
+                ) {
+                    summary.updated.push(name.clone());
+                }
+                let (from, to) = (
                     short(&update.old_version).to_owned(),
                     sanitize(short(&update.new_version)),
-                    outcome_text(update),
-                ]
+                );
+                summary
+                    .rows
+                    .push((name.clone(), from.clone(), to.clone(), text.clone()));
+                vec![name, from, to, text]
             }
-            Err(_) => vec![name, "-".into(), "-".into(), "error (see below)".into()],
+            Err(_) => {
+                summary.failed.push(name.clone());
+                summary
+                    .rows
+                    .push((name.clone(), "-".into(), "-".into(), "failed".into()));
+                vec![name, "-".into(), "-".into(), "error (see below)".into()]
+            }
         });
     }
     printer.data(&table(&rows));
     let mut failed = 0;
-    for (dep, result) in &results {
+    for (dep, (result, published)) in &results {
         if let Err(error) = result {
             failed += 1;
             printer.error(&format!("`{}`", dep.name), error, &hints(error));
         }
+        if let Some(Err(error)) = published {
+            failed += 1;
+            printer.error(&format!("`{}`", dep.name), error, &hints(error));
+        }
     }
+    summary.write_github_files(printer);
     Ok(if failed == 0 {
         Outcome::Success
     } else {
         Outcome::SomeFailed
     })
+}
+
+/// What the run did, for `GITHUB_STEP_SUMMARY` (markdown) and `GITHUB_OUTPUT` (JSON values).
+#[derive(Debug, Default)]
+struct Summary {
+    rows: Vec<(String, String, String, String)>,
+    updated: Vec<String>,
+    pull_requests: Vec<(String, String)>,
+    failed: Vec<String>,
+}
+
+impl Summary {
+    fn write_github_files(&self, printer: &Printer) {
+        let append = |variable: &str, text: &str| {
+            let Some(path) = std::env::var_os(variable) else {
+                return;
+            };
+            let written = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+            if let Err(error) = written {
+                printer.warn(&format!(
+                    "cannot write `{variable}` ({}): {error}",
+                    path.to_string_lossy()
+                ));
+            }
+        };
+        let mut markdown = String::from(
+            "## deps-update\n\n| Dependency | From | To | Result |\n| --- | --- | --- | --- |\n",
+        );
+        for (name, from, to, result) in &self.rows {
+            let cell = |t: &str| t.replace('|', "\\|");
+            markdown.push_str(&format!(
+                "| `{}` | {} | {} | {} |\n",
+                cell(name),
+                cell(from),
+                cell(to),
+                cell(result)
+            ));
+        }
+        append("GITHUB_STEP_SUMMARY", &format!("{markdown}\n"));
+        let pull_requests: serde_json::Map<String, serde_json::Value> = self
+            .pull_requests
+            .iter()
+            .map(|(name, url)| (name.clone(), serde_json::Value::String(url.clone())))
+            .collect();
+        append(
+            "GITHUB_OUTPUT",
+            &format!(
+                "updated={}\npull-requests={}\nfailed={}\n",
+                serde_json::json!(self.updated),
+                serde_json::Value::Object(pull_requests),
+                serde_json::json!(self.failed)
+            ),
+        );
+    }
+}
+
+fn pr_text(pr: &PullRequestOutcome) -> String {
+    match pr {
+        PullRequestOutcome::Created { number, .. } => format!("opened #{number}"),
+        PullRequestOutcome::Refreshed { number, .. } => format!("refreshed #{number}"),
+        PullRequestOutcome::Unchanged { number, .. } => format!("#{number} unchanged"),
+    }
 }
 
 fn outcome_text(update: &Update) -> String {

@@ -6,6 +6,7 @@ mod check_github;
 mod check_npm;
 mod demo;
 mod hostile;
+mod publish;
 mod registry;
 mod support;
 mod update;

@@ -1,0 +1,124 @@
+//! Publishing an update: push its branch, then open or refresh its pull request.
+
+use std::path::Path;
+
+use crate::apply::{BranchState, Update};
+use crate::forge::{self, Forge, ForgeError, PullRequestOutcome, PullRequestSpec};
+use crate::manifest::{Dependency, Manifest, SourceSpec};
+use crate::source::SourceContext;
+use crate::vcs::{GitError, PushCredentials, PushOutcome, Repo};
+
+/// What publishing did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Published {
+    pub pushed: bool,
+    pub pull_request: Option<PullRequestOutcome>,
+}
+
+/// Why publishing failed; the local branch is kept for the next run.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    #[error("the push task stopped unexpectedly: {0}")]
+    Task(String),
+}
+
+impl PublishError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Git(e) => e.hint(),
+            Self::Forge(e) => e.hint(),
+            Self::Task(_) => None,
+        }
+    }
+}
+
+/// The repository that receives pull requests: `settings.repository`, else
+/// `GITHUB_REPOSITORY`, else the push remote's path.
+pub fn pull_request_repository(manifest: &Manifest) -> Result<String, ForgeError> {
+    if let Some(repository) = &manifest.settings.repository {
+        return Ok(repository.clone());
+    }
+    if let Ok(repository) = std::env::var("GITHUB_REPOSITORY")
+        && repository.contains('/')
+    {
+        return Ok(repository);
+    }
+    Repo::discover(&manifest.root)
+        .and_then(|repo| repo.remote_url(&manifest.settings.remote))
+        .ok()
+        .and_then(|url| forge::repository_from_remote(&url))
+        .ok_or(ForgeError::NoRepository)
+}
+
+/// Pushes the update's branch and, with a forge, opens or refreshes its pull request.
+pub async fn publish(
+    dep: &Dependency,
+    update: &Update,
+    manifest: &Manifest,
+    context: &SourceContext,
+    forge: Option<&Forge>,
+) -> Result<Published, PublishError> {
+    let credentials = PushCredentials {
+        token: context.http.github_token().and_then(|token| {
+            let web = forge::web_base(context.http.github_api());
+            let host = url::Url::parse(&web).ok()?.host_str()?.to_owned();
+            Some((host, token.to_owned()))
+        }),
+    };
+    let (root, remote, branch) = (
+        manifest.root.clone(),
+        manifest.settings.remote.clone(),
+        update.branch.clone(),
+    );
+    let pushed = tokio::task::spawn_blocking(move || {
+        Repo::discover(&root)?.push_branch(&remote, &branch, &credentials)
+    })
+    .await
+    .map_err(|e| PublishError::Task(e.to_string()))??;
+    let pull_request = match forge {
+        Some(forge) => {
+            let links = forge::body::Links {
+                repository: match &dep.source {
+                    SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => Some(
+                        format!("{}/{repo}", forge::web_base(context.http.github_api())),
+                    ),
+                    SourceSpec::Git { .. } | SourceSpec::Npm { .. } => None,
+                },
+            };
+            let mut labels = manifest.settings.labels.clone();
+            labels.extend(dep.apply.labels.iter().cloned());
+            labels.dedup();
+            let spec = PullRequestSpec {
+                title: forge::title(update),
+                body: forge::body::render(update, &display(&dep.path), &links),
+                head: update.branch.clone(),
+                base: update.base_branch.clone(),
+                labels,
+                draft: manifest.settings.draft,
+                reviewers: manifest.settings.reviewers.clone(),
+            };
+            Some(forge.open_or_refresh(&spec).await?)
+        }
+        None => None,
+    };
+    Ok(Published {
+        pushed: matches!(pushed, PushOutcome::Pushed { .. }),
+        pull_request,
+    })
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Whether an update is worth publishing: a commit exists on its branch.
+pub fn publishable(update: &Update) -> bool {
+    matches!(
+        update.state,
+        BranchState::Committed(_) | BranchState::Unchanged(_)
+    )
+}

@@ -1,0 +1,500 @@
+//! Publishing: push to a local bare `origin`, pull requests on a fake GitHub that keeps state.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use wiremock::matchers::path_regex;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::{Entry, Project, git, mount_file, mount_releases, sha256, tar_gz};
+
+/// Pull requests as GitHub would keep them, and every write request received.
+#[derive(Default)]
+struct Forge {
+    pulls: Vec<Value>,
+    writes: Vec<String>,
+    /// While set, requests with this method get this answer instead.
+    failing: Option<(&'static str, ResponseTemplate)>,
+    /// This many pull request listings come back empty (a listing that lags behind).
+    stale_lists: u32,
+}
+
+#[derive(Clone)]
+struct FakeGithub(Arc<Mutex<Forge>>);
+
+impl Respond for FakeGithub {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut forge = self.0.lock().unwrap();
+        let path = request.url.path().to_owned();
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let method = request.method.as_str().to_owned();
+        if let Some((failing, answer)) = &forge.failing
+            && *failing == method
+        {
+            return answer.clone();
+        }
+        if method != "GET" {
+            forge.writes.push(format!("{method} {path}"));
+        }
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (method.as_str(), segments.as_slice()) {
+            ("GET", ["repos", _, _, "pulls"]) if forge.stale_lists > 0 => {
+                forge.stale_lists -= 1;
+                ResponseTemplate::new(200).set_body_json(json!([]))
+            }
+            ("GET", ["repos", owner, _, "pulls"]) => {
+                let head = request
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "head")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let open: Vec<Value> = forge
+                    .pulls
+                    .iter()
+                    .filter(|pr| {
+                        pr["state"] == "open"
+                            && format!("{owner}:{}", pr["head"]["ref"].as_str().unwrap()) == head
+                    })
+                    .cloned()
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(open)
+            }
+            ("POST", ["repos", owner, name, "pulls"]) => {
+                let head = body["head"].as_str().unwrap().to_owned();
+                if forge
+                    .pulls
+                    .iter()
+                    .any(|pr| pr["state"] == "open" && pr["head"]["ref"] == head.as_str())
+                {
+                    return ResponseTemplate::new(422).set_body_json(json!({
+                        "message": "Validation Failed",
+                        "errors": [{"message": format!("A pull request already exists for {owner}:{head}.")}]
+                    }));
+                }
+                let number = forge.pulls.len() as u64 + 1;
+                let pr = json!({
+                    "number": number,
+                    "html_url": format!("https://github.example/{owner}/{name}/pull/{number}"),
+                    "state": "open",
+                    "title": body["title"], "body": body["body"], "draft": body["draft"],
+                    "head": {"ref": head}, "base": {"ref": body["base"]}, "labels": []
+                });
+                forge.pulls.push(pr.clone());
+                ResponseTemplate::new(201).set_body_json(pr)
+            }
+            ("PATCH", ["repos", _, _, "pulls", number]) => {
+                let number: u64 = number.parse().unwrap();
+                let pr = forge
+                    .pulls
+                    .iter_mut()
+                    .find(|pr| pr["number"] == number)
+                    .unwrap();
+                pr["title"] = body["title"].clone();
+                pr["body"] = body["body"].clone();
+                ResponseTemplate::new(200).set_body_json(pr.clone())
+            }
+            ("POST", ["repos", _, _, "issues", number, "labels"]) => {
+                let number: u64 = number.parse().unwrap();
+                let pr = forge
+                    .pulls
+                    .iter_mut()
+                    .find(|pr| pr["number"] == number)
+                    .unwrap();
+                let mut labels = pr["labels"].as_array().cloned().unwrap_or_default();
+                for label in body["labels"].as_array().unwrap() {
+                    if !labels.iter().any(|l| l["name"] == *label) {
+                        labels.push(json!({"name": label}));
+                    }
+                }
+                pr["labels"] = Value::Array(labels.clone());
+                ResponseTemplate::new(200).set_body_json(labels)
+            }
+            _ => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+        }
+    }
+}
+
+/// Three outdated dependencies, a bare `origin`, and a fake GitHub for releases and PRs.
+async fn three_outdated() -> (Project, MockServer, FakeGithub) {
+    let server = MockServer::start().await;
+    let forge = FakeGithub(Arc::new(Mutex::new(Forge::default())));
+    Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
+        .respond_with(forge.clone())
+        .mount(&server)
+        .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    let mut manifest = String::from("[settings]\nlabels = [\"dependencies\"]\n");
+    for (name, version) in [("ada", "3.2.4"), ("brotli", "1.2.0"), ("zstd", "1.5.7")] {
+        let tag = format!("v{version}");
+        mount_releases(&server, &format!("up/{name}"), &[(&tag, false, false)]).await;
+        let archive = tar_gz(&[
+            Entry::File(
+                &format!("{name}-{version}/src/{name}.c"),
+                format!("// {name} {version}\n").as_bytes(),
+            ),
+            Entry::File(
+                &format!("{name}-{version}/src/new_in_{version}.c"),
+                b"// new\n",
+            ),
+            Entry::File(&format!("{name}-{version}/LICENSE"), b"MIT\n"),
+        ]);
+        mount_file(&server, &format!("/{name}-{version}.tar.gz"), archive).await;
+        manifest.push_str(&format!(
+            "\n[deps.{name}]\npath = \"deps/{name}\"\nsource = \"github-release\"\nrepo = \"up/{name}\"\nversion = \"1.0.0\"\n\
+             archive = \"{}/{name}-{{version}}.tar.gz\"\nkeep = [\"{name}.gyp\"]\nlabels = [\"{name}\"]\n",
+            server.uri()
+        ));
+        project
+            .write(
+                &format!("deps/{name}/src/{name}.c"),
+                &format!("// {name} 1.0.0\n"),
+            )
+            .write(&format!("deps/{name}/LICENSE"), "MIT\n")
+            .write(
+                &format!("deps/{name}/{name}.gyp"),
+                &format!("{{ 'sources': [ 'src/{name}.c' ] }}\n"),
+            );
+    }
+    project.manifest(&manifest);
+    project.commit_all("initial");
+    let origin = project.scratch("origin.git");
+    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    project.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    project.git(&["push", "-q", "origin", "main"]);
+    project.git(&["branch", "-q", "--set-upstream-to", "origin/main"]);
+    project.env("GITHUB_REPOSITORY", "node/node");
+    (project, server, forge)
+}
+
+fn remote_branches(project: &Project) -> Vec<String> {
+    let origin = project.scratch("origin.git");
+    git(
+        &origin,
+        &["for-each-ref", "--format=%(refname:short)", "refs/heads"],
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nightly_runs_leave_exactly_one_correct_pr_per_dependency() {
+    let (mut project, _server, forge) = three_outdated().await;
+    let outputs = project.scratch("gh");
+    project
+        .env("GITHUB_OUTPUT", outputs.join("output").to_str().unwrap())
+        .env(
+            "GITHUB_STEP_SUMMARY",
+            outputs.join("summary.md").to_str().unwrap(),
+        );
+
+    let first = project.run(&["update", "--all", "--pr"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert_eq!(
+        remote_branches(&project),
+        [
+            "deps-update/ada",
+            "deps-update/brotli",
+            "deps-update/zstd",
+            "main"
+        ]
+    );
+    {
+        let state = forge.0.lock().unwrap();
+        assert_eq!(state.pulls.len(), 3);
+        let ada = &state.pulls[state
+            .pulls
+            .iter()
+            .position(|p| p["head"]["ref"] == "deps-update/ada")
+            .unwrap()];
+        assert_eq!(ada["title"], "deps: update ada to 3.2.4");
+        assert_eq!(ada["base"]["ref"], "main");
+        let labels: Vec<&str> = ada["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(labels, ["dependencies", "ada"]);
+        let body = ada["body"].as_str().unwrap();
+        for expected in [
+            "Updates **ada** from `1.0.0` to `3.2.4`.",
+            "| Version | `1.0.0` → `3.2.4` |",
+            "[release notes](",
+            "### Verified\n\n- SHA-256 of the archive: `",
+            "### Needs a look\n\n- new upstream source files that no build file mentions: `src/new_in_3.2.4.c`\n",
+            "### Changes\n\n1 added, 0 removed, 1 modified (+2 -1 lines)",
+            "| added | `src/new_in_3.2.4.c` | +1 −0 |",
+            "### Kept local files\n\n- `ada.gyp`",
+        ] {
+            assert!(
+                body.contains(expected),
+                "expected {expected:?} in the body:\n{body}"
+            );
+        }
+        assert!(body.len() < 65_536);
+    }
+    assert!(
+        first.stdout.contains("; pushed; opened #"),
+        "{}",
+        first.stdout
+    );
+    let output = std::fs::read_to_string(outputs.join("output")).unwrap();
+    assert!(output.starts_with("updated=[\"ada\",\"brotli\",\"zstd\"]\npull-requests={\"ada\":\"https://github.example/node/node/pull/"), "{output}");
+    assert!(output.ends_with("failed=[]\n"), "{output}");
+    let summary = std::fs::read_to_string(outputs.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("| `ada` | 1.0.0 | 3.2.4 | committed "),
+        "{summary}"
+    );
+
+    // The second night: same upstreams. Nothing is written, anywhere.
+    let writes_before = forge.0.lock().unwrap().writes.len();
+    let refs_before = git(&project.scratch("origin.git"), &["for-each-ref"]);
+    let second = project.run(&["update", "--all", "--pr"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(
+        forge.0.lock().unwrap().writes.len(),
+        writes_before,
+        "no API writes on a quiet night"
+    );
+    assert_eq!(
+        git(&project.scratch("origin.git"), &["for-each-ref"]),
+        refs_before,
+        "no pushes either"
+    );
+    assert!(second.stdout.contains("unchanged"), "{}", second.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_release_moves_the_same_branch_and_pr() {
+    let (project, server, forge) = three_outdated().await;
+    assert_eq!(project.run(&["update", "ada", "--pr"]).code, 0);
+    let first_tip = git(
+        &project.scratch("origin.git"),
+        &["rev-parse", "deps-update/ada"],
+    );
+    // Upstream publishes 3.3.0.
+    server.reset().await;
+    Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
+        .respond_with(forge.clone())
+        .mount(&server)
+        .await;
+    mount_releases(
+        &server,
+        "up/ada",
+        &[("v3.3.0", false, false), ("v3.2.4", false, false)],
+    )
+    .await;
+    mount_file(
+        &server,
+        "/ada-3.3.0.tar.gz",
+        tar_gz(&[Entry::File("ada-3.3.0/src/ada.c", b"// ada 3.3.0\n")]),
+    )
+    .await;
+    let run = project.run(&["update", "ada", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("; pushed; refreshed #1"),
+        "{}",
+        run.stdout
+    );
+    let state = forge.0.lock().unwrap();
+    assert_eq!(state.pulls.len(), 1, "the same PR, never a second one");
+    assert_eq!(state.pulls[0]["title"], "deps: update ada to 3.3.0");
+    let new_tip = git(
+        &project.scratch("origin.git"),
+        &["rev-parse", "deps-update/ada"],
+    );
+    assert_ne!(new_tip, first_tip);
+    assert_eq!(
+        git(
+            &project.scratch("origin.git"),
+            &["rev-parse", "deps-update/ada^"]
+        ),
+        git(&project.scratch("origin.git"), &["rev-parse", "main"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_merged_update_does_nothing() {
+    let (project, _server, forge) = three_outdated().await;
+    assert_eq!(project.run(&["update", "zstd", "--pr"]).code, 0);
+    // The maintainers merge it.
+    project.git(&["merge", "-q", "--ff-only", "deps-update/zstd"]);
+    project.git(&["push", "-q", "origin", "main"]);
+    forge.0.lock().unwrap().pulls[0]["state"] = json!("closed");
+    let writes = forge.0.lock().unwrap().writes.len();
+    let run = project.run(&["update", "zstd", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("up to date"), "{}", run.stdout);
+    assert_eq!(forge.0.lock().unwrap().writes.len(), writes);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_are_clear_and_the_next_run_picks_up_a_pushed_branch() {
+    let (mut project, _server, forge) = three_outdated().await;
+    // Unauthorized: the branch is pushed, the PR is not opened.
+    forge.0.lock().unwrap().failing = Some((
+        "POST",
+        ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})),
+    ));
+    project.env("GITHUB_TOKEN", "ghp_not_shown_anywhere");
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: `brotli`: cannot open a pull request for `deps-update/brotli` in `node/node`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("refused the credentials (401)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("ghp_not_shown_anywhere")
+            && !run.stdout.contains("ghp_not_shown_anywhere")
+    );
+    assert!(remote_branches(&project).contains(&"deps-update/brotli".to_owned()));
+    assert!(forge.0.lock().unwrap().pulls.is_empty());
+
+    // A rate limit on the lookup: a clear error, nothing half-done.
+    let reset = (crate::support::now() + 3600).to_string();
+    forge.0.lock().unwrap().failing = Some((
+        "GET",
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", reset.as_str()),
+    ));
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("rate limit reached at"),
+        "{}",
+        run.stderr
+    );
+    assert!(forge.0.lock().unwrap().pulls.is_empty());
+    forge.0.lock().unwrap().failing = None;
+
+    // The next run finds the pushed branch and opens its PR.
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("already on deps-update/brotli"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("opened #1"), "{}", run.stdout);
+    // The listing lags and misses the open PR: creating answers 422 "already exists", and the
+    // open one is found and kept; never a duplicate.
+    forge.0.lock().unwrap().stale_lists = 1;
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("#1 unchanged"), "{}", run.stdout);
+    let state = forge.0.lock().unwrap();
+    assert_eq!(state.pulls.len(), 1);
+    assert_eq!(
+        state
+            .writes
+            .iter()
+            .filter(|w| w.starts_with("POST /repos/node/node/pulls"))
+            .count(),
+        2,
+        "{:?}",
+        state.writes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_failing_dependency_does_not_stop_the_others() {
+    let (project, server, forge) = three_outdated().await;
+    // ada's archive disappears.
+    server.reset().await;
+    Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
+        .respond_with(forge.clone())
+        .mount(&server)
+        .await;
+    for (name, version) in [("ada", "3.2.4"), ("brotli", "1.2.0"), ("zstd", "1.5.7")] {
+        mount_releases(
+            &server,
+            &format!("up/{name}"),
+            &[(&format!("v{version}"), false, false)],
+        )
+        .await;
+        if name != "ada" {
+            let archive = tar_gz(&[Entry::File(
+                &format!("{name}-{version}/src/{name}.c"),
+                b"// new\n",
+            )]);
+            mount_file(&server, &format!("/{name}-{version}.tar.gz"), archive).await;
+        }
+    }
+    let run = project.run(&["update", "--all", "--pr"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("error: `ada`: downloading the archive failed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(forge.0.lock().unwrap().pulls.len(), 2);
+    assert!(!remote_branches(&project).contains(&"deps-update/ada".to_owned()));
+    let _ = sha256(b"");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn someone_elses_commit_on_the_branch_is_never_overwritten() {
+    let (project, _server, _forge) = three_outdated().await;
+    assert_eq!(project.run(&["update", "ada", "--push"]).code, 0);
+    // A maintainer pushes a fix-up commit onto the update branch.
+    let clone = project.scratch("maintainer");
+    git(
+        &clone,
+        &[
+            "clone",
+            "-q",
+            "--branch",
+            "deps-update/ada",
+            project.scratch("origin.git").to_str().unwrap(),
+            ".",
+        ],
+    );
+    std::fs::write(clone.join("deps/ada/fix.c"), "// fix\n").unwrap();
+    git(&clone, &["add", "-A"]);
+    crate::support::git_at(
+        &clone,
+        &[
+            "-c",
+            "user.name=M",
+            "-c",
+            "user.email=m@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "fix build",
+        ],
+        None,
+    );
+    git(&clone, &["push", "-q", "origin", "deps-update/ada"]);
+    let theirs = git(&clone, &["rev-parse", "HEAD"]);
+    // Upstream unchanged, so the local branch differs from the remote only by their commit.
+    let run = project.run(&["update", "ada", "--push"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("has a commit deps-update did not make"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        git(
+            &project.scratch("origin.git"),
+            &["rev-parse", "deps-update/ada"]
+        ),
+        theirs
+    );
+}

@@ -3,13 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use deps_update::cli::Cli;
+use deps_update::cli::{Cli, Command};
 use deps_update::commands::{self, Outcome};
 use deps_update::printer::{Printer, Verbosity};
 use deps_update::report::{EXIT_FAILURE, EXIT_OK, exit_code, hints};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => Verbosity::Quiet,
         (false, true) => Verbosity::Verbose,
@@ -35,4 +35,23 @@ fn main() -> ExitCode {
             ExitCode::from(exit_code(error))
         }
     }
+}
+
+/// Parses the command line; `deps-update NAME... [FLAGS]` is parsed as
+/// `deps-update update NAME... [FLAGS]`, so every `update` flag works in the short form.
+fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = Cli::parse_from(&args);
+    let Command::Short(words) = &cli.command else {
+        return cli;
+    };
+    let first = words.first().cloned().unwrap_or_default();
+    let at = args
+        .iter()
+        .skip(1)
+        .position(|arg| arg.to_string_lossy() == first)
+        .map_or(1, |i| i + 1);
+    let mut args = args;
+    args.insert(at, "update".into());
+    Cli::parse_from(args)
 }

@@ -291,6 +291,28 @@ async fn dry_run_shows_the_changes_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_short_form_takes_every_update_flag() {
+    let (project, _server, _) = node_like(None).await;
+    let before = project.checkout_state();
+    let run = project.run(&["-q", "nghttp2", "--dry-run"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("nghttp2: 1.63.0 -> 1.64.0 (dry run, nothing written)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(project.checkout_state(), before);
+    let run = project.run(&["nghttp2", "--bogus"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("unexpected argument '--bogus'"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_checksum_mismatch_changes_nothing() {
     let (project, _server, archive) =
         node_like(Some(format!("{}  nghttp2-1.64.0.tar.gz\n", "f".repeat(64)))).await;

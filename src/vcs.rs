@@ -1083,6 +1083,10 @@ fn callbacks(credentials: &PushCredentials) -> git2::RemoteCallbacks<'static> {
         {
             return Ok(cred);
         }
+        if allowed.is_ssh_key() {
+            // The user's SSH setup: keys held by ssh-agent.
+            return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
+        }
         if allowed.is_default() {
             return git2::Cred::default();
         }

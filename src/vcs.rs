@@ -950,14 +950,20 @@ impl std::fmt::Debug for PushCredentials {
 impl Repo {
     /// The URL of a remote, for messages and for finding the forge repository.
     pub fn remote_url(&self, remote: &str) -> Result<String, GitError> {
-        let found = self
-            .repo
+        Ok(self
+            .find_remote(remote)?
+            .url()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn find_remote(&self, remote: &str) -> Result<Remote<'_>, GitError> {
+        self.repo
             .find_remote(remote)
             .map_err(|source| GitError::Remote {
                 remote: remote.to_owned(),
                 source,
-            })?;
-        Ok(found.url().unwrap_or_default().to_owned())
+            })
     }
 
     /// Pushes `branch` to `remote`, replacing the remote branch only when it is absent or its
@@ -973,13 +979,7 @@ impl Repo {
             remote: remote.to_owned(),
             source: git2::Error::from_str(&format!("no local branch `{branch}`")),
         })?;
-        let mut found = self
-            .repo
-            .find_remote(remote)
-            .map_err(|source| GitError::Remote {
-                remote: remote.to_owned(),
-                source,
-            })?;
+        let mut found = self.find_remote(remote)?;
         let url = shown(found.url().unwrap_or_default());
         let push_error = |source| GitError::Push {
             branch: branch.to_owned(),

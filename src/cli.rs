@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand};
 
 /// Keep vendored third-party code up to date from one declarative registry, `deps.toml`.
 ///
+/// `deps-update NAME...` is short for `deps-update update NAME...`.
+///
 /// Environment: GITHUB_TOKEN (or GH_TOKEN) authenticates GitHub API requests; GITHUB_API_URL
 /// points at another GitHub (Enterprise, or a test fake); npm_config_registry at another npm
 /// registry.

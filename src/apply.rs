@@ -201,6 +201,14 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read the unpacked file `{}`", path.display())]
+    Staged {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the current folder")]
+    CurrentDir(#[source] std::io::Error),
     #[error("cannot create a temporary folder")]
     Temp(#[source] std::io::Error),
     #[error("an update task stopped unexpectedly: {0}")]
@@ -245,6 +253,8 @@ impl ApplyError {
             | Self::ReadVendored { .. }
             | Self::Edit(_)
             | Self::OutsideRepository { .. }
+            | Self::Staged { .. }
+            | Self::CurrentDir(_)
             | Self::Temp(_)
             | Self::Task(_) => None,
         }
@@ -279,12 +289,14 @@ pub fn locate(
 ) -> Result<Origin, ApplyError> {
     let tag = finding.tag.as_deref();
     let vars = archive_vars(dep, &finding.latest, tag);
-    let archive = |text: String| Origin::Archive {
-        url: Url::parse(&text).unwrap_or_else(|_| Url::parse("invalid:").expect("valid")),
-        integrity: None,
+    let archive = |text: String| {
+        Ok(Origin::Archive {
+            url: parse_url(&text, "archive")?,
+            integrity: None,
+        })
     };
     if let Some(template) = &dep.apply.archive {
-        return Ok(archive(template.render(&vars)));
+        return archive(template.render(&vars));
     }
     match &dep.source {
         SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => {
@@ -296,15 +308,16 @@ pub fn locate(
                     .as_ref()
                     .map(|c| c.assets.as_slice())
                     .unwrap_or_default();
-                return assets
+                let found = assets
                     .iter()
                     .find(|a| a.name == wanted)
-                    .map(|a| archive(a.url.clone()))
+                    .map(|a| a.url.clone())
                     .ok_or_else(|| ApplyError::AssetNotFound {
                         asset: wanted,
                         tag: tag.to_owned(),
                         available: assets.iter().map(|a| a.name.clone()).collect(),
-                    });
+                    })?;
+                return archive(found);
             }
             // GitHub's source tarball of the tag, through the API (GitHub Enterprise too).
             let mut url = http.github_api().clone();
@@ -819,7 +832,7 @@ fn compare_with_disk(
                     LocalEditKind::ModeChanged
                 } else {
                     let local = std::fs::read(dir.join(path)).map_err(|e| read_error(path, e))?;
-                    let upstream = std::fs::read(source).map_err(ApplyError::Temp)?;
+                    let upstream = std::fs::read(source).map_err(|e| staged_error(source, e))?;
                     if local != upstream {
                         LocalEditKind::Modified(diff::line_changes(&upstream, &local))
                     } else if (meta.permissions().mode() & 0o111 != 0) != *executable {
@@ -950,6 +963,13 @@ struct Plan {
     options: ApplyOptions,
 }
 
+fn staged_error(path: &Path, source: std::io::Error) -> ApplyError {
+    ApplyError::Staged {
+        path: path.to_owned(),
+        source,
+    }
+}
+
 /// `path` relative to the repository's working tree.
 fn in_repo(repo: &Repo, path: &Path) -> Result<PathBuf, ApplyError> {
     let workdir = repo.workdir().map(Path::to_owned).unwrap_or_default();
@@ -958,7 +978,7 @@ fn in_repo(repo: &Repo, path: &Path) -> Result<PathBuf, ApplyError> {
         path.to_owned()
     } else {
         std::env::current_dir()
-            .map_err(ApplyError::Temp)?
+            .map_err(ApplyError::CurrentDir)?
             .join(path)
     };
     // The path may not exist yet (a dependency vendored for the first time): resolve its
@@ -1000,7 +1020,7 @@ impl Plan {
                 Staged::File { source, executable } => {
                     // Most files are unchanged between versions: hash in memory, and write
                     // only what the base tree does not already hold at that path.
-                    let bytes = std::fs::read(source).map_err(ApplyError::Temp)?;
+                    let bytes = std::fs::read(source).map_err(|e| staged_error(source, e))?;
                     let id = repo.blob_from_bytes(&bytes, false)?;
                     if write && old_files.get(path).map(|f| f.id) != Some(id) {
                         repo.blob_from_bytes(&bytes, true)?;
@@ -1025,7 +1045,7 @@ impl Plan {
             |path: &Path, file: Option<&TreeFile>, staged: bool| -> Result<Vec<u8>, ApplyError> {
                 match (file, staged.then(|| self.staged.get(path)).flatten()) {
                     (_, Some(Staged::File { source, .. })) => {
-                        std::fs::read(source).map_err(ApplyError::Temp)
+                        std::fs::read(source).map_err(|e| staged_error(source, e))
                     }
                     (_, Some(Staged::Link { target })) => {
                         Ok(target.as_os_str().as_encoded_bytes().to_vec())

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{Dependency, Tracking, VersionFile};
+use crate::manifest::{Dependency, SourceSpec, Tracking, VersionFile};
 use crate::select::{ReleaseCandidate, newest_allowed, newest_settled, same_commit};
 use crate::source::{self, Discovery, Source, SourceContext, SourceError};
 use crate::version::{Version, VersionError};
@@ -234,7 +234,7 @@ pub async fn check_dependency(
             Current::Version(current_version),
         ) => {
             if candidates.is_empty() {
-                if dep.source.kind() == "npm" {
+                if matches!(dep.source, SourceSpec::Npm { .. }) {
                     return Err(DependencyError::NoVersions { location });
                 }
                 return Err(DependencyError::NoMatchingTags {

@@ -314,8 +314,8 @@ pub mod body {
     /// Where the upstream's pages are, for links.
     #[derive(Debug, Clone)]
     pub struct Links {
-        /// `https://github.com/nghttp2/nghttp2`, for GitHub sources.
-        pub repository: Option<String>,
+        /// The upstream's `owner/name` and its web address, for GitHub sources.
+        pub repository: Option<(String, String)>,
     }
 
     /// Renders the body; the file table is shortened (never cut mid-row) until it fits.
@@ -350,18 +350,8 @@ pub mod body {
             esc(&update.old_version),
             esc(&update.new_version)
         ));
-        if let Some(repository) = &links.repository {
-            let mut cell = format!(
-                "[{}]({repository})",
-                repository
-                    .rsplitn(3, '/')
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join("/")
-            );
+        if let Some((name, repository)) = &links.repository {
+            let mut cell = format!("[{name}]({repository})");
             if let Some(tag) = &update.tag {
                 cell.push_str(&format!(
                     " · [release notes]({repository}/releases/tag/{tag})"

@@ -1,7 +1,5 @@
 //! Publishing an update: push its branch, then open or refresh its pull request.
 
-use std::path::Path;
-
 use crate::apply::{BranchState, Update};
 use crate::forge::{self, Forge, ForgeError, PullRequestOutcome, PullRequestSpec};
 use crate::manifest::{Dependency, Manifest, SourceSpec};
@@ -83,18 +81,22 @@ pub async fn publish(
         Some(forge) => {
             let links = forge::body::Links {
                 repository: match &dep.source {
-                    SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => Some(
-                        format!("{}/{repo}", forge::web_base(context.http.github_api())),
-                    ),
+                    SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => {
+                        let web = forge::web_base(context.http.github_api());
+                        Some((repo.clone(), format!("{web}/{repo}")))
+                    }
                     SourceSpec::Git { .. } | SourceSpec::Npm { .. } => None,
                 },
             };
             let mut labels = manifest.settings.labels.clone();
-            labels.extend(dep.apply.labels.iter().cloned());
-            labels.dedup();
+            for label in &dep.apply.labels {
+                if !labels.contains(label) {
+                    labels.push(label.clone());
+                }
+            }
             let spec = PullRequestSpec {
                 title: forge::title(update),
-                body: forge::body::render(update, &display(&dep.path), &links),
+                body: forge::body::render(update, &dep.path.display().to_string(), &links),
                 head: update.branch.clone(),
                 base: update.base_branch.clone(),
                 labels,
@@ -109,10 +111,6 @@ pub async fn publish(
         pushed: matches!(pushed, PushOutcome::Pushed { .. }),
         pull_request,
     })
-}
-
-fn display(path: &Path) -> String {
-    path.display().to_string()
 }
 
 /// Whether an update is worth publishing: a commit exists on its branch.

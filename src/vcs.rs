@@ -567,12 +567,12 @@ impl Repo {
 
     /// Stores a file's content as a blob. Reading the file here, rather than `blob_path`,
     /// skips libgit2's per-path canonicalisation and attribute lookups.
-    pub fn blob_from_file(&self, path: &Path, write: bool) -> Result<Oid, GitError> {
+    pub fn blob_from_file(&self, path: &Path) -> Result<Oid, GitError> {
         let bytes = std::fs::read(path).map_err(|source| GitError::Export {
             path: path.to_owned(),
             source,
         })?;
-        self.blob_from_bytes(&bytes, write)
+        self.blob_from_bytes(&bytes, true)
     }
 
     /// Stores bytes as a blob, or only computes its id when `write` is false.
@@ -900,7 +900,7 @@ impl TempWorktree<'_> {
                 } else {
                     use std::os::unix::fs::PermissionsExt;
                     TreeFile {
-                        id: self.repo.blob_from_file(&path, true)?,
+                        id: self.repo.blob_from_file(&path)?,
                         mode: if meta.permissions().mode() & 0o111 != 0 {
                             MODE_EXECUTABLE
                         } else {

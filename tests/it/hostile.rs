@@ -115,36 +115,14 @@ async fn a_link_that_escapes_only_after_strip() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hard_links_and_devices() {
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(tar::EntryType::Char);
-    header.set_path("lib-2.0.0/null").unwrap();
-    header.set_size(0);
-    header.set_cksum();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    builder.append(&header, &b""[..]).unwrap();
-    let device = builder.into_inner().unwrap().finish().unwrap();
+    let device = tar_gz(&[Entry::CharDevice("lib-2.0.0/null")]);
     refused(
         device,
         "",
         "the archive entry `lib-2.0.0/null` is a character device, which is not accepted",
     )
     .await;
-
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(tar::EntryType::Link);
-    header.set_path("lib-2.0.0/shadow").unwrap();
-    header.set_link_name("/etc/shadow").unwrap();
-    header.set_size(0);
-    header.set_cksum();
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    builder.append(&header, &b""[..]).unwrap();
-    let hard = builder.into_inner().unwrap().finish().unwrap();
+    let hard = tar_gz(&[Entry::HardLink("lib-2.0.0/shadow", "/etc/shadow")]);
     refused(
         hard,
         "",

@@ -22,6 +22,16 @@ struct Forge {
 #[derive(Clone)]
 struct FakeGithub(Arc<Mutex<Forge>>);
 
+impl FakeGithub {
+    /// Answers the pull request and label routes of `node/node` on `server`.
+    async fn mount(&self, server: &MockServer) {
+        Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
+            .respond_with(self.clone())
+            .mount(server)
+            .await;
+    }
+}
+
 impl Respond for FakeGithub {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let mut forge = self.0.lock().unwrap();
@@ -119,10 +129,7 @@ impl Respond for FakeGithub {
 async fn three_outdated() -> (Project, MockServer, FakeGithub) {
     let server = MockServer::start().await;
     let forge = FakeGithub(Arc::new(Mutex::new(Forge::default())));
-    Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
-        .respond_with(forge.clone())
-        .mount(&server)
-        .await;
+    forge.mount(&server).await;
     let mut project = Project::new();
     project.fake_upstreams(&server);
     let mut manifest = String::from("[settings]\nlabels = [\"dependencies\"]\n");
@@ -278,10 +285,7 @@ async fn a_newer_release_moves_the_same_branch_and_pr() {
     );
     // Upstream publishes 3.3.0.
     server.reset().await;
-    Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
-        .respond_with(forge.clone())
-        .mount(&server)
-        .await;
+    forge.mount(&server).await;
     mount_releases(
         &server,
         "up/ada",
@@ -415,10 +419,7 @@ async fn one_failing_dependency_does_not_stop_the_others() {
     let (project, server, forge) = three_outdated().await;
     // ada's archive disappears.
     server.reset().await;
-    Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
-        .respond_with(forge.clone())
-        .mount(&server)
-        .await;
+    forge.mount(&server).await;
     for (name, version) in [("ada", "3.2.4"), ("brotli", "1.2.0"), ("zstd", "1.5.7")] {
         mount_releases(
             &server,

@@ -125,17 +125,27 @@ pub fn github_dep(name: &str, kind: &str, repo: &str, version: &str, extra: &str
     )
 }
 
+/// Serves `body` as JSON at `GET route`.
+pub async fn mount_json(server: &MockServer, route: &str, body: Value) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
 /// Serves `GET /repos/{repo}/releases` with these `(tag, draft, prerelease)` releases.
 pub async fn mount_releases(server: &MockServer, repo: &str, releases: &[(&str, bool, bool)]) {
     let body: Vec<Value> = releases
         .iter()
         .map(|(tag, draft, pre)| json!({"tag_name": tag, "draft": draft, "prerelease": pre, "name": tag}))
         .collect();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{repo}/releases")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
+    mount_json(
+        server,
+        &format!("/repos/{repo}/releases"),
+        Value::Array(body),
+    )
+    .await;
 }
 
 /// Serves `GET /repos/{repo}/git/matching-refs/tags{/prefix}` with these tags.
@@ -149,11 +159,7 @@ pub async fn mount_tags(server: &MockServer, repo: &str, prefix: &str, tags: &[&
     } else {
         format!("/repos/{repo}/git/matching-refs/tags/{prefix}")
     };
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
+    mount_json(server, &route, Value::Array(body)).await;
 }
 
 /// Runs `git` with an isolated configuration in `dir`.
@@ -200,6 +206,8 @@ pub enum Entry<'a> {
     File(&'a str, &'a [u8]),
     Executable(&'a str, &'a [u8]),
     Link(&'a str, &'a str),
+    HardLink(&'a str, &'a str),
+    CharDevice(&'a str),
     Dir(&'a str),
 }
 
@@ -214,6 +222,8 @@ pub fn tar_gz(entries: &[Entry]) -> Vec<u8> {
                 Entry::File(p, d) => (p, d, tar::EntryType::Regular, 0o644, None),
                 Entry::Executable(p, d) => (p, d, tar::EntryType::Regular, 0o755, None),
                 Entry::Link(p, t) => (p, b"", tar::EntryType::Symlink, 0o777, Some(t)),
+                Entry::HardLink(p, t) => (p, b"", tar::EntryType::Link, 0o644, Some(t)),
+                Entry::CharDevice(p) => (p, b"", tar::EntryType::Char, 0o644, None),
                 Entry::Dir(p) => (p, b"", tar::EntryType::Directory, 0o755, None),
             };
         header.set_entry_type(kind);
@@ -301,9 +311,10 @@ pub async fn mount_releases_with_assets(
             json!({"tag_name": tag, "draft": false, "prerelease": false, "assets": assets})
         })
         .collect();
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/{repo}/releases")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
+    mount_json(
+        server,
+        &format!("/repos/{repo}/releases"),
+        Value::Array(body),
+    )
+    .await;
 }

@@ -396,12 +396,7 @@ async fn openpgp_signatures_are_checked_in_process() {
     project.commit_all("initial");
 
     // Signed by a key that is not in the keyring.
-    Mock::given(method("GET"))
-        .and(path("/c-ares-1.34.5.tar.gz.asc"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(forged_for_other))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
+    serve_signature(&server, forged_for_other, true).await;
     let before = project.checkout_state();
     let run = project.run(&["c-ares"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -429,12 +424,7 @@ async fn openpgp_signatures_are_checked_in_process() {
     );
     project.write("tools/keys/c-ares.asc", &mixed);
     project.git(&["commit", "-q", "-am", "add a second key"]);
-    Mock::given(method("GET"))
-        .and(path("/c-ares-1.34.5.tar.gz.asc"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(signature_over_other_bytes))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
+    serve_signature(&server, signature_over_other_bytes, true).await;
     let before = project.checkout_state();
     let run = project.run(&["c-ares"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -452,15 +442,20 @@ async fn openpgp_signatures_are_checked_in_process() {
     assert_eq!(project.checkout_state(), before);
 
     // The real signature.
-    Mock::given(method("GET"))
-        .and(path("/c-ares-1.34.5.tar.gz.asc"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(signature))
-        .mount(&server)
-        .await;
+    serve_signature(&server, signature, false).await;
     let run = project.run(&["c-ares"]);
     assert_eq!(run.code, 0, "{run:?}");
     let message = project.git(&["log", "-1", "--format=%B", "deps-update/c-ares"]);
     assert!(message.contains("- OpenPGP signature by key "), "{message}");
+}
+
+/// Serves the c-ares archive's signature, once or for good.
+async fn serve_signature(server: &MockServer, signature: Vec<u8>, once: bool) {
+    let mock = Mock::given(method("GET"))
+        .and(path("/c-ares-1.34.5.tar.gz.asc"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(signature));
+    let mock = if once { mock.up_to_n_times(1) } else { mock };
+    mock.mount(server).await;
 }
 
 /// The public key of a key made by [`gpg_sign`] for `who`.

@@ -5,8 +5,13 @@
 //! [`source`] discovers what upstream offers (GitHub releases or tags, any git remote, npm)
 //! through the shared [`http`] client or [`vcs`], and [`select`] picks the newest candidate the
 //! dependency allows, mapping tags to versions with [`tag`] templates and ordering them with
-//! [`version`]. [`commands`] drive that pipeline for each subcommand and print through
-//! [`printer`]; [`report`] maps failures to hints and exit codes.
+//! [`version`]. To apply it, [`apply`] downloads ([`download`]), verifies (checksums, npm
+//! integrity, [`signature`]), unpacks safely ([`archive`]), lays out the new tree
+//! ([`vendor`]), rewrites `deps.toml` ([`manifest::edit`]) and commits on the update branch
+//! through [`vcs`], describing the change with [`diff`]. [`publish`] pushes that branch and
+//! opens or refreshes its pull request through [`forge`]. [`commands`] drive the pipeline for
+//! each subcommand and print through [`printer`]; [`report`] maps failures to hints and exit
+//! codes; [`config`] resolves the environment; [`retry`] and [`template`] are shared helpers.
 
 pub mod apply;
 pub mod archive;

@@ -1,6 +1,6 @@
 //! `deps.toml`, the registry: loading, validation into domain types, and diagnostics.
 //!
-//! Parsing happens in two stages. [`raw`] deserializes exactly what is written, refusing
+//! Parsing happens in two stages. `raw` deserializes exactly what is written, refusing
 //! unknown keys and wrong types; [`Manifest::parse`] then validates it into a [`Dependency`]
 //! per `[deps.<name>]` table, so that a mistake is reported as "`repo` is required when
 //! `source = \"github-release\"`" with the file, line and column, never silently ignored.

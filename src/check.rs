@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{Dependency, SourceSpec, Tracking, VersionFile};
+use crate::manifest::{Dependency, Tracking, VersionFile};
 use crate::select::{ReleaseCandidate, newest_allowed, newest_settled, same_commit};
 use crate::source::{self, Discovery, Source, SourceContext, SourceError};
 use crate::version::{Version, VersionError};
@@ -125,13 +125,35 @@ impl DependencyError {
     }
 }
 
-/// What is vendored now, from the registry and the vendored tree.
-pub fn current_version(dep: &Dependency, root: &Path) -> Result<Current, DependencyError> {
-    let from_file = dep
-        .version_file
-        .as_ref()
+/// What is vendored now, from the registry and the vendored tree, with a note when the
+/// vendored folder is not there and the registry's `version` stands alone (a fresh clone of
+/// a registry, or a dependency not vendored yet).
+pub fn current_version(
+    dep: &Dependency,
+    root: &Path,
+) -> Result<(Current, Option<String>), DependencyError> {
+    let mut note = None;
+    let version_file = match (&dep.version_file, dep.tracking.recorded()) {
+        (Some(_), Some(recorded)) if !root.join(&dep.path).exists() => {
+            note = Some(format!(
+                "`{}` is not here: using the registry's `version = \"{recorded}\"`",
+                dep.path.display()
+            ));
+            None
+        }
+        (vf, _) => vf.as_ref(),
+    };
+    let from_file = version_file
         .map(|vf| read_version_file(vf, root, &dep.path))
         .transpose()?;
+    recorded_or_found(dep, from_file).map(|current| (current, note))
+}
+
+/// The registry's `version`, cross-checked against what the version file holds.
+fn recorded_or_found(
+    dep: &Dependency,
+    from_file: Option<(PathBuf, String)>,
+) -> Result<Current, DependencyError> {
     match &dep.tracking {
         Tracking::Releases { version, .. } => {
             let found = from_file
@@ -220,10 +242,10 @@ pub async fn check_dependency(
     context: &SourceContext,
     now: i64,
 ) -> Result<Finding, DependencyError> {
-    let current = current_version(dep, root)?;
+    let (current, vendored_note) = current_version(dep, root)?;
     let discovery = source::for_dependency(dep).discover(context).await?;
     let location = dep.source.location().to_owned();
-    match (discovery, &dep.tracking, &current) {
+    let mut finding: Finding = match (discovery, &dep.tracking, &current) {
         (
             Discovery::Releases {
                 candidates,
@@ -234,7 +256,7 @@ pub async fn check_dependency(
             Current::Version(current_version),
         ) => {
             if candidates.is_empty() {
-                if matches!(dep.source, SourceSpec::Npm { .. }) {
+                if !dep.source.takes_tags() {
                     return Err(DependencyError::NoVersions { location });
                 }
                 return Err(DependencyError::NoMatchingTags {
@@ -286,7 +308,7 @@ pub async fn check_dependency(
                 },
             };
             finding.current_tag = current_tag;
-            Ok(finding)
+            Ok::<_, DependencyError>(finding)
         }
         (
             Discovery::Commits(commits),
@@ -336,7 +358,14 @@ pub async fn check_dependency(
             Ok(finding)
         }
         _ => unreachable!("a source discovers what its dependency tracks"),
+    }?;
+    if let Some(vendored) = vendored_note {
+        finding.note = Some(match finding.note.take() {
+            Some(note) => format!("{vendored}; {note}"),
+            None => vendored,
+        });
     }
+    Ok(finding)
 }
 
 /// A commit id shortened for tables: 12 hex digits.

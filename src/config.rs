@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::http::{DEFAULT_GITHUB_API, HttpSettings, Secret};
+use crate::http::{DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
 use crate::manifest::Settings;
 use crate::retry::RetryPolicy;
 
@@ -54,6 +54,11 @@ impl NetworkConfig {
             (None, Some(value)) => url("settings.github-api-url", value.clone())?,
             (None, None) => Url::parse(DEFAULT_GITHUB_API).expect("valid URL"),
         };
+        let gitlab_api = match (env("GITLAB_API_URL"), &settings.gitlab_api_url) {
+            (Some(value), _) => url("GITLAB_API_URL", value)?,
+            (None, Some(value)) => url("settings.gitlab-api-url", value.clone())?,
+            (None, None) => Url::parse(DEFAULT_GITLAB_API).expect("valid URL"),
+        };
         let npm_registry = match (
             env("npm_config_registry").or_else(|| env("NPM_CONFIG_REGISTRY")),
             &settings.npm_registry,
@@ -65,6 +70,7 @@ impl NetworkConfig {
         let github_token = env("GITHUB_TOKEN")
             .or_else(|| env("GH_TOKEN"))
             .and_then(Secret::new);
+        let gitlab_token = env("GITLAB_TOKEN").and_then(Secret::new);
         let number =
             |name: &'static str, expected: &'static str, range: std::ops::RangeInclusive<u64>| {
                 env(name)
@@ -106,6 +112,8 @@ impl NetworkConfig {
         let http = HttpSettings {
             github_api,
             github_token,
+            gitlab_api,
+            gitlab_token,
             cache_dir,
             retry: RetryPolicy {
                 attempts: attempts.map_or(defaults.retry.attempts, |n| n as u32),
@@ -136,6 +144,7 @@ mod tests {
     fn environment_wins_over_settings() {
         let settings = Settings {
             github_api_url: Some("https://ghe.example.com/api/v3".into()),
+            gitlab_api_url: Some("https://gitlab.example.com/api/v4".into()),
             npm_registry: Some("https://npm.example.com/".into()),
             ..Settings::default()
         };
@@ -145,8 +154,13 @@ mod tests {
             "https://ghe.example.com/api/v3"
         );
         assert_eq!(config.npm_registry.as_str(), "https://npm.example.com/");
+        assert_eq!(
+            config.http.gitlab_api.as_str(),
+            "https://gitlab.example.com/api/v4"
+        );
         let config = resolve(
             &[
+                ("GITLAB_API_URL", "http://127.0.0.1:7/api/v4"),
                 ("GITHUB_API_URL", "http://127.0.0.1:9/"),
                 ("npm_config_registry", "http://127.0.0.1:8/"),
             ],
@@ -155,6 +169,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.http.github_api.as_str(), "http://127.0.0.1:9/");
         assert_eq!(config.npm_registry.as_str(), "http://127.0.0.1:8/");
+        assert_eq!(config.http.gitlab_api.as_str(), "http://127.0.0.1:7/api/v4");
     }
 
     #[test]
@@ -166,6 +181,8 @@ mod tests {
         .unwrap();
         assert_eq!(config.http.github_api.as_str(), "https://api.github.com/");
         assert_eq!(config.npm_registry.as_str(), DEFAULT_NPM_REGISTRY);
+        assert_eq!(config.http.gitlab_api.as_str(), DEFAULT_GITLAB_API);
+        assert!(config.http.gitlab_token.is_none());
         assert_eq!(config.http.github_token.unwrap().expose(), "abc");
         let config = resolve(
             &[("GITHUB_TOKEN", "first"), ("GH_TOKEN", "second")],

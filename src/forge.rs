@@ -1,17 +1,14 @@
 //! Pull requests over GitHub's REST API (`GITHUB_API_URL`, so GitHub Enterprise too): one per
 //! dependency, found by its head branch, opened or refreshed, never duplicated, and left alone
-//! when nothing changed. [`body`] renders what a reviewer reads.
+//! when nothing changed. What a pull request says comes in as text
+//! ([`crate::summary::UpdateSummary`] renders it); this module only talks to the forge.
 
 use std::sync::Arc;
 
 use reqwest::{Method, Url};
 use serde_json::{Value, json};
 
-use crate::apply::Update;
-use crate::http::{HttpClient, HttpError, redact};
-
-/// GitHub's limit on a pull request body.
-pub const BODY_LIMIT: usize = 65_536;
+use crate::http::{HttpClient, HttpError};
 
 /// What a pull request should say.
 #[derive(Debug, Clone)]
@@ -92,16 +89,8 @@ impl Forge {
         &self.repository
     }
 
-    fn url(&self, segments: &[&str], query: Option<&str>) -> Url {
-        let mut url = self.http.github_api().clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty()
-                .push("repos")
-                .extend(self.repository.split('/'))
-                .extend(segments);
-        }
-        url.set_query(query);
-        url
+    fn url(&self, segments: &[&str], query: Option<&str>) -> Result<Url, HttpError> {
+        self.http.github_repo_url(&self.repository, segments, query)
     }
 
     async fn call(
@@ -109,18 +98,19 @@ impl Forge {
         what: &'static str,
         head: &str,
         method: Method,
-        url: Url,
+        url: Result<Url, HttpError>,
         body: Option<Value>,
     ) -> Result<Value, ForgeError> {
-        self.http
-            .github_json(method, &url, body.as_ref())
-            .await
-            .map_err(|source| ForgeError::Request {
-                what,
-                head: head.to_owned(),
-                repository: self.repository.clone(),
-                source,
-            })
+        let result = match url {
+            Ok(url) => self.http.github_json(method, &url, body.as_ref()).await,
+            Err(error) => Err(error),
+        };
+        result.map_err(|source| ForgeError::Request {
+            what,
+            head: head.to_owned(),
+            repository: self.repository.clone(),
+            source,
+        })
     }
 
     /// The open pull request whose head is `branch` in this repository.
@@ -293,159 +283,6 @@ pub fn repository_from_remote(url: &str) -> Option<String> {
     (!name.is_empty() && !owner.is_empty()).then(|| format!("{owner}/{name}"))
 }
 
-/// The web address of the forge whose API is `api` (`https://api.github.com` -> `https://github.com`,
-/// `https://ghe.example.com/api/v3` -> `https://ghe.example.com`).
-pub fn web_base(api: &Url) -> String {
-    let shown = redact(api);
-    let trimmed = shown.trim_end_matches('/');
-    if let Some(rest) = trimmed.strip_prefix("https://api.") {
-        return format!("https://{rest}");
-    }
-    trimmed.trim_end_matches("/api/v3").to_owned()
-}
-
-pub mod body {
-    //! The pull request body: what a reviewer needs, under GitHub's size limit.
-
-    use super::BODY_LIMIT;
-    use crate::apply::Update;
-    use crate::diff::ChangeKind;
-
-    /// Where the upstream's pages are, for links.
-    #[derive(Debug, Clone)]
-    pub struct Links {
-        /// The upstream's `owner/name` and its web address, for GitHub sources.
-        pub repository: Option<(String, String)>,
-    }
-
-    /// Renders the body; the file table is shortened (never cut mid-row) until it fits.
-    pub fn render(update: &Update, path: &str, links: &Links) -> String {
-        let mut rows = update.changes.files.len();
-        loop {
-            let text = render_with(update, path, links, rows);
-            if text.len() <= BODY_LIMIT || rows == 0 {
-                return text;
-            }
-            rows /= 2;
-        }
-    }
-
-    fn render_with(update: &Update, path: &str, links: &Links, rows: usize) -> String {
-        let mut out = String::new();
-        let esc = |text: &str| text.replace('|', "\\|").replace('`', "'");
-        out.push_str(&format!(
-            "Updates **{}** from `{}` to `{}`.\n\n",
-            update.name,
-            esc(&update.old_version),
-            esc(&update.new_version)
-        ));
-        out.push_str("| | |\n| --- | --- |\n");
-        out.push_str(&format!(
-            "| Dependency | `{}` in `{}` |\n",
-            update.name,
-            esc(path)
-        ));
-        out.push_str(&format!(
-            "| Version | `{}` → `{}` |\n",
-            esc(&update.old_version),
-            esc(&update.new_version)
-        ));
-        if let Some((name, repository)) = &links.repository {
-            let mut cell = format!("[{name}]({repository})");
-            if let Some(tag) = &update.tag {
-                cell.push_str(&format!(
-                    " · [release notes]({repository}/releases/tag/{tag})"
-                ));
-                if let Some(old) = &update.old_tag {
-                    cell.push_str(&format!(
-                        " · [compare {old}...{tag}]({repository}/compare/{old}...{tag})"
-                    ));
-                }
-            }
-            out.push_str(&format!("| Upstream | {cell} |\n"));
-        }
-        out.push_str(&format!("| Source | {} |\n\n", esc(&update.source)));
-
-        out.push_str("### Verified\n\n");
-        if let Some(sha256) = &update.verification.sha256 {
-            out.push_str(&format!(
-                "- SHA-256 of the archive: `{sha256}` (recorded in `deps.toml`)\n"
-            ));
-        }
-        for check in &update.verification.checks {
-            out.push_str(&format!("- {}\n", esc(check)));
-        }
-        if update.verification.sha256.is_none() && update.verification.checks.is_empty() {
-            out.push_str(
-                "- nothing beyond TLS: this dependency has no `checksums` or `signature`\n",
-            );
-        }
-        out.push('\n');
-
-        out.push_str("### Needs a look\n\n");
-        if update.needs_look.is_empty() {
-            out.push_str(
-                "Nothing found: no source files the build files miss, no license changes.\n\n",
-            );
-        } else {
-            for item in &update.needs_look {
-                out.push_str(&format!("- {item}\n"));
-            }
-            out.push('\n');
-        }
-
-        out.push_str(&format!("### Changes\n\n{}\n\n", update.changes.totals()));
-        if !update.changes.files.is_empty() {
-            out.push_str("| | File | Lines |\n| --- | --- | --- |\n");
-            for file in update.changes.files.iter().take(rows) {
-                let mark = match file.kind {
-                    ChangeKind::Added => "added",
-                    ChangeKind::Removed => "removed",
-                    ChangeKind::Modified => "modified",
-                };
-                let lines = if file.binary {
-                    "binary".to_owned()
-                } else {
-                    format!("+{} −{}", file.lines_added, file.lines_removed)
-                };
-                out.push_str(&format!(
-                    "| {mark} | `{}` | {lines} |\n",
-                    esc(&file.path.display().to_string())
-                ));
-            }
-            let left = update.changes.files.len().saturating_sub(rows);
-            if left > 0 {
-                out.push_str(&format!("\n… and {left} more files: see the commit.\n"));
-            }
-            out.push('\n');
-        }
-        if !update.kept.is_empty() {
-            out.push_str("### Kept local files\n\n");
-            for kept in &update.kept {
-                out.push_str(&format!("- `{}`\n", esc(&kept.display().to_string())));
-            }
-            out.push('\n');
-        }
-        if !update.after.is_empty() {
-            out.push_str("### `after` commands that ran\n\n");
-            for command in &update.after {
-                out.push_str(&format!("- `{}`\n", esc(command)));
-            }
-            out.push('\n');
-        }
-        out.push_str(
-            "<sub>Opened by deps-update. The next run refreshes this pull request and its branch; \
-             commits pushed here by hand stop it from replacing the branch.</sub>\n",
-        );
-        out
-    }
-}
-
-/// The pull request title of an update.
-pub fn title(update: &Update) -> String {
-    format!("deps: update {} to {}", update.name, update.new_version)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,17 +302,5 @@ mod tests {
         ] {
             assert_eq!(repository_from_remote(url).as_deref(), expected, "{url}");
         }
-    }
-
-    #[test]
-    fn web_addresses_from_api_addresses() {
-        assert_eq!(
-            web_base(&Url::parse("https://api.github.com").unwrap()),
-            "https://github.com"
-        );
-        assert_eq!(
-            web_base(&Url::parse("https://ghe.example.com/api/v3").unwrap()),
-            "https://ghe.example.com"
-        );
     }
 }

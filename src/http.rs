@@ -1,8 +1,9 @@
 //! The only HTTP client: authentication, user agent, timeouts, retries, rate limits and the
 //! conditional-request cache.
 //!
-//! - The GitHub token is sent only to the GitHub API's own origin, as a bearer token, and is
-//!   held in a [`Secret`] that never prints.
+//! - The GitHub token is sent only to the GitHub API's own origin (as a bearer token), the
+//!   GitLab token only to the GitLab API's (as `PRIVATE-TOKEN`); both are held in a
+//!   [`Secret`] that never prints.
 //! - Transient failures (5xx, 408, connection errors, timeouts) are retried with exponential
 //!   backoff; the final error says how many attempts were made.
 //! - A rate-limit answer (403 or 429 with rate-limit headers or `Retry-After`) is waited out
@@ -61,6 +62,10 @@ pub struct HttpSettings {
     pub github_api: Url,
     /// `GITHUB_TOKEN` or `GH_TOKEN`.
     pub github_token: Option<Secret>,
+    /// `GITLAB_API_URL`: where GitLab's REST API lives (`https://gitlab.com/api/v4`).
+    pub gitlab_api: Url,
+    /// `GITLAB_TOKEN`.
+    pub gitlab_token: Option<Secret>,
     /// Where conditional-request answers are kept; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// Attempts and backoff for transient failures (`DEPS_UPDATE_HTTP_ATTEMPTS`,
@@ -74,12 +79,33 @@ pub struct HttpSettings {
 
 /// The public GitHub API.
 pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
+/// The public GitLab API.
+pub const DEFAULT_GITLAB_API: &str = "https://gitlab.com/api/v4";
+
+/// A forge API that takes a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    GitHub,
+    GitLab,
+}
+
+impl Api {
+    /// The environment variable that holds its token.
+    pub fn token_variable(self) -> &'static str {
+        match self {
+            Self::GitHub => "GITHUB_TOKEN",
+            Self::GitLab => "GITLAB_TOKEN",
+        }
+    }
+}
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             github_api: Url::parse(DEFAULT_GITHUB_API).expect("valid URL"),
             github_token: None,
+            gitlab_api: Url::parse(DEFAULT_GITLAB_API).expect("valid URL"),
+            gitlab_token: None,
             cache_dir: None,
             retry: RetryPolicy::default(),
             max_rate_limit_wait: Duration::from_secs(60),
@@ -121,12 +147,15 @@ pub enum HttpError {
     Unauthorized {
         url: String,
         status: u16,
+        /// The forge API the URL belongs to, if any.
+        api: Option<Api>,
         authenticated: bool,
     },
     #[error("rate limit reached at `{url}`{}", reset_text(*reset))]
     RateLimited {
         url: String,
         reset: Option<SystemTime>,
+        api: Option<Api>,
         authenticated: bool,
     },
     #[error("`{url}` is larger than the limit of {} MiB (`settings.max-archive-mib`)", limit >> 20)]
@@ -137,6 +166,8 @@ pub enum HttpError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
     #[error("`{url}` sent a response that is not the JSON expected")]
     Malformed {
         url: String,
@@ -181,21 +212,29 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 impl HttpError {
-    /// Whether the failure concerns the user's GitHub credentials or budget.
+    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::RateLimited { authenticated: false, .. } => Some(
+            Self::RateLimited { authenticated: false, api: Some(Api::GitHub), .. } => Some(
                 "set `GITHUB_TOKEN` (or `GH_TOKEN`): authenticated requests get 5,000 an hour instead of 60"
                     .into(),
             ),
-            Self::RateLimited { authenticated: true, .. } => {
+            Self::RateLimited { authenticated: false, api: Some(Api::GitLab), .. } => Some(
+                "set `GITLAB_TOKEN`: authenticated requests get a larger allowance".into(),
+            ),
+            Self::RateLimited { .. } => {
                 Some("wait until the limit resets, or run fewer dependencies at once (`--jobs`)".into())
             }
-            Self::Unauthorized { authenticated: true, .. } => {
-                Some("check that `GITHUB_TOKEN` is valid and not expired".into())
-            }
-            Self::Unauthorized { authenticated: false, .. } => {
-                Some("this upstream needs credentials: set `GITHUB_TOKEN`".into())
+            Self::Unauthorized { authenticated: true, api: Some(api), .. } => Some(format!(
+                "check that `{}` is valid and not expired",
+                api.token_variable()
+            )),
+            Self::Unauthorized { authenticated: false, api: Some(api), .. } => Some(format!(
+                "this upstream needs credentials: set `{}`",
+                api.token_variable()
+            )),
+            Self::Unauthorized { .. } => {
+                Some("this upstream needs credentials that deps-update cannot send".into())
             }
             Self::InsecureUrl { .. } => Some("use the `https://` address of the upstream".into()),
             Self::Transport { .. } | Self::ServerError { .. } => {
@@ -204,6 +243,7 @@ impl HttpError {
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
             Self::Write { .. } => Some("check the free space of the temporary folder".into()),
             Self::BadUrl { .. }
+            | Self::Client(_)
             | Self::Status { .. }
             | Self::NotFound { .. }
             | Self::Malformed { .. } => None,
@@ -248,6 +288,19 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// `base` with `segments` appended as path segments (each one escaped, so GitLab's
+/// `group%2Fname` stays one segment) and `query` set: the one builder of API URLs, which
+/// keeps a path prefix such as GitHub Enterprise's `/api/v3` or GitLab's `/api/v4`.
+pub fn api_url(base: &Url, segments: &[&str], query: Option<&str>) -> Result<Url, HttpError> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| HttpError::BadUrl { url: redact(base) })?
+        .pop_if_empty()
+        .extend(segments);
+    url.set_query(query);
+    Ok(url)
+}
+
 /// A JSON response and the next page's URL from its `Link` header.
 #[derive(Debug)]
 pub struct Page<T> {
@@ -262,6 +315,10 @@ pub enum Accept {
     GitHub,
     /// npm's abbreviated package document.
     NpmPackument,
+    /// Plain JSON (GitLab's REST API).
+    Json,
+    /// A page for a person or a program: HTML, text or JSON.
+    Page,
     /// Any file: archives, checksum lists, signatures.
     Archive,
 }
@@ -273,6 +330,8 @@ impl Accept {
             Self::NpmPackument => {
                 "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
             }
+            Self::Json => "application/json",
+            Self::Page => "text/html, text/plain, application/json;q=0.9, */*;q=0.8",
             Self::Archive => "application/octet-stream, */*;q=0.8",
         }
     }
@@ -320,7 +379,7 @@ pub trait DownloadSink {
 }
 
 impl HttpClient {
-    pub fn new(settings: HttpSettings, printer: Printer) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: HttpSettings, printer: Printer) -> Result<Self, HttpError> {
         let redirects = reqwest::redirect::Policy::custom(|attempt| {
             if ensure_secure(attempt.url()).is_err() {
                 let url = redact(attempt.url());
@@ -336,7 +395,8 @@ impl HttpClient {
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .timeout(settings.timeout)
             .redirect(redirects)
-            .build()?;
+            .build()
+            .map_err(HttpError::Client)?;
         Ok(Self {
             client,
             settings,
@@ -367,6 +427,42 @@ impl HttpClient {
         self.settings.github_token.is_some()
     }
 
+    /// `{api}/repos/{owner}/{name}/{segments...}`: the one builder of GitHub repository URLs,
+    /// for sources and pull requests alike.
+    pub fn github_repo_url(
+        &self,
+        repo: &str,
+        segments: &[&str],
+        query: Option<&str>,
+    ) -> Result<Url, HttpError> {
+        let mut all = vec!["repos"];
+        all.extend(repo.split('/'));
+        all.extend(segments);
+        api_url(&self.settings.github_api, &all, query)
+    }
+
+    /// The GitLab API base.
+    pub fn gitlab_api(&self) -> &Url {
+        &self.settings.gitlab_api
+    }
+
+    /// Whether a GitLab token is configured.
+    pub fn has_gitlab_token(&self) -> bool {
+        self.settings.gitlab_token.is_some()
+    }
+
+    /// The web address of the GitHub whose API is configured (`https://api.github.com` ->
+    /// `https://github.com`, `https://ghe.example.com/api/v3` -> `https://ghe.example.com`).
+    pub fn github_web(&self) -> String {
+        web_base(&self.settings.github_api, "/api/v3")
+    }
+
+    /// The web address of the configured GitLab (`https://gitlab.com/api/v4` ->
+    /// `https://gitlab.com`).
+    pub fn gitlab_web(&self) -> String {
+        web_base(&self.settings.gitlab_api, "/api/v4")
+    }
+
     /// Counts of requests so far.
     pub fn stats(&self) -> RequestStats {
         RequestStats {
@@ -389,13 +485,15 @@ impl HttpClient {
         Ok(Page { body, next })
     }
 
-    async fn get_text(
+    /// `GET` a text document (a page, or JSON to parse), with retries, rate-limit handling
+    /// and the conditional cache; returns it with the next page's URL, if any.
+    pub async fn get_text(
         &self,
         url: &Url,
         accept: Accept,
     ) -> Result<(String, Option<Url>), HttpError> {
         ensure_secure(url)?;
-        let authenticated = self.sends_token_to(url);
+        let authenticated = self.token_for(url).is_some();
         let cached: Option<CacheEntry> = self
             .cache_file(url, accept, authenticated)
             .and_then(|f| std::fs::read(f).ok())
@@ -592,7 +690,9 @@ impl HttpClient {
         attempt: u32,
     ) -> Result<reqwest::Response, Failure> {
         let shown = redact(url);
-        let authenticated = self.sends_token_to(url);
+        let token = self.token_for(url);
+        let authenticated = token.is_some();
+        let api = self.api_of(url);
         let mut request = self
             .client
             .request(method.clone(), url.clone())
@@ -603,11 +703,18 @@ impl HttpClient {
         if accept == Accept::GitHub {
             request = request.header("X-GitHub-Api-Version", "2022-11-28");
         }
-        if authenticated && let Some(token) = &self.settings.github_token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .unwrap_or_else(|_| HeaderValue::from_static(""));
+        if let Some((api, token)) = token {
+            let (name, text) = match api {
+                Api::GitHub => (header::AUTHORIZATION, format!("Bearer {}", token.expose())),
+                Api::GitLab => (
+                    header::HeaderName::from_static("private-token"),
+                    token.expose().to_owned(),
+                ),
+            };
+            let mut value =
+                HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""));
             value.set_sensitive(true);
-            request = request.header(header::AUTHORIZATION, value);
+            request = request.header(name, value);
         }
         if let Some(entry) = cached {
             if let Some(etag) = &entry.etag {
@@ -637,6 +744,7 @@ impl HttpClient {
             let error = HttpError::RateLimited {
                 url: shown,
                 reset: Some(reset),
+                api,
                 authenticated,
             };
             if wait <= self.settings.max_rate_limit_wait {
@@ -653,11 +761,13 @@ impl HttpClient {
             401 => Failure::Fail(HttpError::Unauthorized {
                 url: shown,
                 status: 401,
+                api,
                 authenticated,
             }),
             429 => Failure::Fail(HttpError::RateLimited {
                 url: shown,
                 reset: None,
+                api,
                 authenticated,
             }),
             408 | 500..=599 => Failure::Retry(
@@ -677,9 +787,25 @@ impl HttpClient {
         })
     }
 
-    /// The token goes to the GitHub API's origin and nowhere else.
-    fn sends_token_to(&self, url: &Url) -> bool {
-        self.settings.github_token.is_some() && url.origin() == self.settings.github_api.origin()
+    /// The forge API whose origin `url` is on, if any.
+    fn api_of(&self, url: &Url) -> Option<Api> {
+        if url.origin() == self.settings.github_api.origin() {
+            Some(Api::GitHub)
+        } else if url.origin() == self.settings.gitlab_api.origin() {
+            Some(Api::GitLab)
+        } else {
+            None
+        }
+    }
+
+    /// The token for `url`: each forge's token goes to its API's origin and nowhere else.
+    fn token_for(&self, url: &Url) -> Option<(Api, &Secret)> {
+        let api = self.api_of(url)?;
+        let token = match api {
+            Api::GitHub => self.settings.github_token.as_ref(),
+            Api::GitLab => self.settings.gitlab_token.as_ref(),
+        }?;
+        Some((api, token))
     }
 
     fn cache_file(&self, url: &Url, accept: Accept, authenticated: bool) -> Option<PathBuf> {
@@ -759,13 +885,27 @@ fn rate_limit_reset(status: StatusCode, headers: &HeaderMap) -> Option<SystemTim
             return Some(date);
         }
     }
-    if text("x-ratelimit-remaining") == Some("0") {
+    // GitHub says `x-ratelimit-*`, GitLab `ratelimit-*`.
+    let remaining = text("x-ratelimit-remaining").or_else(|| text("ratelimit-remaining"));
+    if remaining == Some("0") {
         let reset = text("x-ratelimit-reset")
+            .or_else(|| text("ratelimit-reset"))
             .and_then(|r| r.parse::<u64>().ok())
             .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
         return Some(reset.unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60)));
     }
     None
+}
+
+/// The web address of a forge whose API is `api`: `https://api.HOST` -> `https://HOST`, else
+/// the API address without its `suffix` (`/api/v3`, `/api/v4`).
+fn web_base(api: &Url, suffix: &str) -> String {
+    let shown = redact(api);
+    let trimmed = shown.trim_end_matches('/');
+    if let Some(rest) = trimmed.strip_prefix("https://api.") {
+        return format!("https://{rest}");
+    }
+    trimmed.trim_end_matches(suffix).to_owned()
 }
 
 /// GitHub's `{"message": "...", "errors": [{"message": "..."}]}`, or the start of whatever

@@ -6,7 +6,7 @@ use clap::Parser;
 use deps_update::cli::{Cli, Command};
 use deps_update::commands::{self, Outcome};
 use deps_update::printer::{Printer, Verbosity};
-use deps_update::report::{EXIT_FAILURE, EXIT_OK, exit_code, hints};
+use deps_update::report::{EXIT_FAILURE, EXIT_OK, hints};
 
 fn main() -> ExitCode {
     let cli = parse();
@@ -30,9 +30,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::from(EXIT_OK),
         Ok(Outcome::SomeFailed) => ExitCode::from(EXIT_FAILURE),
         Err(error) => {
-            let error: &(dyn std::error::Error + 'static) = error.as_ref();
-            printer.error("", error, &hints(error));
-            ExitCode::from(exit_code(error))
+            printer.error("", &error, &hints(&error));
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Publishing an update: push its branch, then open or refresh its pull request.
 
-use crate::apply::{BranchState, Update};
 use crate::forge::{self, Forge, ForgeError, PullRequestOutcome, PullRequestSpec};
-use crate::manifest::{Dependency, Manifest, SourceSpec};
+use crate::manifest::{Dependency, Manifest};
 use crate::source::SourceContext;
+use crate::summary::{BranchState, UpdateSummary};
 use crate::vcs::{GitError, PushCredentials, PushOutcome, Repo};
 
 /// What publishing did.
@@ -55,14 +55,14 @@ pub fn pull_request_repository(manifest: &Manifest) -> Result<String, ForgeError
 /// Pushes the update's branch and, with a forge, opens or refreshes its pull request.
 pub async fn publish(
     dep: &Dependency,
-    update: &Update,
+    update: &UpdateSummary,
     manifest: &Manifest,
     context: &SourceContext,
     forge: Option<&Forge>,
 ) -> Result<Published, PublishError> {
     let credentials = PushCredentials {
         token: context.http.github_token().and_then(|token| {
-            let web = forge::web_base(context.http.github_api());
+            let web = context.http.github_web();
             let host = url::Url::parse(&web).ok()?.host_str()?.to_owned();
             Some((host, token.to_owned()))
         }),
@@ -79,15 +79,6 @@ pub async fn publish(
     .map_err(|e| PublishError::Task(e.to_string()))??;
     let pull_request = match forge {
         Some(forge) => {
-            let links = forge::body::Links {
-                repository: match &dep.source {
-                    SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => {
-                        let web = forge::web_base(context.http.github_api());
-                        Some((repo.clone(), format!("{web}/{repo}")))
-                    }
-                    SourceSpec::Git { .. } | SourceSpec::Npm { .. } => None,
-                },
-            };
             let mut labels = manifest.settings.labels.clone();
             for label in &dep.apply.labels {
                 if !labels.contains(label) {
@@ -95,8 +86,8 @@ pub async fn publish(
                 }
             }
             let spec = PullRequestSpec {
-                title: forge::title(update),
-                body: forge::body::render(update, &dep.path.display().to_string(), &links),
+                title: update.pr_title(),
+                body: update.pr_body(),
                 head: update.branch.clone(),
                 base: update.base_branch.clone(),
                 labels,
@@ -114,7 +105,7 @@ pub async fn publish(
 }
 
 /// Whether an update is worth publishing: a commit exists on its branch.
-pub fn publishable(update: &Update) -> bool {
+pub fn publishable(update: &UpdateSummary) -> bool {
     matches!(
         update.state,
         BranchState::Committed(_) | BranchState::Unchanged(_)

@@ -1,18 +1,18 @@
 //! The one place that maps errors to exit codes and hints.
 //!
-//! Each error enum says its own hint through an exhaustive `match`, so a new variant forces a
-//! decision; [`hints`] walks an error's chain and collects them, and [`exit_code`] decides
-//! between a usage or registry error (2) and a failure (1).
-
-use std::error::Error;
+//! Every error enum says its own hint through an exhaustive `match` (no `_ =>`), delegating
+//! to the error it wraps, so a new variant forces a decision where it is declared. A command
+//! fails as a whole with a [`CommandError`], whose [`CommandError::exit_code`] decides between
+//! a usage or registry error (2) and a failure (1); one dependency's failure is reported with
+//! its [`Diagnose::hint`] and the command goes on (exit 1 at the end).
 
 use crate::apply::ApplyError;
 use crate::check::DependencyError;
 use crate::config::ConfigError;
+use crate::forge::ForgeError;
 use crate::http::HttpError;
 use crate::manifest::{ManifestError, UnknownDependency};
-use crate::source::SourceError;
-use crate::vcs::GitError;
+use crate::publish::PublishError;
 
 /// Exit status for success.
 pub const EXIT_OK: u8 = 0;
@@ -21,80 +21,85 @@ pub const EXIT_FAILURE: u8 = 1;
 /// Exit status for a usage, configuration or registry error.
 pub const EXIT_USAGE: u8 = 2;
 
-/// Hints for every error in the chain, outermost first, without repeats.
-pub fn hints(error: &(dyn Error + 'static)) -> Vec<String> {
-    let mut hints: Vec<String> = Vec::new();
-    for cause in std::iter::successors(Some(error), |e| (*e).source()) {
-        if let Some(hint) = hint_of(cause)
-            && !hints.contains(&hint)
-        {
-            hints.push(hint);
+/// Why a command could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    UnknownDependency(#[from] UnknownDependency),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    #[error("cannot read the current folder")]
+    CurrentDir(#[source] std::io::Error),
+}
+
+impl CommandError {
+    /// 2 for errors in how the tool was called or configured, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Manifest(
+                ManifestError::NotFound { .. }
+                | ManifestError::Read { .. }
+                | ManifestError::Invalid(_),
+            )
+            | Self::UnknownDependency(_)
+            | Self::Config(ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. })
+            | Self::Forge(ForgeError::NoRepository) => EXIT_USAGE,
+            Self::Http(_) | Self::Forge(_) | Self::CurrentDir(_) => EXIT_FAILURE,
         }
     }
-    hints
 }
 
-fn hint_of(error: &(dyn Error + 'static)) -> Option<String> {
-    if let Some(e) = error.downcast_ref::<ManifestError>() {
-        return match e {
-            ManifestError::NotFound { .. } => Some(
+/// An error that knows what the user can do about it.
+pub trait Diagnose: std::error::Error + 'static {
+    fn hint(&self) -> Option<String>;
+}
+
+/// The hints to print under an error.
+pub fn hints(error: &impl Diagnose) -> Vec<String> {
+    error.hint().into_iter().collect()
+}
+
+impl Diagnose for CommandError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::Manifest(ManifestError::NotFound { .. }) => Some(
                 "run in the repository that holds `deps.toml`, or name it with `--manifest`".into(),
             ),
-            ManifestError::Read { .. } | ManifestError::Invalid(_) => None,
-        };
-    }
-    if let Some(e) = error.downcast_ref::<UnknownDependency>() {
-        return Some(format!("known dependencies: {}", e.known.join(", ")));
-    }
-    if let Some(e) = error.downcast_ref::<ConfigError>() {
-        return match e {
-            ConfigError::InvalidUrl { .. } => {
+            Self::Manifest(ManifestError::Read { .. } | ManifestError::Invalid(_)) => None,
+            Self::UnknownDependency(e) => {
+                Some(format!("known dependencies: {}", e.known.join(", ")))
+            }
+            Self::Config(ConfigError::InvalidUrl { .. }) => {
                 Some("give a full URL such as `https://api.github.com`".into())
             }
-            ConfigError::InvalidNumber { .. } => None,
-        };
+            Self::Config(ConfigError::InvalidNumber { .. }) => None,
+            Self::Http(e) => e.hint(),
+            Self::Forge(e) => e.hint(),
+            Self::CurrentDir(_) => None,
+        }
     }
-    // Wrapping errors repeat their inner error's hint; `hints` drops the repeats.
-    if let Some(e) = error.downcast_ref::<DependencyError>() {
-        return e.hint();
-    }
-    if let Some(e) = error.downcast_ref::<SourceError>() {
-        return e.hint();
-    }
-    if let Some(e) = error.downcast_ref::<ApplyError>() {
-        return e.hint();
-    }
-    if let Some(e) = error.downcast_ref::<crate::publish::PublishError>() {
-        return e.hint();
-    }
-    if let Some(e) = error.downcast_ref::<crate::forge::ForgeError>() {
-        return e.hint();
-    }
-    if let Some(e) = error.downcast_ref::<HttpError>() {
-        return e.hint();
-    }
-    if let Some(e) = error.downcast_ref::<GitError>() {
-        return e.hint();
-    }
-    None
 }
 
-/// 2 for errors in how the tool was called or configured, 1 for everything else.
-pub fn exit_code(error: &(dyn Error + 'static)) -> u8 {
-    if let Some(e) = error.downcast_ref::<ManifestError>() {
-        return match e {
-            ManifestError::NotFound { .. }
-            | ManifestError::Read { .. }
-            | ManifestError::Invalid(_) => EXIT_USAGE,
-        };
+impl Diagnose for DependencyError {
+    fn hint(&self) -> Option<String> {
+        DependencyError::hint(self)
     }
-    if error.downcast_ref::<UnknownDependency>().is_some() {
-        return EXIT_USAGE;
+}
+
+impl Diagnose for ApplyError {
+    fn hint(&self) -> Option<String> {
+        ApplyError::hint(self)
     }
-    if let Some(e) = error.downcast_ref::<ConfigError>() {
-        return match e {
-            ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. } => EXIT_USAGE,
-        };
+}
+
+impl Diagnose for PublishError {
+    fn hint(&self) -> Option<String> {
+        PublishError::hint(self)
     }
-    EXIT_FAILURE
 }

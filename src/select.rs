@@ -23,6 +23,9 @@ pub struct ReleaseCandidate {
     pub published: Option<PublishedArchive>,
     /// The commit a git tag points at.
     pub commit: Option<String>,
+    /// Values the source found beside the version (a page's named regex groups), for the
+    /// placeholders of `archive`, `checksums` and `signature`.
+    pub vars: Vec<(String, String)>,
 }
 
 impl ReleaseCandidate {
@@ -36,6 +39,7 @@ impl ReleaseCandidate {
             assets: Vec::new(),
             published: None,
             commit: None,
+            vars: Vec::new(),
         }
     }
 }

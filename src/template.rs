@@ -19,7 +19,30 @@ pub struct TemplateError {
 }
 
 /// Values for placeholders.
-pub type Vars = BTreeMap<&'static str, String>;
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a placeholder's value.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(name.into(), value.into());
+    }
+
+    /// A placeholder's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+impl<const N: usize> From<[(&str, String); N]> for Vars {
+    fn from(pairs: [(&str, String); N]) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+}
 
 impl Template {
     /// Checks that every `{placeholder}` is one of `allowed`.

@@ -592,21 +592,34 @@ impl Repo {
             .map_err(GitError::Object)
     }
 
-    /// The tree of `base` with the folder `dir` replaced by `files` and each of `replaced`
-    /// (path from the root, bytes) written; returns the new tree's id.
+    /// The file at `path` (relative to the root) in `commit`'s tree, if there is one.
+    pub fn entry_at(&self, commit: Oid, path: &Path) -> Result<Option<TreeFile>, GitError> {
+        let tree = self.tree_of(commit)?;
+        Ok(tree
+            .get_path(path)
+            .ok()
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .map(|e| TreeFile {
+                id: e.id(),
+                mode: e.filemode(),
+            }))
+    }
+
+    /// The tree of `base` with `folder`'s files, when given, replaced by its map, and each of
+    /// `files` (path from the root, written blob) set; returns the new tree's id.
     pub fn updated_tree(
         &self,
         base: Oid,
-        dir: &Path,
-        files: &BTreeMap<PathBuf, TreeFile>,
-        replaced: &[(PathBuf, Vec<u8>)],
+        folder: Option<(&Path, &BTreeMap<PathBuf, TreeFile>)>,
+        files: &[(PathBuf, TreeFile)],
     ) -> Result<Oid, GitError> {
         let mut tree = self.tree_of(base)?.id();
-        let subtree = self.build_tree(files)?;
-        tree = self.replace_at(tree, dir, subtree.map(|id| (id, 0o040000)))?;
-        for (path, bytes) in replaced {
-            let blob = self.repo.blob(bytes).map_err(GitError::Object)?;
-            tree = self.replace_at(tree, path, Some((blob, MODE_FILE)))?;
+        if let Some((dir, contents)) = folder {
+            let subtree = self.build_tree(contents)?;
+            tree = self.replace_at(tree, dir, subtree.map(|id| (id, 0o040000)))?;
+        }
+        for (path, file) in files {
+            tree = self.replace_at(tree, path, Some((file.id, file.mode)))?;
         }
         Ok(tree)
     }

@@ -13,7 +13,7 @@ pub async fn run(
     global: &GlobalArgs,
     args: &CheckArgs,
     printer: &Printer,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, crate::report::CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer)?;

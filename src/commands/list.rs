@@ -7,7 +7,11 @@ use crate::cli::{GlobalArgs, ListArgs};
 use crate::manifest::{SourceSpec, Tracking};
 use crate::printer::Printer;
 
-pub fn run(global: &GlobalArgs, args: &ListArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &ListArgs,
+    printer: &Printer,
+) -> Result<Outcome, crate::report::CommandError> {
     let manifest = load_manifest(global)?;
     if args.json {
         let entries: Vec<_> = manifest

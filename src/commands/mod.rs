@@ -9,13 +9,12 @@ mod verify;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
-
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::NetworkConfig;
 use crate::http::HttpClient;
 use crate::manifest::{Dependency, Manifest};
 use crate::printer::Printer;
+use crate::report::CommandError;
 use crate::source::SourceContext;
 
 /// How a command ended, when it ran to its end.
@@ -28,7 +27,7 @@ pub enum Outcome {
 }
 
 /// Runs the parsed command line.
-pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
+pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
     match cli.command {
         Command::Check(args) => check::run(&cli.global, &args, printer).await,
         Command::List(args) => list::run(&cli.global, &args, printer),
@@ -46,11 +45,11 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<Outcome> {
 }
 
 /// Finds and loads the registry.
-fn load_manifest(global: &GlobalArgs) -> anyhow::Result<Manifest> {
+fn load_manifest(global: &GlobalArgs) -> Result<Manifest, CommandError> {
     let file = match &global.manifest {
         Some(file) => file.clone(),
         None => {
-            let cwd = std::env::current_dir().context("cannot read the current folder")?;
+            let cwd = std::env::current_dir().map_err(CommandError::CurrentDir)?;
             let found = Manifest::discover(&cwd)?;
             // Shown in messages: `deps.toml` reads better than an absolute path.
             found.strip_prefix(&cwd).map(PathBuf::from).unwrap_or(found)
@@ -75,14 +74,13 @@ fn source_context(
     global: &GlobalArgs,
     manifest: &Manifest,
     printer: &Printer,
-) -> anyhow::Result<SourceContext> {
+) -> Result<SourceContext, CommandError> {
     let cache_dir = cache_dir(global);
     let config = NetworkConfig::resolve(&manifest.settings, cache_dir.clone(), |name| {
         std::env::var(name).ok()
     })?;
     crate::vcs::set_timeouts(config.http.timeout);
-    let http =
-        HttpClient::new(config.http, printer.clone()).context("cannot set up the HTTP client")?;
+    let http = HttpClient::new(config.http, printer.clone())?;
     Ok(SourceContext {
         http: Arc::new(http),
         npm_registry: config.npm_registry,

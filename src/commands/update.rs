@@ -1,19 +1,20 @@
 //! `deps-update update` (and `deps-update NAME...`): vendor new versions on update branches.
 
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
-use crate::apply::{ApplyOptions, BranchState, Update, UpdateResult, update_dependency};
+use crate::apply::{ApplyOptions, UpdateResult, update_dependency};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::forge::{Forge, PullRequestOutcome};
 use crate::printer::{Printer, sanitize};
 use crate::publish::{publish, publishable, pull_request_repository};
 use crate::report::hints;
+use crate::summary::{BranchState, UpdateSummary};
 
 pub async fn run(
     global: &GlobalArgs,
     args: &UpdateArgs,
     printer: &Printer,
-) -> anyhow::Result<Outcome> {
+) -> Result<Outcome, crate::report::CommandError> {
     let manifest = load_manifest(global)?;
     let names = if args.all {
         Vec::new()
@@ -207,7 +208,7 @@ fn pr_text(pr: &PullRequestOutcome) -> String {
     }
 }
 
-fn outcome_text(update: &Update) -> String {
+fn outcome_text(update: &UpdateSummary) -> String {
     match &update.state {
         BranchState::Committed(commit) => {
             format!("committed {} on {}", short(commit), update.branch)
@@ -220,7 +221,7 @@ fn outcome_text(update: &Update) -> String {
 }
 
 /// What `--dry-run` shows for one dependency.
-fn preview(update: &Update) -> String {
+fn preview(update: &UpdateSummary) -> String {
     let mut text = format!(
         "{}: {} -> {} (dry run, nothing written)\n  from: {}\n",
         update.name,

@@ -6,17 +6,24 @@ use crate::cli::{GlobalArgs, ValidateArgs};
 use crate::printer::Printer;
 use crate::report::hints;
 
-pub fn run(global: &GlobalArgs, args: &ValidateArgs, printer: &Printer) -> anyhow::Result<Outcome> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &ValidateArgs,
+    printer: &Printer,
+) -> Result<Outcome, crate::report::CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let mut rows = vec![vec!["NAME".into(), "VERSION".into(), "STATUS".into()]];
     let mut failed = 0;
     for dep in &deps {
         match current_version(dep, &manifest.root) {
-            Ok(current) => {
-                let how = match &dep.version_file {
-                    Some(vf) => format!("ok (matches {})", dep.path.join(&vf.path).display()),
-                    None => "ok".into(),
+            Ok((current, note)) => {
+                let how = match (&dep.version_file, note) {
+                    (_, Some(note)) => format!("ok ({note})"),
+                    (Some(vf), None) => {
+                        format!("ok (matches {})", dep.path.join(&vf.path).display())
+                    }
+                    (None, None) => "ok".into(),
                 };
                 rows.push(vec![dep.name.clone(), current.to_string(), how]);
             }

@@ -8,6 +8,7 @@
 pub mod edit;
 mod raw;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
@@ -16,6 +17,8 @@ use regex::Regex;
 use toml::Spanned;
 
 use crate::select::Policy;
+pub use crate::source::SourceSpec;
+use crate::source::{SourceKeys, kind_names, parse_spec};
 use crate::tag::{TagScheme, TagTemplate};
 use crate::template::Template;
 use crate::version::Version;
@@ -40,6 +43,7 @@ pub struct Manifest {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub github_api_url: Option<String>,
+    pub gitlab_api_url: Option<String>,
     pub npm_registry: Option<String>,
     /// The update branch of each dependency (`{name}`).
     pub branch: Template,
@@ -84,6 +88,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             github_api_url: None,
+            gitlab_api_url: None,
             npm_registry: None,
             branch: Template::parse("deps-update/{name}", BRANCH_VARS).expect("valid"),
             base: None,
@@ -124,8 +129,13 @@ pub struct ApplySpec {
     pub sha256: Option<String>,
     /// `signature` and `keyring`: an OpenPGP signature of the archive, and the keys to trust.
     pub signature: Option<(Template, PathBuf)>,
+    /// `format`: an archive to unpack, or a single file that is `path` itself.
+    pub format: Format,
     /// `strip`: leading path components dropped (`None`: a single top folder is dropped).
     pub strip: Option<usize>,
+    /// `map`: upstream folders (after `strip`) moved to other places under `path`, in
+    /// upstream order; files outside them keep their place.
+    pub map: Vec<(PathBuf, PathBuf)>,
     pub include: Globs,
     pub exclude: Globs,
     pub keep: Globs,
@@ -133,6 +143,17 @@ pub struct ApplySpec {
     pub after: Vec<String>,
     /// `labels`: this dependency's own pull-request labels.
     pub labels: Vec<String>,
+}
+
+/// What a download is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// An archive (`.tar.gz`, `.tar.xz`, `.tar`, `.zip`, recognised by content), unpacked
+    /// into the folder `path`.
+    #[default]
+    Archive,
+    /// One file, vendored as `path` itself; nothing beside it is touched.
+    File,
 }
 
 /// A list of glob patterns matched against `/`-separated relative paths.
@@ -175,36 +196,6 @@ impl Globs {
 
     pub fn patterns(&self) -> &[String] {
         &self.patterns
-    }
-}
-
-/// Where a dependency's upstream lives (the `source` key and its companions).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceSpec {
-    GithubRelease { repo: String },
-    GithubTag { repo: String },
-    Git { url: String },
-    Npm { package: String },
-}
-
-impl SourceSpec {
-    /// The `source` value, as written in `deps.toml`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::GithubRelease { .. } => "github-release",
-            Self::GithubTag { .. } => "github-tag",
-            Self::Git { .. } => "git",
-            Self::Npm { .. } => "npm",
-        }
-    }
-
-    /// Where it points: `owner/name`, the remote URL, or the package name.
-    pub fn location(&self) -> &str {
-        match self {
-            Self::GithubRelease { repo } | Self::GithubTag { repo } => repo,
-            Self::Git { url } => url,
-            Self::Npm { package } => package,
-        }
     }
 }
 
@@ -519,6 +510,7 @@ fn validate_settings(
     }
     Ok(Settings {
         github_api_url: url(raw.github_api_url, "github-api-url")?,
+        gitlab_api_url: url(raw.gitlab_api_url, "gitlab-api-url")?,
         npm_registry: url(raw.npm_registry, "npm-registry")?,
         branch,
         base: raw.base.map(Spanned::into_inner),
@@ -533,8 +525,6 @@ fn validate_settings(
             .map_or(defaults.reviewers, Spanned::into_inner),
     })
 }
-
-const SOURCE_KINDS: &str = "`github-release`, `github-tag`, `git` or `npm`";
 
 fn validate_dependency(
     locator: &Locator<'_>,
@@ -552,7 +542,9 @@ fn validate_dependency(
         sha256: raw.sha256.take(),
         signature: raw.signature.take(),
         keyring: raw.keyring.take(),
+        format: raw.format.take(),
         strip: raw.strip.take(),
+        map: raw.map.take(),
         include: raw.include.take(),
         exclude: raw.exclude.take(),
         keep: raw.keep.take(),
@@ -589,102 +581,30 @@ fn validate_dependency(
 
     let source = raw
         .source
-        .ok_or_else(|| missing("source", &format!(": one of {SOURCE_KINDS}")))?;
+        .as_ref()
+        .ok_or_else(|| missing("source", &format!(": one of {}", kind_names())))?;
     let kind = source.get_ref().as_str();
-    // Each kind's own keys; every other kind's key is refused, so a misplaced key is seen.
-    let (spec, own_keys): (SourceSpec, &[&str]) = match kind {
-        "github-release" | "github-tag" => {
-            let repo = raw
-                .repo
-                .as_ref()
-                .ok_or_else(|| missing("repo", &format!(" when `source = \"{kind}\"`")))?;
-            let text = repo.get_ref();
-            let valid = text.split_once('/').is_some_and(|(owner, name)| {
-                !owner.is_empty()
-                    && !name.is_empty()
-                    && !name.contains('/')
-                    && !text.contains(char::is_whitespace)
-            });
-            if !valid {
-                return Err(fail(
-                    repo.span(),
-                    "repo",
-                    format!("expected `owner/name`, found `{text}`"),
-                ));
-            }
-            let repo = text.clone();
-            let spec = if kind == "github-release" {
-                SourceSpec::GithubRelease { repo }
-            } else {
-                SourceSpec::GithubTag { repo }
-            };
-            (spec, &["repo"])
+    let keys = SourceKeys {
+        repo: raw.repo.as_ref(),
+        url: raw.url.as_ref(),
+        branch: raw.branch.as_ref(),
+        package: raw.package.as_ref(),
+        regex: raw.regex.as_ref(),
+    };
+    let spec = match parse_spec(kind, &keys) {
+        Some(Ok(spec)) => spec,
+        Some(Err(e)) => {
+            let span = e.span.unwrap_or_else(|| table_span.clone());
+            return Err(locator.diagnostic(span, dep, Some(e.key), e.message));
         }
-        "git" => {
-            let url = raw
-                .url
-                .as_ref()
-                .ok_or_else(|| missing("url", " when `source = \"git\"`"))?;
-            let text = url.get_ref();
-            let scheme_ok = ["https://", "http://", "git://", "ssh://", "file://"]
-                .iter()
-                .any(|s| text.starts_with(s));
-            if !scheme_ok {
-                return Err(fail(
-                    url.span(),
-                    "url",
-                    format!(
-                        "expected an `https://`, `ssh://`, `git://` or `file://` URL, found `{text}`"
-                    ),
-                ));
-            }
-            (SourceSpec::Git { url: text.clone() }, &["url", "branch"])
-        }
-        "npm" => {
-            let package = raw
-                .package
-                .as_ref()
-                .ok_or_else(|| missing("package", " when `source = \"npm\"`"))?;
-            let text = package.get_ref();
-            if text.is_empty() || text.contains(char::is_whitespace) || text.starts_with('.') {
-                return Err(fail(
-                    package.span(),
-                    "package",
-                    format!("`{text}` is not an npm package name"),
-                ));
-            }
-            (
-                SourceSpec::Npm {
-                    package: text.clone(),
-                },
-                &["package"],
-            )
-        }
-        other => {
+        None => {
             return Err(fail(
                 source.span(),
                 "source",
-                format!("expected {SOURCE_KINDS}, found `{other}`"),
+                format!("expected {}, found `{kind}`", kind_names()),
             ));
         }
     };
-    let foreign: [(&str, Option<Range<usize>>); 4] = [
-        ("repo", raw.repo.as_ref().map(Spanned::span)),
-        ("url", raw.url.as_ref().map(Spanned::span)),
-        ("branch", raw.branch.as_ref().map(Spanned::span)),
-        ("package", raw.package.as_ref().map(Spanned::span)),
-    ];
-    for (key, span) in foreign {
-        if let Some(span) = span
-            && !own_keys.contains(&key)
-        {
-            return Err(fail(
-                span,
-                key,
-                format!("`{key}` does not apply to `source = \"{kind}\"`"),
-            ));
-        }
-    }
 
     let tracking = match raw.branch {
         Some(branch) => {
@@ -768,12 +688,14 @@ fn validate_dependency(
                 .transpose()?;
             let scheme = match raw.tag {
                 Some(tag) => {
-                    if matches!(spec, SourceSpec::Npm { .. }) {
+                    if !spec.takes_tags() {
                         return Err(fail(
                             tag.span(),
                             "tag",
-                            "`tag` does not apply to `source = \"npm\"`: npm versions are not tags"
-                                .into(),
+                            format!(
+                                "`tag` does not apply to `source = \"{}\"`: its versions are not tags",
+                                spec.kind()
+                            ),
                         ));
                     }
                     let span = tag.span();
@@ -832,11 +754,19 @@ fn validate_dependency(
         }
     };
 
+    let raw_version_file_span = raw.version_file.as_ref().map(Spanned::span);
     let version_file = raw
         .version_file
         .map(|vf| validate_version_file(locator, dep, vf))
         .transpose()?;
-    let apply = validate_apply(locator, dep, &spec, raw_apply)?;
+    let apply = validate_apply(locator, dep, &spec, raw_apply, table_span.clone())?;
+    if let (Format::File, Some(vf)) = (apply.format, &raw_version_file_span) {
+        return Err(fail(
+            vf.clone(),
+            "version-file",
+            "`version-file` does not apply with `format = \"file\"`: record `version`".into(),
+        ));
+    }
     if tracking.recorded().is_none() && version_file.is_none() {
         return Err(missing(
             "version",
@@ -861,7 +791,9 @@ struct RawApply {
     sha256: Option<Spanned<String>>,
     signature: Option<Spanned<String>>,
     keyring: Option<Spanned<String>>,
+    format: Option<Spanned<String>>,
     strip: Option<Spanned<i64>>,
+    map: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     include: Option<Spanned<Vec<String>>>,
     exclude: Option<Spanned<Vec<String>>>,
     keep: Option<Spanned<Vec<String>>>,
@@ -874,43 +806,62 @@ fn validate_apply(
     dep: Option<&str>,
     spec: &SourceSpec,
     raw: RawApply,
+    table_span: Range<usize>,
 ) -> Result<ApplySpec, ManifestError> {
     let fail = |span: Range<usize>, key: &str, message: String| {
         locator.diagnostic(span, dep, Some(key), message)
     };
     let kind = spec.kind();
-    let is_git = matches!(spec, SourceSpec::Git { .. });
     // A git source exports the commit's tree: there is no archive to name, hash or sign.
-    for (key, value) in [
-        ("archive", &raw.archive),
-        ("checksums", &raw.checksums),
-        ("sha256", &raw.sha256),
-        ("signature", &raw.signature),
+    let format_span = raw.format.as_ref().map(Spanned::span);
+    for (key, span) in [
+        ("archive", raw.archive.as_ref().map(Spanned::span)),
+        ("checksums", raw.checksums.as_ref().map(Spanned::span)),
+        ("sha256", raw.sha256.as_ref().map(Spanned::span)),
+        ("signature", raw.signature.as_ref().map(Spanned::span)),
+        ("format", format_span.clone()),
     ] {
-        if is_git && let Some(v) = value {
+        if !spec.downloads()
+            && let Some(span) = span
+        {
             return Err(fail(
-                v.span(),
+                span,
                 key,
                 format!(
-                    "`{key}` does not apply to `source = \"git\"`: the commit's tree is exported, and its id is the record"
+                    "`{key}` does not apply to `source = \"{kind}\"`: the commit's tree is exported, and its id is the record"
                 ),
             ));
         }
     }
     if let Some(asset) = &raw.asset
-        && !matches!(spec, SourceSpec::GithubRelease { .. })
+        && !spec.has_assets()
     {
         return Err(fail(
             asset.span(),
             "asset",
-            format!("`asset` applies only to `source = \"github-release\"`, not `{kind}`"),
+            format!(
+                "`asset` applies only to sources with release files (`github-release`, `gitlab-release`), not `{kind}`"
+            ),
         ));
     }
+    if raw.archive.is_none() && !spec.has_default_origin() {
+        return Err(locator.diagnostic(
+            table_span,
+            dep,
+            Some("archive"),
+            format!(
+                "`archive` is required when `source = \"{kind}\"`: the page gives versions, not downloads"
+            ),
+        ));
+    }
+    let mut placeholders: Vec<String> = ARCHIVE_VARS.iter().map(|v| (*v).to_owned()).collect();
+    placeholders.extend(spec.placeholders());
+    let placeholders: Vec<&str> = placeholders.iter().map(String::as_str).collect();
     let template = |value: &Option<Spanned<String>>, key: &str| {
         value
             .as_ref()
             .map(|v| {
-                Template::parse(v.get_ref(), ARCHIVE_VARS)
+                Template::parse(v.get_ref(), &placeholders)
                     .map_err(|e| fail(v.span(), key, e.to_string()))
             })
             .transpose()
@@ -966,6 +917,39 @@ fn validate_apply(
             }
         })
         .transpose()?;
+    let format = match &raw.format {
+        None => Format::Archive,
+        Some(f) => match f.get_ref().as_str() {
+            "archive" => Format::Archive,
+            "file" => Format::File,
+            other => {
+                return Err(fail(
+                    f.span(),
+                    "format",
+                    format!("expected `archive` or `file`, found `{other}`"),
+                ));
+            }
+        },
+    };
+    if format == Format::File {
+        for (key, span) in [
+            ("strip", raw.strip.as_ref().map(Spanned::span)),
+            ("include", raw.include.as_ref().map(Spanned::span)),
+            ("exclude", raw.exclude.as_ref().map(Spanned::span)),
+            ("keep", raw.keep.as_ref().map(Spanned::span)),
+            ("map", raw.map.as_ref().map(Spanned::span)),
+        ] {
+            if let Some(span) = span {
+                return Err(fail(
+                    span,
+                    key,
+                    format!(
+                        "`{key}` does not apply with `format = \"file\"`: `path` is the file itself"
+                    ),
+                ));
+            }
+        }
+    }
     let strip = raw
         .strip
         .map(|s| {
@@ -1005,19 +989,76 @@ fn validate_apply(
         }
         None => Vec::new(),
     };
+    let map = match raw.map {
+        Some(map) => validate_map(map).map_err(|(span, m)| fail(span, "map", m))?,
+        None => Vec::new(),
+    };
     Ok(ApplySpec {
         archive,
         asset,
         checksums,
         sha256,
         signature,
+        format,
         strip,
+        map,
         include: globs(raw.include, "include")?,
         exclude: globs(raw.exclude, "exclude")?,
         keep: globs(raw.keep, "keep")?,
         after,
         labels: raw.labels.map(Spanned::into_inner).unwrap_or_default(),
     })
+}
+
+/// `map = { "googletest/include" = "include" }`: relative paths on both sides, no folder
+/// mapped twice, and no target inside another (two folders would land on one place).
+#[allow(clippy::type_complexity)]
+fn validate_map(
+    map: Spanned<BTreeMap<String, Spanned<String>>>,
+) -> Result<Vec<(PathBuf, PathBuf)>, (Range<usize>, String)> {
+    let span = map.span();
+    let mut pairs: Vec<(PathBuf, PathBuf, Range<usize>)> = Vec::new();
+    for (from, to) in map.into_inner() {
+        let from_path = relative_path(&Spanned::new(span.clone(), from.clone()))
+            .map_err(|m| (span.clone(), format!("`{from}`: {m}")))?;
+        let to_path = relative_path(&to).map_err(|m| (to.span(), m))?;
+        if from_path.as_os_str() == "." || to_path.as_os_str() == "." {
+            return Err((
+                to.span(),
+                format!(
+                    "map folders to named folders, not `.` (`{from}` = `{}`)",
+                    to.get_ref()
+                ),
+            ));
+        }
+        pairs.push((from_path, to_path, to.span()));
+    }
+    let inside = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
+    for (i, (from, to, to_span)) in pairs.iter().enumerate() {
+        for (other_from, other_to, _) in &pairs[i + 1..] {
+            if inside(to, other_to) {
+                return Err((
+                    to_span.clone(),
+                    format!(
+                        "targets overlap: `{}` and `{}` would land in one place",
+                        to.display(),
+                        other_to.display()
+                    ),
+                ));
+            }
+            if inside(from, other_from) {
+                return Err((
+                    span.clone(),
+                    format!(
+                        "sources overlap: `{}` and `{}`; map each upstream folder once",
+                        from.display(),
+                        other_from.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(pairs.into_iter().map(|(from, to, _)| (from, to)).collect())
 }
 
 fn validate_version_file(
@@ -1124,7 +1165,67 @@ version = "1.64.0"
             ),
             (
                 "[deps.x]\npath = \"x\"\nsource = \"github-releases\"\nrepo = \"a/b\"\nversion = \"1\"\n",
-                "deps.toml:3:10: dependency `x`: `source`: expected `github-release`, `github-tag`, `git` or `npm`, found `github-releases`",
+                "deps.toml:3:10: dependency `x`: `source`: expected `github-release`, `github-tag`, `gitlab-release`, `gitlab-tag`, `git`, `npm` or `url`, found `github-releases`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"gitlab-tag\"\nrepo = \"libxml2\"\nversion = \"1\"\n",
+                "`repo`: expected `group/name` or `group/subgroup/name`, found `libxml2`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b/c\"\nversion = \"1\"\n",
+                "`repo`: expected `owner/name`, found `a/b/c`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"url\"\nurl = \"https://sqlite.org/download.html\"\nversion = \"1\"\narchive = \"https://x/{version}.zip\"\n",
+                "`regex`: `regex` is required when `source = \"url\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"url\"\nurl = \"https://x\"\nregex = 'v([0-9.]+)'\nversion = \"1\"\narchive = \"https://x/{version}.zip\"\n",
+                "`regex`: expected a named group `version`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"url\"\nurl = \"https://x\"\nregex = 'v(?P<version>[0-9.]+)'\nversion = \"1\"\n",
+                "`archive`: `archive` is required when `source = \"url\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"url\"\nurl = \"https://x\"\nregex = 'v(?P<version>[0-9.]+)/(?P<year>\\d+)'\nversion = \"1\"\narchive = \"https://x/{yaer}/{version}.zip\"\n",
+                "unknown placeholder `{yaer}`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"url\"\nurl = \"https://x\"\nregex = 'v(?P<version>[0-9.]+)'\nversion = \"1\"\narchive = \"https://x/{version}.zip\"\ntag = \"v{version}\"\n",
+                "`tag`: `tag` does not apply to `source = \"url\"`: its versions are not tags",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nasset = \"x.zip\"\n",
+                "`asset`: `asset` applies only to sources with release files",
+            ),
+            (
+                "[deps.x]\npath = \"x/certdata.txt\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nformat = \"file\"\ninclude = [\"a\"]\n",
+                "`include`: `include` does not apply with `format = \"file\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nformat = \"tarball\"\n",
+                "`format`: expected `archive` or `file`, found `tarball`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"git\"\nurl = \"https://x\"\nversion = \"1\"\nformat = \"file\"\n",
+                "`format`: `format` does not apply to `source = \"git\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nmap = { \"a/include\" = \"include\", \"a/src\" = \"include/src\" }\n",
+                "`map`: targets overlap: `include` and `include/src` would land in one place",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nmap = { \"a/include\" = \"../include\" }\n",
+                "`map`: expected a relative path inside the repository",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nmap = { \"/etc\" = \"etc\" }\n",
+                "`map`: `/etc`: expected a relative path",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"github-tag\"\nrepo = \"a/b\"\nversion = \"1\"\nmap = { \"a\" = \"b\", \"a/c\" = \"d\" }\n",
+                "`map`: sources overlap: `a` and `a/c`",
             ),
             (
                 "[deps.x]\npath = \"x\"\nsource = \"npm\"\nversion = \"1\"\n",

@@ -20,6 +20,7 @@ pub struct RawManifest {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawSettings {
     pub github_api_url: Option<Spanned<String>>,
+    pub gitlab_api_url: Option<Spanned<String>>,
     pub npm_registry: Option<Spanned<String>>,
     pub branch: Option<Spanned<String>>,
     pub base: Option<Spanned<String>>,
@@ -41,6 +42,7 @@ pub struct RawDependency {
     pub url: Option<Spanned<String>>,
     pub branch: Option<Spanned<String>>,
     pub package: Option<Spanned<String>>,
+    pub regex: Option<Spanned<String>>,
     pub version: Option<Spanned<String>>,
     pub version_file: Option<Spanned<RawVersionFile>>,
     pub tag: Option<Spanned<StringOrList>>,
@@ -54,7 +56,9 @@ pub struct RawDependency {
     pub sha256: Option<Spanned<String>>,
     pub signature: Option<Spanned<String>>,
     pub keyring: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
     pub strip: Option<Spanned<i64>>,
+    pub map: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     pub include: Option<Spanned<Vec<String>>>,
     pub exclude: Option<Spanned<Vec<String>>>,
     pub keep: Option<Spanned<Vec<String>>>,

@@ -3,14 +3,42 @@
 //! Refs are listed with one connection (like `git ls-remote`). A branch tracked with
 //! `quiet-days` also needs commit dates: its history is fetched into a cache repository
 //! (shallow where the transport allows), and only when the head differs from the vendored
-//! commit.
+//! commit. A version's code is its commit, exported from the remote as it is.
 
-use super::{Discovery, Source, SourceContext, SourceError, candidates_from_tags, scheme_of};
+use super::{
+    Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
+    candidates_from_tags, scheme_of, shown,
+};
 use crate::http::{HttpError, ensure_secure, redact};
 use crate::manifest::Tracking;
 use crate::select::{CommitCandidate, ReleaseCandidate, same_commit};
+use crate::summary::Links;
 use crate::tag::TagScheme;
+use crate::template::Vars;
 use crate::vcs::{self, GitError};
+
+/// `source = "git"` in `deps.toml` (`branch` is read with the tracking keys).
+pub const KIND: Kind = Kind {
+    name: "git",
+    keys: &["url", "branch"],
+    parse: |keys| {
+        let url = keys.url.ok_or_else(|| KeyError::missing("url", "git"))?;
+        let text = url.get_ref();
+        let scheme_ok = ["https://", "http://", "git://", "ssh://", "file://"]
+            .iter()
+            .any(|s| text.starts_with(s));
+        if !scheme_ok {
+            return Err(KeyError::at(
+                "url",
+                url,
+                format!(
+                    "expected an `https://`, `ssh://`, `git://` or `file://` URL, found `{text}`"
+                ),
+            ));
+        }
+        Ok(SourceSpec::Git { url: text.clone() })
+    },
+};
 
 /// Commits read from a branch's history at most, for a quiet period.
 const HISTORY_DEPTH: usize = 200;
@@ -19,11 +47,11 @@ const HISTORY_DEPTH: usize = 200;
 #[derive(Debug)]
 pub struct GitSource<'a> {
     url: &'a str,
-    target: Target<'a>,
+    follows: Follows<'a>,
 }
 
 #[derive(Debug)]
-enum Target<'a> {
+enum Follows<'a> {
     Tags(TagScheme),
     Branch {
         name: &'a str,
@@ -34,19 +62,19 @@ enum Target<'a> {
 
 impl<'a> GitSource<'a> {
     pub fn new(url: &'a str, tracking: &'a Tracking) -> Self {
-        let target = match tracking {
-            Tracking::Releases { .. } => Target::Tags(scheme_of(tracking)),
+        let follows = match tracking {
+            Tracking::Releases { .. } => Follows::Tags(scheme_of(tracking)),
             Tracking::Branch {
                 branch,
                 commit,
                 quiet_days,
-            } => Target::Branch {
+            } => Follows::Branch {
                 name: branch,
                 current: commit.as_deref(),
                 quiet_days: *quiet_days,
             },
         };
-        Self { url, target }
+        Self { url, follows }
     }
 
     fn error(&self, source: GitError) -> SourceError {
@@ -58,7 +86,7 @@ impl<'a> GitSource<'a> {
 
     /// The remote as it may be shown: without user name or password.
     fn shown_url(&self) -> String {
-        reqwest::Url::parse(self.url).map_or_else(|_| self.url.to_owned(), |u| redact(&u))
+        shown(self.url)
     }
 }
 
@@ -80,8 +108,8 @@ impl Source for GitSource<'_> {
             .await
             .map_err(|e| self.error(GitError::Task(e.to_string())))?
             .map_err(|e| self.error(e))?;
-        match &self.target {
-            Target::Tags(scheme) => {
+        match &self.follows {
+            Follows::Tags(scheme) => {
                 // An annotated tag is advertised twice: the tag object, and `^{}` peeled to
                 // its commit. The commit is what gets exported.
                 let commit_of = |name: &str| {
@@ -106,7 +134,7 @@ impl Source for GitSource<'_> {
                     },
                 ))
             }
-            Target::Branch {
+            Follows::Branch {
                 name,
                 current,
                 quiet_days,
@@ -152,6 +180,45 @@ impl Source for GitSource<'_> {
                         .collect(),
                 ))
             }
+        }
+    }
+
+    fn origin(
+        &self,
+        target: &Target<'_>,
+        _vars: &Vars,
+        _context: &SourceContext,
+    ) -> Result<Origin, SourceError> {
+        let (remote_ref, commit) = match &self.follows {
+            Follows::Branch { name, .. } => {
+                (format!("refs/heads/{name}"), target.version.to_owned())
+            }
+            Follows::Tags(_) => {
+                let candidate = target.candidate;
+                let (Some(tag), Some(commit)) = (
+                    candidate.and_then(|c| c.tag.as_deref()),
+                    candidate.and_then(|c| c.commit.clone()),
+                ) else {
+                    return Err(SourceError::NoCommit {
+                        version: target.version.to_owned(),
+                    });
+                };
+                (format!("refs/tags/{tag}"), commit)
+            }
+        };
+        Ok(Origin::Commit {
+            url: self.url.to_owned(),
+            remote_ref,
+            commit,
+        })
+    }
+
+    fn links(&self, _context: &SourceContext, _old: Option<&str>, _new: Option<&str>) -> Links {
+        // Only a web address is worth a link.
+        let url = self.shown_url();
+        Links {
+            project: url.starts_with("https://").then(|| (url.clone(), url)),
+            ..Links::default()
         }
     }
 }

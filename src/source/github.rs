@@ -4,25 +4,48 @@
 //! Releases come from `GET /repos/{repo}/releases`, tags from
 //! `GET /repos/{repo}/git/matching-refs/tags/{prefix}`, where the prefix is what every tag
 //! template starts with: one request answers for all of a repository's tags, which the
-//! name-sorted, paginated `/tags` listing cannot.
+//! name-sorted, paginated `/tags` listing cannot. A version's code is a release `asset`, or
+//! GitHub's tarball of the tag through the API (so GitHub Enterprise and private repositories
+//! work).
 
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::{Discovery, Source, SourceContext, SourceError, candidates_from_tags, scheme_of};
-use crate::http::{Accept, HttpClient, HttpError, redact};
+use super::{
+    Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceKeys, SourceSpec,
+    Target, candidates_from_tags, forge_links, parse_repo, release_asset, scheme_of,
+};
+use crate::http::{Accept, HttpClient, redact};
 use crate::manifest::Tracking;
 use crate::select::{ReleaseAsset, ReleaseCandidate};
+use crate::summary::Links;
 use crate::tag::TagScheme;
+use crate::template::{Template, Vars};
 
-/// Pages followed at most for one listing (100 items each).
-const MAX_PAGES: usize = 20;
+/// `source = "github-release"` in `deps.toml`.
+pub const RELEASE_KIND: Kind = Kind {
+    name: "github-release",
+    keys: &["repo"],
+    parse: |keys| parse(keys, "github-release").map(|repo| SourceSpec::GithubRelease { repo }),
+};
+
+/// `source = "github-tag"` in `deps.toml`.
+pub const TAG_KIND: Kind = Kind {
+    name: "github-tag",
+    keys: &["repo"],
+    parse: |keys| parse(keys, "github-tag").map(|repo| SourceSpec::GithubTag { repo }),
+};
+
+fn parse(keys: &SourceKeys<'_>, kind: &str) -> Result<String, KeyError> {
+    parse_repo(keys, kind, false, "owner/name")
+}
 
 /// `source = "github-release"`.
 #[derive(Debug)]
 pub struct GithubReleaseSource<'a> {
     repo: &'a str,
     scheme: TagScheme,
+    asset: Option<&'a Template>,
 }
 
 /// `source = "github-tag"`.
@@ -56,10 +79,11 @@ struct GitRef {
 }
 
 impl<'a> GithubReleaseSource<'a> {
-    pub fn new(repo: &'a str, tracking: &Tracking) -> Self {
+    pub fn new(repo: &'a str, tracking: &Tracking, asset: Option<&'a Template>) -> Self {
         Self {
             repo,
             scheme: scheme_of(tracking),
+            asset,
         }
     }
 }
@@ -75,7 +99,7 @@ impl<'a> GithubTagSource<'a> {
 
 impl Source for GithubReleaseSource<'_> {
     async fn discover(&self, context: &SourceContext) -> Result<Discovery, SourceError> {
-        let url = api_url(&context.http, self.repo, &["releases"])?;
+        let url = repo_url(&context.http, self.repo, &["releases"])?;
         let releases: Vec<Release> = all_pages(&context.http, self.repo, url).await?;
         Ok(candidates_from_tags(
             &self.scheme,
@@ -95,6 +119,25 @@ impl Source for GithubReleaseSource<'_> {
             },
         ))
     }
+
+    fn origin(
+        &self,
+        target: &Target<'_>,
+        vars: &Vars,
+        context: &SourceContext,
+    ) -> Result<Origin, SourceError> {
+        match self.asset {
+            Some(asset) => Ok(Origin::Download {
+                url: release_asset(asset, target, vars)?,
+                integrity: None,
+            }),
+            None => tarball(context, self.repo, target),
+        }
+    }
+
+    fn links(&self, context: &SourceContext, old: Option<&str>, new: Option<&str>) -> Links {
+        links(context, self.repo, old, new)
+    }
 }
 
 impl Source for GithubTagSource<'_> {
@@ -105,7 +148,7 @@ impl Source for GithubTagSource<'_> {
         if !prefix.is_empty() {
             segments.extend(prefix.split('/'));
         }
-        let url = api_url(&context.http, self.repo, &segments)?;
+        let url = repo_url(&context.http, self.repo, &segments)?;
         let refs: Vec<GitRef> = all_pages(&context.http, self.repo, url).await?;
         Ok(candidates_from_tags(
             &self.scheme,
@@ -115,61 +158,70 @@ impl Source for GithubTagSource<'_> {
             |candidate, ()| candidate,
         ))
     }
+
+    fn origin(
+        &self,
+        target: &Target<'_>,
+        _vars: &Vars,
+        context: &SourceContext,
+    ) -> Result<Origin, SourceError> {
+        tarball(context, self.repo, target)
+    }
+
+    fn links(&self, context: &SourceContext, old: Option<&str>, new: Option<&str>) -> Links {
+        links(context, self.repo, old, new)
+    }
 }
 
-/// `{api}/repos/{owner}/{name}/{segments...}?per_page=100`, keeping any path prefix of a
-/// GitHub Enterprise base (`https://ghe.example.com/api/v3`).
-fn api_url(http: &HttpClient, repo: &str, segments: &[&str]) -> Result<Url, SourceError> {
-    let mut url = http.github_api().clone();
-    let bad = || SourceError::Http {
-        location: repo.to_owned(),
-        source: HttpError::BadUrl {
-            url: redact(http.github_api()),
-        },
-    };
-    url.path_segments_mut()
-        .map_err(|()| bad())?
-        .pop_if_empty()
-        .push("repos")
-        .extend(repo.split('/'))
-        .extend(segments);
-    url.set_query(Some("per_page=100"));
-    Ok(url)
+/// GitHub's source tarball of the tag, through the API.
+fn tarball(
+    context: &SourceContext,
+    repo: &str,
+    target: &Target<'_>,
+) -> Result<Origin, SourceError> {
+    let tag = target.tag.unwrap_or(target.version);
+    Ok(Origin::Download {
+        url: repo_api_url(&context.http, repo, &["tarball", tag], None)?,
+        integrity: None,
+    })
 }
 
-/// Follows `Link: rel="next"` from `first`, up to [`MAX_PAGES`].
+fn links(context: &SourceContext, repo: &str, old: Option<&str>, new: Option<&str>) -> Links {
+    let project = format!("{}/{repo}", context.http.github_web());
+    forge_links(repo, project, "releases/tag", "compare", old, new)
+}
+
+/// A repository API URL, as a source error when the base cannot take a path.
+fn repo_api_url(
+    http: &HttpClient,
+    repo: &str,
+    segments: &[&str],
+    query: Option<&str>,
+) -> Result<Url, SourceError> {
+    http.github_repo_url(repo, segments, query)
+        .map_err(|source| SourceError::Http {
+            location: repo.to_owned(),
+            source,
+        })
+}
+
+/// A listing URL with the largest page size.
+fn repo_url(http: &HttpClient, repo: &str, segments: &[&str]) -> Result<Url, SourceError> {
+    repo_api_url(http, repo, segments, Some("per_page=100"))
+}
+
+/// Every page of a listing; a 404 means the repository is not there.
 async fn all_pages<T: serde::de::DeserializeOwned>(
     http: &HttpClient,
     repo: &str,
     first: Url,
 ) -> Result<Vec<T>, SourceError> {
-    let mut items = Vec::new();
-    let mut next = Some(first);
-    let mut pages = 0;
-    while let Some(url) = next.take() {
-        if pages == MAX_PAGES {
-            return Err(SourceError::TooManyPages {
-                url: redact(&url),
-                pages: MAX_PAGES,
-            });
-        }
-        pages += 1;
-        let page = http
-            .get_json::<Vec<T>>(&url, Accept::GitHub)
-            .await
-            .map_err(|source| match source {
-                HttpError::NotFound { .. } => SourceError::RepositoryNotFound {
-                    repo: repo.to_owned(),
-                    api: redact(http.github_api()),
-                    authenticated: http.has_github_token(),
-                },
-                source => SourceError::Http {
-                    location: repo.to_owned(),
-                    source,
-                },
-            })?;
-        items.extend(page.body);
-        next = page.next;
-    }
-    Ok(items)
+    let not_found = || SourceError::RepositoryNotFound {
+        forge: "GitHub",
+        repo: repo.to_owned(),
+        api: redact(http.github_api()),
+        token: "GITHUB_TOKEN",
+        authenticated: http.has_github_token(),
+    };
+    super::all_pages(http, first, Accept::GitHub, repo, not_found).await
 }

@@ -1,30 +1,267 @@
-//! Upstream sources: where a dependency's versions are discovered.
+//! Upstream sources: where a dependency's versions are discovered, and where each version's
+//! code lives.
 //!
-//! Every kind implements [`Source`]; [`for_dependency`] is the one factory that turns a
-//! dependency's validated [`SourceSpec`] into its source. Sources only discover candidates
-//! (tags, releases, package versions, branch commits); choosing among them is
-//! [`crate::select`]'s job. The kinds:
+//! Every kind implements [`Source`]: [`Source::discover`] lists what upstream offers,
+//! [`Source::origin`] says where the chosen version's code is (an archive or single file to
+//! download, npm's tarball with its integrity, a git commit), and [`Source::links`] gives the
+//! pages a reviewer wants (project, release notes, compare view). Each kind also parses its
+//! own `deps.toml` keys into its [`SourceSpec`] variant (through [`KINDS`]), and [`for_dependency`]
+//! is the one factory from a spec to its source. Nothing outside this folder matches on the
+//! kind: the rest of the tool asks a spec what it supports ([`SourceSpec::downloads`],
+//! [`SourceSpec::takes_tags`], ...). Choosing among candidates is [`crate::select`]'s job. The
+//! kinds:
 //!
-//! - [`github::GithubReleaseSource`]: `source = "github-release"`, the repository's releases
-//!   (drafts and pre-releases flagged as GitHub flags them).
-//! - [`github::GithubTagSource`]: `source = "github-tag"`, the repository's tags.
+//! - [`github::GithubReleaseSource`]: `source = "github-release"`, a GitHub repository's
+//!   releases (drafts and pre-releases flagged as GitHub flags them).
+//! - [`github::GithubTagSource`]: `source = "github-tag"`, its tags.
+//! - [`gitlab::GitlabReleaseSource`]: `source = "gitlab-release"`, a GitLab project's releases.
+//! - [`gitlab::GitlabTagSource`]: `source = "gitlab-tag"`, its tags.
 //! - [`git::GitSource`]: `source = "git"`, any git remote's tags, or the head of a branch.
 //! - [`npm::NpmSource`]: `source = "npm"`, a package's published versions.
+//! - [`page::PageSource`]: `source = "url"`, versions read by a regex from a page.
+//!
+//! Adding a kind: one file here, one [`SourceSpec`] variant, one entry in [`KINDS`], one arm
+//! in [`for_dependency`] (and in [`AnySource`]'s dispatch), one integration test file.
 
 pub mod git;
 pub mod github;
+pub mod gitlab;
 pub mod npm;
+pub mod page;
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use regex::Regex;
 use reqwest::Url;
+use toml::Spanned;
 
-use crate::http::{HttpClient, HttpError};
-use crate::manifest::{Dependency, SourceSpec, Tracking};
+use crate::http::{HttpClient, HttpError, redact};
+use crate::manifest::{Dependency, Tracking};
 use crate::printer::Printer;
 use crate::select::{CommitCandidate, ReleaseCandidate};
+use crate::summary::Links;
+use crate::template::{Template, Vars};
 use crate::vcs::GitError;
+
+/// Where a dependency's upstream lives: the `source` key and its companions, validated.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    GithubRelease { repo: String },
+    GithubTag { repo: String },
+    GitlabRelease { repo: String },
+    GitlabTag { repo: String },
+    Git { url: String },
+    Npm { package: String },
+    Url { url: Template, regex: Regex },
+}
+
+impl SourceSpec {
+    /// The `source` value, as written in `deps.toml`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::GithubRelease { .. } => "github-release",
+            Self::GithubTag { .. } => "github-tag",
+            Self::GitlabRelease { .. } => "gitlab-release",
+            Self::GitlabTag { .. } => "gitlab-tag",
+            Self::Git { .. } => "git",
+            Self::Npm { .. } => "npm",
+            Self::Url { .. } => "url",
+        }
+    }
+
+    /// Where it points: `owner/name`, the remote or page URL, or the package name.
+    pub fn location(&self) -> &str {
+        match self {
+            Self::GithubRelease { repo }
+            | Self::GithubTag { repo }
+            | Self::GitlabRelease { repo }
+            | Self::GitlabTag { repo } => repo,
+            Self::Git { url } => url,
+            Self::Npm { package } => package,
+            Self::Url { url, .. } => url.as_str(),
+        }
+    }
+
+    /// Whether versions come from tag names, so `tag` templates apply.
+    pub fn takes_tags(&self) -> bool {
+        match self {
+            Self::GithubRelease { .. }
+            | Self::GithubTag { .. }
+            | Self::GitlabRelease { .. }
+            | Self::GitlabTag { .. }
+            | Self::Git { .. } => true,
+            Self::Npm { .. } | Self::Url { .. } => false,
+        }
+    }
+
+    /// Whether a new version is downloaded (an archive or a file), so `archive`, `checksums`,
+    /// `sha256`, `signature` and `format` apply; a git source exports a commit instead.
+    pub fn downloads(&self) -> bool {
+        !matches!(self, Self::Git { .. })
+    }
+
+    /// Whether releases carry files, so `asset` applies.
+    pub fn has_assets(&self) -> bool {
+        matches!(
+            self,
+            Self::GithubRelease { .. } | Self::GitlabRelease { .. }
+        )
+    }
+
+    /// Whether the source knows where a version's code is without `archive`.
+    pub fn has_default_origin(&self) -> bool {
+        !matches!(self, Self::Url { .. })
+    }
+
+    /// Whether it can follow a branch head (`branch`).
+    pub fn tracks_branches(&self) -> bool {
+        matches!(self, Self::Git { .. })
+    }
+
+    /// Placeholders this source adds to `archive`, `asset`, `checksums` and `signature`.
+    pub fn placeholders(&self) -> Vec<String> {
+        match self {
+            Self::GithubRelease { .. }
+            | Self::GithubTag { .. }
+            | Self::GitlabRelease { .. }
+            | Self::GitlabTag { .. } => vec!["repo".into()],
+            Self::Url { regex, .. } => regex.capture_names().flatten().map(String::from).collect(),
+            Self::Git { .. } | Self::Npm { .. } => Vec::new(),
+        }
+    }
+
+    /// Adds this source's placeholder values (those that do not depend on the version).
+    pub fn add_vars(&self, vars: &mut Vars) {
+        match self {
+            Self::GithubRelease { repo }
+            | Self::GithubTag { repo }
+            | Self::GitlabRelease { repo }
+            | Self::GitlabTag { repo } => vars.insert("repo", repo.clone()),
+            Self::Git { .. } | Self::Npm { .. } | Self::Url { .. } => {}
+        }
+    }
+}
+
+/// The keys of a `[deps.<name>]` table that say where its upstream is, as written.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SourceKeys<'a> {
+    pub repo: Option<&'a Spanned<String>>,
+    pub url: Option<&'a Spanned<String>>,
+    pub branch: Option<&'a Spanned<String>>,
+    pub package: Option<&'a Spanned<String>>,
+    pub regex: Option<&'a Spanned<String>>,
+}
+
+impl<'a> SourceKeys<'a> {
+    fn all(&self) -> [(&'static str, Option<&'a Spanned<String>>); 5] {
+        [
+            ("repo", self.repo),
+            ("url", self.url),
+            ("branch", self.branch),
+            ("package", self.package),
+            ("regex", self.regex),
+        ]
+    }
+}
+
+/// A mistake in a source's keys: which key, where (`None`: the whole table), and what.
+#[derive(Debug)]
+pub struct KeyError {
+    pub key: &'static str,
+    pub span: Option<Range<usize>>,
+    pub message: String,
+}
+
+impl KeyError {
+    fn at(key: &'static str, value: &Spanned<String>, message: String) -> Self {
+        Self {
+            key,
+            span: Some(value.span()),
+            message,
+        }
+    }
+
+    fn missing(key: &'static str, kind: &str) -> Self {
+        Self {
+            key,
+            span: None,
+            message: format!("`{key}` is required when `source = \"{kind}\"`"),
+        }
+    }
+}
+
+/// One kind of source: its `source` value, the keys it reads, and its parser.
+pub struct Kind {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+    pub parse: fn(&SourceKeys<'_>) -> Result<SourceSpec, KeyError>,
+}
+
+/// Every kind, in the order the reference lists them.
+pub const KINDS: &[Kind] = &[
+    github::RELEASE_KIND,
+    github::TAG_KIND,
+    gitlab::RELEASE_KIND,
+    gitlab::TAG_KIND,
+    git::KIND,
+    npm::KIND,
+    page::KIND,
+];
+
+/// `` `a`, `b` or `c` ``: the kinds, for messages.
+pub fn kind_names() -> String {
+    let names: Vec<String> = KINDS.iter().map(|k| format!("`{}`", k.name)).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+/// Validates the keys of `source = kind`; a key that belongs to another kind is an error, so
+/// a misplaced key is seen. `None` when the kind is unknown.
+pub fn parse_spec(kind: &str, keys: &SourceKeys<'_>) -> Option<Result<SourceSpec, KeyError>> {
+    let entry = KINDS.iter().find(|k| k.name == kind)?;
+    for (key, value) in keys.all() {
+        if let Some(value) = value
+            && !entry.keys.contains(&key)
+        {
+            return Some(Err(KeyError::at(
+                key,
+                value,
+                format!("`{key}` does not apply to `source = \"{kind}\"`"),
+            )));
+        }
+    }
+    Some((entry.parse)(keys))
+}
+
+/// `owner/name` (GitHub) or `group/subgroup/name` (GitLab, with `nested`).
+fn parse_repo(
+    keys: &SourceKeys<'_>,
+    kind: &str,
+    nested: bool,
+    example: &str,
+) -> Result<String, KeyError> {
+    let repo = keys.repo.ok_or_else(|| KeyError::missing("repo", kind))?;
+    let text = repo.get_ref();
+    let parts: Vec<&str> = text.split('/').collect();
+    let valid = parts.len() >= 2
+        && (nested || parts.len() == 2)
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && *p != "." && *p != "..")
+        && !text.contains(char::is_whitespace);
+    if !valid {
+        return Err(KeyError::at(
+            "repo",
+            repo,
+            format!("expected `{example}`, found `{text}`"),
+        ));
+    }
+    Ok(text.clone())
+}
 
 /// What a source found upstream.
 #[derive(Debug)]
@@ -52,13 +289,43 @@ pub struct SourceContext {
     pub printer: Printer,
 }
 
-/// Why discovery failed.
+/// The version chosen for an update (or re-fetched by `verify`).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// A version, or a commit id for a branch-tracked dependency.
+    pub version: &'a str,
+    pub tag: Option<&'a str>,
+    /// What the source said of it when it was discovered.
+    pub candidate: Option<&'a ReleaseCandidate>,
+}
+
+/// Where a version's code is.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// An archive, or a single file with `format = "file"`.
+    Download {
+        url: Url,
+        /// npm's `integrity` for the tarball.
+        integrity: Option<String>,
+    },
+    /// A commit of a git remote, exported as it is.
+    Commit {
+        url: String,
+        /// The ref to fetch that leads to the commit.
+        remote_ref: String,
+        commit: String,
+    },
+}
+
+/// Why discovery failed, or a version's code cannot be found.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("GitHub repository `{repo}` was not found at `{api}`")]
+    #[error("{forge} repository `{repo}` was not found at `{api}`")]
     RepositoryNotFound {
+        forge: &'static str,
         repo: String,
         api: String,
+        token: &'static str,
         authenticated: bool,
     },
     #[error("npm package `{package}` was not found in `{registry}`")]
@@ -86,6 +353,32 @@ pub enum SourceError {
     },
     #[error("more than {pages} pages of results at `{url}`; stopped following them")]
     TooManyPages { url: String, pages: usize },
+    #[error(
+        "no version matched: the regex `{regex}` finds no version in `{url}`{}",
+        excerpt_text(excerpt)
+    )]
+    NoVersionMatched {
+        url: String,
+        regex: String,
+        excerpt: String,
+    },
+    #[error(
+        "release `{tag}` has no asset named `{asset}`{}",
+        assets_text(available)
+    )]
+    AssetNotFound {
+        asset: String,
+        tag: String,
+        available: Vec<String>,
+    },
+    #[error("npm published no tarball for `{package}@{version}`")]
+    NoTarball { package: String, version: String },
+    #[error("the git remote offers no ref for `{version}`")]
+    NoCommit { version: String },
+    #[error("`source = \"{kind}\"` does not say where version {version}'s code is")]
+    NoOrigin { kind: &'static str, version: String },
+    #[error("`{url}` is not a usable URL")]
+    BadUrl { url: String },
 }
 
 fn available_text(available: &[String]) -> String {
@@ -95,17 +388,41 @@ fn available_text(available: &[String]) -> String {
     format!("; it has: {}", available.join(", "))
 }
 
+fn assets_text(available: &[String]) -> String {
+    if available.is_empty() {
+        return "; it has no assets".into();
+    }
+    let quoted: Vec<String> = available.iter().map(|a| format!("`{a}`")).collect();
+    format!("; it has {}", quoted.join(", "))
+}
+
+fn excerpt_text(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        return " (the page is empty)".into();
+    }
+    format!(
+        "; the page starts:\n  | {}",
+        excerpt.replace('\n', "\n  | ")
+    )
+}
+
 impl SourceError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::RepositoryNotFound {
                 authenticated: false,
+                token,
                 ..
-            } => Some("check `repo`; if the repository is private, set `GITHUB_TOKEN`".into()),
+            } => Some(format!(
+                "check `repo`; if the repository is private, set `{token}`"
+            )),
             Self::RepositoryNotFound {
                 authenticated: true,
+                token,
                 ..
-            } => Some("check `repo`, and that `GITHUB_TOKEN` can read that repository".into()),
+            } => Some(format!(
+                "check `repo`, and that `{token}` can read that repository"
+            )),
             Self::PackageNotFound { .. } => {
                 Some("check `package` (scoped names look like `@scope/name`)".into())
             }
@@ -115,6 +432,14 @@ impl SourceError {
             Self::TooManyPages { .. } => {
                 Some("narrow the tags with a more specific `tag` template".into())
             }
+            Self::NoVersionMatched { .. } => Some(
+                "the page may have changed its layout: fix `regex` (named groups `version`, or `major`/`minor`/`patch`)".into(),
+            ),
+            Self::AssetNotFound { .. } => {
+                Some("fix `asset`, e.g. `{name}-{version}.tar.xz`".into())
+            }
+            Self::NoOrigin { .. } => Some("set `archive` to the download's URL".into()),
+            Self::NoTarball { .. } | Self::NoCommit { .. } | Self::BadUrl { .. } => None,
         }
     }
 }
@@ -126,6 +451,19 @@ impl SourceError {
 pub trait Source {
     /// Lists what upstream offers for this dependency.
     async fn discover(&self, context: &SourceContext) -> Result<Discovery, SourceError>;
+
+    /// Where the code of `target` is, when `archive` does not say; `vars` holds the rendered
+    /// placeholders (for `asset`).
+    fn origin(
+        &self,
+        target: &Target<'_>,
+        vars: &Vars,
+        context: &SourceContext,
+    ) -> Result<Origin, SourceError>;
+
+    /// The pages a reviewer wants for an update from `old_tag` to `new_tag`.
+    fn links(&self, context: &SourceContext, old_tag: Option<&str>, new_tag: Option<&str>)
+    -> Links;
 }
 
 /// The source of a dependency, whichever its kind.
@@ -133,32 +471,73 @@ pub trait Source {
 pub enum AnySource<'a> {
     GithubRelease(github::GithubReleaseSource<'a>),
     GithubTag(github::GithubTagSource<'a>),
+    GitlabRelease(gitlab::GitlabReleaseSource<'a>),
+    GitlabTag(gitlab::GitlabTagSource<'a>),
     Git(git::GitSource<'a>),
     Npm(npm::NpmSource<'a>),
+    Url(page::PageSource<'a>),
 }
 
 /// The one factory from a dependency's spec to its source.
 pub fn for_dependency(dep: &Dependency) -> AnySource<'_> {
-    match (&dep.source, &dep.tracking) {
-        (SourceSpec::GithubRelease { repo }, tracking) => {
-            AnySource::GithubRelease(github::GithubReleaseSource::new(repo, tracking))
+    let (tracking, asset) = (&dep.tracking, dep.apply.asset.as_ref());
+    match &dep.source {
+        SourceSpec::GithubRelease { repo } => {
+            AnySource::GithubRelease(github::GithubReleaseSource::new(repo, tracking, asset))
         }
-        (SourceSpec::GithubTag { repo }, tracking) => {
+        SourceSpec::GithubTag { repo } => {
             AnySource::GithubTag(github::GithubTagSource::new(repo, tracking))
         }
-        (SourceSpec::Git { url }, tracking) => AnySource::Git(git::GitSource::new(url, tracking)),
-        (SourceSpec::Npm { package }, _) => AnySource::Npm(npm::NpmSource::new(package)),
+        SourceSpec::GitlabRelease { repo } => {
+            AnySource::GitlabRelease(gitlab::GitlabReleaseSource::new(repo, tracking, asset))
+        }
+        SourceSpec::GitlabTag { repo } => {
+            AnySource::GitlabTag(gitlab::GitlabTagSource::new(repo, tracking))
+        }
+        SourceSpec::Git { url } => AnySource::Git(git::GitSource::new(url, tracking)),
+        SourceSpec::Npm { package } => AnySource::Npm(npm::NpmSource::new(package)),
+        SourceSpec::Url { url, regex } => {
+            AnySource::Url(page::PageSource::new(&dep.name, url, regex))
+        }
     }
+}
+
+/// Calls the same method on whichever source this is.
+macro_rules! dispatch {
+    ($self:ident, $source:ident => $call:expr) => {
+        match $self {
+            Self::GithubRelease($source) => $call,
+            Self::GithubTag($source) => $call,
+            Self::GitlabRelease($source) => $call,
+            Self::GitlabTag($source) => $call,
+            Self::Git($source) => $call,
+            Self::Npm($source) => $call,
+            Self::Url($source) => $call,
+        }
+    };
 }
 
 impl Source for AnySource<'_> {
     async fn discover(&self, context: &SourceContext) -> Result<Discovery, SourceError> {
-        match self {
-            Self::GithubRelease(s) => s.discover(context).await,
-            Self::GithubTag(s) => s.discover(context).await,
-            Self::Git(s) => s.discover(context).await,
-            Self::Npm(s) => s.discover(context).await,
-        }
+        dispatch!(self, s => s.discover(context).await)
+    }
+
+    fn origin(
+        &self,
+        target: &Target<'_>,
+        vars: &Vars,
+        context: &SourceContext,
+    ) -> Result<Origin, SourceError> {
+        dispatch!(self, s => s.origin(target, vars, context))
+    }
+
+    fn links(
+        &self,
+        context: &SourceContext,
+        old_tag: Option<&str>,
+        new_tag: Option<&str>,
+    ) -> Links {
+        dispatch!(self, s => s.links(context, old_tag, new_tag))
     }
 }
 
@@ -198,4 +577,108 @@ fn candidates_from_tags<'t, T: 't>(
         seen,
         examples,
     }
+}
+
+/// The asset named by the rendered `asset` template among a release's assets.
+fn release_asset(asset: &Template, target: &Target<'_>, vars: &Vars) -> Result<Url, SourceError> {
+    let wanted = asset.render(vars);
+    let assets = target
+        .candidate
+        .map(|c| c.assets.as_slice())
+        .unwrap_or_default();
+    let found =
+        assets
+            .iter()
+            .find(|a| a.name == wanted)
+            .ok_or_else(|| SourceError::AssetNotFound {
+                asset: wanted,
+                tag: target.tag.unwrap_or(target.version).to_owned(),
+                available: assets.iter().map(|a| a.name.clone()).collect(),
+            })?;
+    parse_url(&found.url)
+}
+
+/// Parses a URL an upstream gave.
+fn parse_url(text: &str) -> Result<Url, SourceError> {
+    Url::parse(text).map_err(|_| SourceError::BadUrl {
+        url: text.to_owned(),
+    })
+}
+
+/// Builds an API URL for `location`, turning a base that cannot take a path into an error.
+fn api_url(
+    base: &Url,
+    location: &str,
+    segments: &[&str],
+    query: Option<&str>,
+) -> Result<Url, SourceError> {
+    crate::http::api_url(base, segments, query).map_err(|source| SourceError::Http {
+        location: location.to_owned(),
+        source,
+    })
+}
+
+/// Project, release notes and compare links on a forge's web pages.
+fn forge_links(
+    repo: &str,
+    project: String,
+    release_path: &str,
+    compare_path: &str,
+    old_tag: Option<&str>,
+    new_tag: Option<&str>,
+) -> Links {
+    Links {
+        release_notes: new_tag.map(|tag| format!("{project}/{release_path}/{tag}")),
+        compare: old_tag.zip(new_tag).map(|(old, new)| {
+            (
+                format!("{old}...{new}"),
+                format!("{project}/{compare_path}/{old}...{new}"),
+            )
+        }),
+        project: Some((repo.to_owned(), project)),
+    }
+}
+
+/// Pages followed at most for one listing (100 items each).
+const MAX_PAGES: usize = 20;
+
+/// Follows `Link: rel="next"` from `first`, up to [`MAX_PAGES`]; `not_found` is the error for
+/// a 404.
+async fn all_pages<T: serde::de::DeserializeOwned>(
+    http: &HttpClient,
+    first: Url,
+    accept: crate::http::Accept,
+    location: &str,
+    not_found: impl Fn() -> SourceError,
+) -> Result<Vec<T>, SourceError> {
+    let mut items = Vec::new();
+    let mut next = Some(first);
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        if pages == MAX_PAGES {
+            return Err(SourceError::TooManyPages {
+                url: redact(&url),
+                pages: MAX_PAGES,
+            });
+        }
+        pages += 1;
+        let page = http
+            .get_json::<Vec<T>>(&url, accept)
+            .await
+            .map_err(|source| match source {
+                HttpError::NotFound { .. } => not_found(),
+                source => SourceError::Http {
+                    location: location.to_owned(),
+                    source,
+                },
+            })?;
+        items.extend(page.body);
+        next = page.next;
+    }
+    Ok(items)
+}
+
+/// `redact`, for a URL that may not parse.
+pub fn shown(url: &str) -> String {
+    Url::parse(url).map_or_else(|_| url.to_owned(), |u| redact(&u))
 }

@@ -3,16 +3,44 @@
 //! One request for the abbreviated package document lists every published version.
 //! Deprecated versions are never candidates, and versions above the `latest` dist-tag count as
 //! upstream pre-releases (published for early adopters, e.g. under `next`), so they are
-//! proposed only with `prerelease = true`.
+//! proposed only with `prerelease = true`. A version's code is the tarball npm published, checked
+//! against the `integrity` npm published with it.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Discovery, Source, SourceContext, SourceError};
+use super::{
+    Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
+    parse_url,
+};
 use crate::http::{Accept, HttpError, redact};
 use crate::select::{PublishedArchive, ReleaseCandidate};
+use crate::summary::Links;
+use crate::template::Vars;
 use crate::version::Version;
+
+/// `source = "npm"` in `deps.toml`.
+pub const KIND: Kind = Kind {
+    name: "npm",
+    keys: &["package"],
+    parse: |keys| {
+        let package = keys
+            .package
+            .ok_or_else(|| KeyError::missing("package", "npm"))?;
+        let text = package.get_ref();
+        if text.is_empty() || text.contains(char::is_whitespace) || text.starts_with('.') {
+            return Err(KeyError::at(
+                "package",
+                package,
+                format!("`{text}` is not an npm package name"),
+            ));
+        }
+        Ok(SourceSpec::Npm {
+            package: text.clone(),
+        })
+    },
+};
 
 /// `source = "npm"`.
 #[derive(Debug)]
@@ -104,6 +132,30 @@ impl Source for NpmSource<'_> {
             seen,
             examples,
         })
+    }
+
+    fn origin(
+        &self,
+        target: &Target<'_>,
+        _vars: &Vars,
+        _context: &SourceContext,
+    ) -> Result<Origin, SourceError> {
+        let no_tarball = || SourceError::NoTarball {
+            package: self.package.to_owned(),
+            version: target.version.to_owned(),
+        };
+        let published = target
+            .candidate
+            .and_then(|c| c.published.as_ref())
+            .ok_or_else(no_tarball)?;
+        Ok(Origin::Download {
+            url: parse_url(&published.url).map_err(|_| no_tarball())?,
+            integrity: published.integrity.clone(),
+        })
+    }
+
+    fn links(&self, _context: &SourceContext, _old: Option<&str>, _new: Option<&str>) -> Links {
+        Links::default()
     }
 }
 

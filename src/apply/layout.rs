@@ -1,16 +1,19 @@
 //! Laying a new upstream tree into a dependency's `path`.
 //!
 //! [`stage`] maps an unpacked archive (or exported git tree) to the files that will be
-//! vendored: leading components dropped by `strip`, then `include` and `exclude` applied.
-//! Files matching `keep` are the project's own: they always come from the current tree, never
-//! from upstream. Everything else under `path` is replaced, so files deleted upstream
-//! disappear. The result is a plan; [`crate::vcs`] turns it into a tree and a commit.
+//! vendored: leading components dropped by `strip`, then `include` and `exclude` applied
+//! (to upstream's paths), then upstream folders moved by `map`. Files matching `keep` are the
+//! project's own: they always come from the current tree, never from upstream. Everything
+//! else under `path` is replaced, so files deleted upstream disappear. With
+//! `format = "file"`, [`single_file`] makes the download the one file `path` names, and
+//! [`Placement`] says that nothing beside it is touched. The result is a plan;
+//! [`super::commit`] turns it into a tree and a commit.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::archive::{ArchiveError, Unpacked, check_link};
-use crate::manifest::ApplySpec;
+use crate::manifest::{ApplySpec, Dependency, Format};
 
 /// One file of the new vendored tree, relative to the dependency's `path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,22 +26,73 @@ pub enum Staged {
 
 /// Why the new tree could not be laid out.
 #[derive(Debug, thiserror::Error)]
-pub enum VendorError {
+pub enum LayoutError {
     #[error("nothing would be vendored: {0}")]
     Empty(String),
+    #[error("`map` puts two upstream files at `{}`: `{}` and `{}`", path.display(), first.display(), second.display())]
+    MapCollision {
+        path: PathBuf,
+        first: PathBuf,
+        second: PathBuf,
+    },
     #[error(transparent)]
     Archive(#[from] ArchiveError),
 }
 
-impl VendorError {
+impl LayoutError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Empty(_) => {
                 Some("check `strip`, `include` and `exclude` against the archive's layout".into())
             }
+            Self::MapCollision { .. } => {
+                Some("map the folders elsewhere, or `exclude` one of the two files".into())
+            }
             Self::Archive(e) => e.hint(),
         }
     }
+}
+
+/// Where a dependency's files live in the repository: the folder whose files the staged
+/// tree replaces, and, for a single file, the one name in it that is the dependency's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// Relative to the repository root.
+    pub folder: PathBuf,
+    /// `format = "file"`: the file's name; every other file of `folder` is left alone.
+    pub only: Option<PathBuf>,
+}
+
+impl Placement {
+    pub fn of(dep: &Dependency) -> Self {
+        match dep.apply.format {
+            Format::Archive => Self {
+                folder: dep.path.clone(),
+                only: None,
+            },
+            Format::File => Self {
+                folder: dep.path.parent().map(Path::to_owned).unwrap_or_default(),
+                only: dep.path.file_name().map(PathBuf::from),
+            },
+        }
+    }
+
+    /// Whether a file of `folder` (relative to it) belongs to the dependency.
+    pub fn owns(&self, path: &Path) -> bool {
+        self.only.as_deref().is_none_or(|only| path == only)
+    }
+}
+
+/// `format = "file"`: the downloaded file is the dependency, named as `path` says.
+pub fn single_file(path: &Path, file: &Path) -> BTreeMap<PathBuf, Staged> {
+    let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+    BTreeMap::from([(
+        name,
+        Staged::File {
+            source: file.to_owned(),
+            executable: false,
+        },
+    )])
 }
 
 /// The files upstream provides, under `root` (where the archive was unpacked), after
@@ -49,7 +103,7 @@ pub fn stage(
     root: &Path,
     spec: &ApplySpec,
     from_archive: bool,
-) -> Result<BTreeMap<PathBuf, Staged>, VendorError> {
+) -> Result<BTreeMap<PathBuf, Staged>, LayoutError> {
     let all = || unpacked.files.keys().chain(unpacked.links.keys());
     let strip = spec.strip.unwrap_or_else(|| {
         if !from_archive {
@@ -68,42 +122,60 @@ pub fn stage(
         let rest: PathBuf = path.components().skip(strip).collect();
         let wanted = !rest.as_os_str().is_empty()
             && (spec.include.is_empty() || spec.include.matches(&rest))
-            && !spec.exclude.matches(&rest)
-            && !spec.keep.matches(&rest);
-        wanted.then_some(rest)
+            && !spec.exclude.matches(&rest);
+        if !wanted {
+            return None;
+        }
+        let rest = moved(&spec.map, rest);
+        (!spec.keep.matches(&rest)).then_some(rest)
     };
     let mut staged = BTreeMap::new();
+    let mut origins: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let mut place = |rel: PathBuf, from: &Path, file: Staged| {
+        if let Some(first) = origins.insert(rel.clone(), from.to_owned()) {
+            return Err(LayoutError::MapCollision {
+                path: rel,
+                first,
+                second: from.to_owned(),
+            });
+        }
+        staged.insert(rel, file);
+        Ok(())
+    };
     for (path, executable) in &unpacked.files {
         if let Some(rel) = mapped(path) {
-            staged.insert(
-                rel,
-                Staged::File {
-                    source: root.join(path),
-                    executable: *executable,
-                },
-            );
+            let file = Staged::File {
+                source: root.join(path),
+                executable: *executable,
+            };
+            place(rel, path, file)?;
         }
     }
     for (path, target) in &unpacked.links {
         if let Some(rel) = mapped(path) {
             check_link(&rel, target)?;
-            staged.insert(
-                rel,
-                Staged::Link {
-                    target: target.clone(),
-                },
-            );
+            let link = Staged::Link {
+                target: target.clone(),
+            };
+            place(rel, path, link)?;
         }
     }
     if staged.is_empty() {
         let total = unpacked.files.len() + unpacked.links.len();
-        return Err(VendorError::Empty(format!(
+        return Err(LayoutError::Empty(format!(
             "of the archive's {total} entries, none is left after `strip = {strip}`{}{}",
             patterns(" and `include`", spec.include.patterns()),
             patterns(" and `exclude`", spec.exclude.patterns()),
         )));
     }
     Ok(staged)
+}
+
+/// `path` with the first `map` folder it lies in replaced by that folder's target.
+fn moved(map: &[(PathBuf, PathBuf)], path: PathBuf) -> PathBuf {
+    map.iter()
+        .find_map(|(from, to)| path.strip_prefix(from).ok().map(|rest| to.join(rest)))
+        .unwrap_or(path)
 }
 
 fn patterns(label: &str, patterns: &[String]) -> String {
@@ -145,7 +217,7 @@ mod tests {
     fn stage_archive(
         unpacked: &Unpacked,
         spec: &ApplySpec,
-    ) -> Result<BTreeMap<PathBuf, Staged>, VendorError> {
+    ) -> Result<BTreeMap<PathBuf, Staged>, LayoutError> {
         stage(unpacked, Path::new("/u"), spec, true)
     }
 

@@ -1,0 +1,403 @@
+//! The git side of an update: the new tree, built from the base commit in the object
+//! database (the checkout is never touched), the `after` commands, and the commit on the
+//! update branch.
+//!
+//! The tree is the base's, with the dependency's files replaced by the staged ones (`keep`
+//! files carried over) and `deps.toml`'s `version` and `sha256` rewritten. `after` commands
+//! run in a temporary worktree holding that tree; what they change joins the commit. The
+//! branch moves only by compare-and-swap, never while it is checked out, and not at all when
+//! it already holds this very update.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::fetch::Fetched;
+use super::layout::{Placement, Staged};
+use super::review::{is_build_file, needs_look};
+use super::{ApplyError, ApplyOptions};
+use crate::check::{Current, Finding};
+use crate::diff::{self, ChangeKind, ChangeSummary, FileChange};
+use crate::manifest::edit::record_update;
+use crate::manifest::{Dependency, Manifest};
+use crate::printer::Printer;
+use crate::summary::{BranchState, Links, UpdateSummary};
+use crate::template::Vars;
+use crate::vcs::{self, MODE_EXECUTABLE, MODE_FILE, MODE_LINK, Repo, TreeFile};
+
+/// Everything the synchronous, git-side half of an update needs.
+pub struct Plan {
+    dep: Dependency,
+    manifest_file: PathBuf,
+    root: PathBuf,
+    settings_base: Option<String>,
+    branch: String,
+    /// The commit message's first line.
+    headline: String,
+    old_version: Current,
+    new_version: String,
+    tag: Option<String>,
+    old_tag: Option<String>,
+    links: Links,
+    fetched: Fetched,
+    options: ApplyOptions,
+}
+
+/// A file's content in the old tree (from git) or the new one (staged).
+enum Side {
+    Old,
+    New,
+}
+
+/// Reads a file of either side.
+type Content<'a> = dyn Fn(&Path, Side) -> Result<Vec<u8>, ApplyError> + 'a;
+
+impl Plan {
+    pub fn new(
+        dep: &Dependency,
+        manifest: &Manifest,
+        finding: &Finding,
+        fetched: Fetched,
+        links: Links,
+        options: ApplyOptions,
+    ) -> Self {
+        let settings = &manifest.settings;
+        Self {
+            dep: dep.clone(),
+            manifest_file: manifest.file.clone(),
+            root: manifest.root.clone(),
+            settings_base: settings.base.clone(),
+            branch: settings
+                .branch
+                .render(&Vars::from([("name", dep.name.clone())])),
+            headline: settings.commit_message.render(&Vars::from([
+                ("name", dep.name.clone()),
+                ("version", finding.latest.clone()),
+                ("old-version", finding.current.to_string()),
+            ])),
+            old_version: finding.current.clone(),
+            new_version: finding.latest.clone(),
+            tag: finding.tag.clone(),
+            old_tag: finding.current_tag.clone(),
+            links,
+            fetched,
+            options,
+        }
+    }
+
+    /// Builds the tree and commits it (or, with `--dry-run`, only describes it). Removes
+    /// the staging folder when done.
+    pub fn apply(self, printer: &Printer) -> Result<UpdateSummary, ApplyError> {
+        let started = std::time::Instant::now();
+        let name = self.dep.name.clone();
+        let (result, staging) = self.build(printer);
+        printer.verbose(&format!(
+            "`{name}`: built the commit in {:.2} s",
+            started.elapsed().as_secs_f64()
+        ));
+        let started = std::time::Instant::now();
+        drop(staging);
+        printer.verbose(&format!(
+            "`{name}`: removed the staging folder in {:.2} s",
+            started.elapsed().as_secs_f64()
+        ));
+        result
+    }
+
+    fn build(
+        mut self,
+        printer: &Printer,
+    ) -> (Result<UpdateSummary, ApplyError>, tempfile::TempDir) {
+        let staged = std::mem::take(&mut self.fetched.staged);
+        let result = self.build_with(&staged, printer);
+        (result, self.fetched.staging)
+    }
+
+    fn build_with(
+        &self,
+        staged: &BTreeMap<PathBuf, Staged>,
+        printer: &Printer,
+    ) -> Result<UpdateSummary, ApplyError> {
+        let repo = Repo::discover(&self.root)?;
+        let placement = Placement::of(&self.dep);
+        let folder = in_repo(&repo, &self.root.join(&placement.folder))?;
+        let manifest_path = in_repo(&repo, &self.manifest_file)?;
+        let base = repo.base(self.settings_base.as_deref())?;
+        let write = !self.options.dry_run;
+
+        let old_files: BTreeMap<PathBuf, TreeFile> = match &placement.only {
+            None => repo.files_under(base.commit, &folder)?,
+            Some(name) => repo
+                .entry_at(base.commit, &folder.join(name))?
+                .map(|file| (name.clone(), file))
+                .into_iter()
+                .collect(),
+        };
+        let mut new_files = BTreeMap::new();
+        let mut kept = Vec::new();
+        for (path, file) in &old_files {
+            if self.dep.apply.keep.matches(path) {
+                kept.push(path.clone());
+                new_files.insert(path.clone(), *file);
+            }
+        }
+        for (path, file) in staged {
+            let file = match file {
+                Staged::File { source, executable } => {
+                    // Most files are unchanged between versions: hash in memory, and write
+                    // only what the base tree does not already hold at that path.
+                    let bytes = std::fs::read(source).map_err(|e| staged_error(source, e))?;
+                    let id = repo.blob_from_bytes(&bytes, false)?;
+                    if write && old_files.get(path).map(|f| f.id) != Some(id) {
+                        repo.blob_from_bytes(&bytes, true)?;
+                    }
+                    let mode = if *executable {
+                        MODE_EXECUTABLE
+                    } else {
+                        MODE_FILE
+                    };
+                    TreeFile { id, mode }
+                }
+                Staged::Link { target } => TreeFile {
+                    id: repo.blob_from_bytes(target.as_os_str().as_encoded_bytes(), write)?,
+                    mode: MODE_LINK,
+                },
+            };
+            new_files.insert(path.clone(), file);
+        }
+        let content = |path: &Path, side: Side| -> Result<Vec<u8>, ApplyError> {
+            let file = match side {
+                Side::New => match staged.get(path) {
+                    Some(Staged::File { source, .. }) => {
+                        return std::fs::read(source).map_err(|e| staged_error(source, e));
+                    }
+                    Some(Staged::Link { target }) => {
+                        return Ok(target.as_os_str().as_encoded_bytes().to_vec());
+                    }
+                    None => new_files.get(path),
+                },
+                Side::Old => old_files.get(path),
+            };
+            match file {
+                Some(file) => Ok(repo.read_blob(file.id)?),
+                None => Ok(Vec::new()),
+            }
+        };
+        let (changes, diff_text) = self.describe(&folder, &old_files, &new_files, &content)?;
+
+        // The build files of the new tree, to see whether they follow upstream's file list.
+        let mut build_files = Vec::new();
+        for path in new_files.keys().filter(|p| is_build_file(p)) {
+            let bytes = content(path, Side::New)?;
+            build_files.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        let manifest_text = repo.file_at(base.commit, &manifest_path)?.ok_or_else(|| {
+            ApplyError::ManifestNotCommitted {
+                path: manifest_path.clone(),
+                base: base.described.clone(),
+            }
+        })?;
+        let recorded_version = self
+            .dep
+            .tracking
+            .recorded()
+            .map(|_| self.new_version.as_str());
+        let new_manifest = record_update(
+            &String::from_utf8_lossy(&manifest_text),
+            &self.dep.name,
+            recorded_version,
+            self.fetched.verification.sha256.as_deref(),
+        )?;
+
+        let mut update = UpdateSummary {
+            name: self.dep.name.clone(),
+            path: self.dep.path.display().to_string(),
+            old_version: self.old_version.to_string(),
+            new_version: self.new_version.clone(),
+            tag: self.tag.clone(),
+            old_tag: self.old_tag.clone(),
+            branch: self.branch.clone(),
+            base_branch: base.branch_name(),
+            source: self.fetched.source.clone(),
+            links: self.links.clone(),
+            verification: self.fetched.verification.clone(),
+            needs_look: needs_look(&changes, &build_files),
+            changes,
+            kept,
+            after: self.dep.apply.after.clone(),
+            state: BranchState::Previewed,
+            diff: self.options.diff.then_some(diff_text),
+        };
+        if self.options.dry_run {
+            return Ok(update);
+        }
+
+        if repo.current_branch().as_deref() == Some(self.branch.as_str()) {
+            return Err(ApplyError::BranchCheckedOut {
+                branch: self.branch.clone(),
+            });
+        }
+        let manifest_blob = TreeFile {
+            id: repo.blob_from_bytes(new_manifest.as_bytes(), true)?,
+            mode: MODE_FILE,
+        };
+        let mut files = vec![(manifest_path, manifest_blob)];
+        let contents = match &placement.only {
+            None => Some((folder.as_path(), &new_files)),
+            Some(name) => {
+                if let Some(file) = new_files.get(name) {
+                    files.push((folder.join(name), *file));
+                }
+                None
+            }
+        };
+        let mut tree = repo.updated_tree(base.commit, contents, &files)?;
+        if !self.dep.apply.after.is_empty() {
+            let dep_path = in_repo(&repo, &self.root.join(&self.dep.path))?;
+            tree = self.run_after(&repo, tree, &dep_path, printer)?;
+        }
+        let tip = repo.branch_tip(&self.branch);
+        if let Some(tip) = tip
+            && repo.tree_id(tip)? == tree
+            && repo.parent_of(tip) == Some(base.commit)
+        {
+            update.state = BranchState::Unchanged(tip.to_string());
+            return Ok(update);
+        }
+        let message = update.commit_message(&self.headline);
+        let commit = repo.commit(base.commit, tree, &message)?;
+        repo.set_branch(
+            &self.branch,
+            commit,
+            tip,
+            &format!("deps-update: {} {}", self.dep.name, self.new_version),
+        )?;
+        update.state = BranchState::Committed(commit.to_string());
+        Ok(update)
+    }
+
+    /// The file-by-file change from `old` to `new`, and with `--diff` the unified diff.
+    fn describe(
+        &self,
+        folder: &Path,
+        old: &BTreeMap<PathBuf, TreeFile>,
+        new: &BTreeMap<PathBuf, TreeFile>,
+        content: &Content<'_>,
+    ) -> Result<(ChangeSummary, String), ApplyError> {
+        let mut changes = ChangeSummary::default();
+        let mut diff_text = String::new();
+        let paths: BTreeSet<&PathBuf> = old.keys().chain(new.keys()).collect();
+        for path in paths {
+            let kind = match (old.get(path), new.get(path)) {
+                (Some(o), Some(n)) if o == n => continue,
+                (Some(_), Some(_)) => ChangeKind::Modified,
+                (None, Some(_)) => ChangeKind::Added,
+                (Some(_), None) => ChangeKind::Removed,
+                (None, None) => continue,
+            };
+            let old_bytes = content(path, Side::Old)?;
+            let new_bytes = if new.contains_key(path) {
+                content(path, Side::New)?
+            } else {
+                Vec::new()
+            };
+            let lines = diff::line_changes(&old_bytes, &new_bytes);
+            if self.options.diff {
+                let shown = folder.join(path).to_string_lossy().replace('\\', "/");
+                diff_text.push_str(&diff::unified(
+                    &shown,
+                    &old_bytes,
+                    &new_bytes,
+                    self.options.color,
+                ));
+            }
+            changes.files.push(FileChange {
+                path: path.clone(),
+                kind,
+                lines_added: lines.map_or(0, |l| l.0),
+                lines_removed: lines.map_or(0, |l| l.1),
+                binary: lines.is_none(),
+            });
+        }
+        Ok((changes, diff_text))
+    }
+
+    /// Runs the `after` commands in a temporary worktree holding `tree`, and returns the tree
+    /// with what they changed.
+    fn run_after(
+        &self,
+        repo: &Repo,
+        tree: vcs::Oid,
+        dep_path: &Path,
+        printer: &Printer,
+    ) -> Result<vcs::Oid, ApplyError> {
+        let worktree = repo.temporary_worktree(tree)?;
+        for command in &self.dep.apply.after {
+            printer.status(&format!("`{}`: running `{command}`", self.dep.name));
+            let output = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(command)
+                .current_dir(worktree.path())
+                .env_remove("GITHUB_TOKEN")
+                .env_remove("GH_TOKEN")
+                .env_remove("GITLAB_TOKEN")
+                .env("DEPS_UPDATE_NAME", &self.dep.name)
+                .env("DEPS_UPDATE_OLD_VERSION", self.old_version.to_string())
+                .env("DEPS_UPDATE_NEW_VERSION", &self.new_version)
+                .env("DEPS_UPDATE_PATH", dep_path)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|source| ApplyError::AfterSpawn {
+                    command: command.clone(),
+                    source,
+                })?;
+            if !output.status.success() {
+                let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&output.stderr));
+                let text: Vec<&str> = text.lines().rev().take(40).collect();
+                let text: Vec<String> =
+                    text.into_iter().rev().map(|l| format!("  | {l}")).collect();
+                return Err(ApplyError::After {
+                    command: command.clone(),
+                    status: output.status.to_string(),
+                    output: text.join("\n"),
+                });
+            }
+        }
+        Ok(worktree.snapshot()?)
+    }
+}
+
+fn staged_error(path: &Path, source: std::io::Error) -> ApplyError {
+    ApplyError::Staged {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// `path` relative to the repository's working tree.
+fn in_repo(repo: &Repo, path: &Path) -> Result<PathBuf, ApplyError> {
+    let workdir = repo.workdir().map(Path::to_owned).unwrap_or_default();
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
+    let absolute = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir()
+            .map_err(ApplyError::CurrentDir)?
+            .join(path)
+    };
+    // The path may not exist yet (a dependency vendored for the first time): resolve its
+    // nearest existing ancestor.
+    let existing = absolute
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(&absolute);
+    let rest = absolute.strip_prefix(existing).unwrap_or(Path::new(""));
+    let resolved = canonical(existing).join(rest);
+    resolved
+        .strip_prefix(canonical(&workdir))
+        .map(Path::to_owned)
+        .map_err(|_| ApplyError::OutsideRepository {
+            path: path.to_owned(),
+            repo: workdir,
+        })
+}

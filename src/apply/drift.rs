@@ -1,0 +1,215 @@
+//! `verify`'s comparison: re-fetch the vendored version, verify it like an update would (and
+//! against the registry's `sha256`), lay it out with the same rules, and compare it with the
+//! files on disk, file by file, outside `keep`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::ApplyError;
+use super::fetch::fetch_tree;
+use super::layout::{Placement, Staged};
+use crate::check::{Current, current_version};
+use crate::diff;
+use crate::manifest::{Dependency, Globs, Manifest};
+use crate::source::{self, Discovery, Source, SourceContext, Target};
+use crate::summary::Verification;
+
+/// How the vendored tree differs from what upstream's archive and the registry's rules give.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LocalEdit {
+    pub path: PathBuf,
+    pub kind: LocalEditKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalEditKind {
+    /// Content differs: lines added and removed locally (`None` for binary files).
+    Modified(Option<(usize, usize)>),
+    /// Only the executable bit or link-ness differs.
+    ModeChanged,
+    /// Present in the vendored tree, not upstream (and not matched by `keep`).
+    Added,
+    /// Upstream has it; the vendored tree does not.
+    Missing,
+}
+
+/// What `verify` found for one dependency.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyReport {
+    pub version: String,
+    pub source: String,
+    pub verification: Verification,
+    pub edits: Vec<LocalEdit>,
+}
+
+/// Re-fetches the vendored version and compares it with the vendored tree on disk.
+pub async fn verify_dependency(
+    dep: &Dependency,
+    manifest: &Manifest,
+    context: &SourceContext,
+) -> Result<VerifyReport, ApplyError> {
+    let (current, _) = current_version(dep, &manifest.root)?;
+    let source = source::for_dependency(dep);
+    let discovery = source
+        .discover(context)
+        .await
+        .map_err(|e| ApplyError::Check(e.into()))?;
+    let (version, candidate) = match (&current, discovery) {
+        (Current::Version(version), Discovery::Releases { candidates, .. }) => {
+            // The exact spelling first (`v1.2` and `v1.2.0` are equal versions).
+            let chosen = candidates
+                .iter()
+                .filter(|c| &c.version == version)
+                .max_by_key(|c| c.version.as_str() == version.as_str())
+                .cloned()
+                .ok_or_else(|| ApplyError::VersionNotOffered {
+                    version: version.to_string(),
+                })?;
+            (version.to_string(), Some(chosen))
+        }
+        (Current::Commit(commit), _) => (commit.clone(), None),
+        (Current::Version(version), Discovery::Commits(_)) => {
+            return Err(ApplyError::VersionNotOffered {
+                version: version.to_string(),
+            });
+        }
+    };
+    let target = Target {
+        version: &version,
+        tag: candidate.as_ref().and_then(|c| c.tag.as_deref()),
+        candidate: candidate.as_ref(),
+    };
+    let fetched = fetch_tree(
+        dep,
+        manifest,
+        context,
+        &source,
+        &target,
+        dep.apply.sha256.as_deref(),
+    )
+    .await?;
+    let placement = Placement::of(dep);
+    let folder = manifest.root.join(&placement.folder);
+    let keep = dep.apply.keep.clone();
+    let (staged, staging) = (fetched.staged, fetched.staging);
+    let edits = tokio::task::spawn_blocking(move || {
+        let result = compare_with_disk(&staged, &folder, &placement, &keep);
+        drop(staging);
+        result
+    })
+    .await
+    .map_err(|e| ApplyError::Task(e.to_string()))??;
+    Ok(VerifyReport {
+        version,
+        source: fetched.source,
+        verification: fetched.verification,
+        edits,
+    })
+}
+
+/// Differences between the staged upstream tree and the dependency's files under `dir`,
+/// outside `keep`.
+fn compare_with_disk(
+    staged: &BTreeMap<PathBuf, Staged>,
+    dir: &Path,
+    placement: &Placement,
+    keep: &Globs,
+) -> Result<Vec<LocalEdit>, ApplyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let read_error = |path: &Path, source| ApplyError::ReadVendored {
+        path: path.to_owned(),
+        source,
+    };
+    let on_disk = files_on_disk(dir, placement)?;
+    let mut edits = Vec::new();
+    let paths: BTreeSet<&PathBuf> = staged.keys().chain(on_disk.keys()).collect();
+    for path in paths {
+        if keep.matches(path) {
+            continue;
+        }
+        let kind = match (staged.get(path), on_disk.get(path)) {
+            (None, Some(_)) => LocalEditKind::Added,
+            (Some(_), None) => LocalEditKind::Missing,
+            (Some(Staged::File { source, executable }), Some(meta)) => {
+                if meta.file_type().is_symlink() {
+                    LocalEditKind::ModeChanged
+                } else {
+                    let local = std::fs::read(dir.join(path)).map_err(|e| read_error(path, e))?;
+                    let upstream = std::fs::read(source).map_err(|e| ApplyError::Staged {
+                        path: source.clone(),
+                        source: e,
+                    })?;
+                    if local != upstream {
+                        LocalEditKind::Modified(diff::line_changes(&upstream, &local))
+                    } else if (meta.permissions().mode() & 0o111 != 0) != *executable {
+                        LocalEditKind::ModeChanged
+                    } else {
+                        continue;
+                    }
+                }
+            }
+            (Some(Staged::Link { target }), Some(meta)) => {
+                let same = meta.file_type().is_symlink()
+                    && std::fs::read_link(dir.join(path)).ok().as_ref() == Some(target);
+                if same {
+                    continue;
+                }
+                LocalEditKind::ModeChanged
+            }
+            (None, None) => continue,
+        };
+        edits.push(LocalEdit {
+            path: path.clone(),
+            kind,
+        });
+    }
+    Ok(edits)
+}
+
+/// The dependency's files under `dir` (just the one for a single-file dependency), by path
+/// relative to `dir`.
+fn files_on_disk(
+    dir: &Path,
+    placement: &Placement,
+) -> Result<BTreeMap<PathBuf, std::fs::Metadata>, ApplyError> {
+    let read_error = |path: &Path, source| ApplyError::ReadVendored {
+        path: path.to_owned(),
+        source,
+    };
+    let mut on_disk = BTreeMap::new();
+    if let Some(name) = &placement.only {
+        match std::fs::symlink_metadata(dir.join(name)) {
+            Ok(meta) => {
+                on_disk.insert(name.clone(), meta);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(read_error(&dir.join(name), e)),
+        }
+        return Ok(on_disk);
+    }
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && folder == dir => break,
+            Err(e) => return Err(read_error(&folder, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| read_error(&folder, e))?;
+            let meta = std::fs::symlink_metadata(entry.path())
+                .map_err(|e| read_error(&entry.path(), e))?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                let relative = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .expect("under the folder")
+                    .to_owned();
+                on_disk.insert(relative, meta);
+            }
+        }
+    }
+    Ok(on_disk)
+}

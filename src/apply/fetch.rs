@@ -1,0 +1,326 @@
+//! Fetching a version's code and verifying it before anything is unpacked.
+//!
+//! The origin is `archive` when the registry gives one, else what the source says
+//! ([`crate::source::Source::origin`]). A download streams to a temporary file while it is
+//! hashed (sha256 and sha512), then is checked against the registry's `sha256`, npm's
+//! `integrity`, the `checksums` file and the OpenPGP `signature`; only then is it unpacked
+//! ([`crate::archive`]) or, with `format = "file"`, taken as the one file. A git commit is
+//! exported from the cache instead: its id is its checksum. Either way the result is laid out
+//! by [`super::layout`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+
+use super::layout::{self, Staged};
+use super::{ApplyError, archive_vars};
+use crate::archive;
+use crate::download::{self, Downloaded};
+use crate::http::{DownloadSink, HttpClient, HttpError, redact};
+use crate::manifest::{Dependency, Format, Manifest};
+use crate::signature::verify_detached;
+use crate::source::{AnySource, Origin, Source, SourceContext, Target};
+use crate::summary::Verification;
+use crate::template::Vars;
+use crate::vcs;
+
+/// Checksum and signature files are small; anything larger is not one.
+const SMALL_FILE_LIMIT: u64 = 1 << 20;
+
+/// A version's files, laid out and verified, in a staging folder that lives as long as this.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The files to vendor, relative to the dependency's folder.
+    pub staged: BTreeMap<PathBuf, Staged>,
+    pub verification: Verification,
+    /// Where the code came from, for messages: the archive's URL, or remote and commit.
+    pub source: String,
+    /// Holds the staged files; dropped when they are no longer needed.
+    pub staging: tempfile::TempDir,
+}
+
+/// Where the code of `target` is: `archive` when given, else the source's own answer.
+pub fn origin(
+    dep: &Dependency,
+    source: &AnySource<'_>,
+    target: &Target<'_>,
+    vars: &Vars,
+    context: &SourceContext,
+) -> Result<Origin, ApplyError> {
+    if let Some(template) = &dep.apply.archive {
+        return Ok(Origin::Download {
+            url: parse_url(&template.render(vars), "archive")?,
+            integrity: None,
+        });
+    }
+    Ok(source.origin(target, vars, context)?)
+}
+
+/// Fetches, verifies and lays out `target`'s code. `expected_sha256` is the archive hash the
+/// registry records (`verify` checks it; an update records a new one).
+pub async fn fetch_tree(
+    dep: &Dependency,
+    manifest: &Manifest,
+    context: &SourceContext,
+    source: &AnySource<'_>,
+    target: &Target<'_>,
+    expected_sha256: Option<&str>,
+) -> Result<Fetched, ApplyError> {
+    let mut vars = archive_vars(dep, target);
+    let origin = origin(dep, source, target, &vars, context)?;
+    let staging = tempfile::tempdir().map_err(ApplyError::Temp)?;
+    let unpack_dir = staging.path().join("tree");
+    std::fs::create_dir(&unpack_dir).map_err(ApplyError::Temp)?;
+    let limit = manifest.settings.max_archive_bytes;
+    let (staged, verification, shown) = match origin {
+        Origin::Download { url, integrity } => {
+            let (downloaded, verification) = download_verified(
+                (dep, manifest, context),
+                &url,
+                integrity.as_deref(),
+                &mut vars,
+                staging.path(),
+                expected_sha256,
+            )
+            .await?;
+            let staged = match dep.apply.format {
+                Format::File => {
+                    // The download is the file: keep it past the download's own lifetime.
+                    let file = unpack_dir.join("file");
+                    downloaded
+                        .file
+                        .persist(&file)
+                        .map_err(|e| ApplyError::Temp(e.error))?;
+                    layout::single_file(&dep.path, &file)
+                }
+                Format::Archive => {
+                    let (dest, apply) = (unpack_dir.clone(), dep.apply.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let unpacked = archive::unpack(
+                            downloaded.file.path(),
+                            &downloaded.name,
+                            &dest,
+                            limit,
+                        )?;
+                        Ok::<_, ApplyError>(layout::stage(&unpacked, &dest, &apply, true)?)
+                    })
+                    .await
+                    .map_err(|e| ApplyError::Task(e.to_string()))??
+                }
+            };
+            (staged, verification, redact(&url))
+        }
+        Origin::Commit {
+            url,
+            remote_ref,
+            commit,
+        } => {
+            let shown = format!("{} at {commit}", crate::source::shown(&url));
+            let (cache, dest, apply) = (
+                context.cache_dir.clone(),
+                unpack_dir.clone(),
+                dep.apply.clone(),
+            );
+            let checks = vec![format!("git commit {commit} (content-addressed by its id)")];
+            let staged = tokio::task::spawn_blocking(move || {
+                let unpacked =
+                    vcs::export_commit(cache.as_deref(), &url, &remote_ref, &commit, &dest, limit)?;
+                Ok::<_, ApplyError>(layout::stage(&unpacked, &dest, &apply, false)?)
+            })
+            .await
+            .map_err(|e| ApplyError::Task(e.to_string()))??;
+            let verification = Verification {
+                sha256: None,
+                checks,
+            };
+            (staged, verification, shown)
+        }
+    };
+    Ok(Fetched {
+        staged,
+        verification,
+        source: shown,
+        staging,
+    })
+}
+
+/// Downloads the archive and runs every verification the registry asks for, before anything
+/// is unpacked.
+async fn download_verified(
+    (dep, manifest, context): (&Dependency, &Manifest, &SourceContext),
+    url: &Url,
+    integrity: Option<&str>,
+    vars: &mut Vars,
+    dir: &Path,
+    expected_sha256: Option<&str>,
+) -> Result<(Downloaded, Verification), ApplyError> {
+    let http = &context.http;
+    let limit = manifest.settings.max_archive_bytes;
+    let downloaded = download::download(http, url, dir, limit, &context.printer)
+        .await
+        .map_err(|source| ApplyError::Download {
+            what: "archive",
+            source,
+        })?;
+    let mut verification = Verification {
+        sha256: Some(downloaded.sha256.clone()),
+        checks: Vec::new(),
+    };
+    vars.insert("archive", url.to_string());
+    vars.insert("archive-name", downloaded.name.clone());
+    if let Some(expected) = expected_sha256 {
+        if expected != downloaded.sha256 {
+            return Err(ApplyError::Sha256Mismatch {
+                expected: expected.to_owned(),
+                actual: downloaded.sha256.clone(),
+            });
+        }
+        verification
+            .checks
+            .push("sha256 matches `sha256` in the registry".into());
+    }
+    if let Some(expected) = integrity {
+        if expected.starts_with("sha512-") {
+            if expected != downloaded.sha512_integrity {
+                return Err(ApplyError::IntegrityMismatch {
+                    expected: expected.to_owned(),
+                    actual: downloaded.sha512_integrity.clone(),
+                });
+            }
+            verification
+                .checks
+                .push("sha512 matches the integrity npm published".into());
+        } else {
+            context.printer.warn(&format!(
+                "`{}`: npm published only a weak integrity hash; it was not checked",
+                dep.name
+            ));
+        }
+    }
+    if let Some(template) = &dep.apply.checksums {
+        let checksums_url = parse_url(&template.render(vars), "checksums file")?;
+        let shown = redact(&checksums_url);
+        let text = fetch_small(http, &checksums_url, "checksums file").await?;
+        let text = String::from_utf8_lossy(&text);
+        let expected =
+            listed_sha256(&text, &downloaded.name).ok_or_else(|| ApplyError::ChecksumMissing {
+                archive: downloaded.name.clone(),
+                url: shown.clone(),
+            })?;
+        if expected != downloaded.sha256 {
+            return Err(ApplyError::ChecksumMismatch {
+                url: shown,
+                expected,
+                actual: downloaded.sha256.clone(),
+            });
+        }
+        verification
+            .checks
+            .push(format!("sha256 listed in {shown}"));
+    }
+    if let Some((template, keyring)) = &dep.apply.signature {
+        let signature_url = parse_url(&template.render(vars), "signature")?;
+        let signature = fetch_small(http, &signature_url, "signature").await?;
+        let keyring_path = manifest.root.join(keyring);
+        let keys = std::fs::read(&keyring_path).map_err(|source| ApplyError::Keyring {
+            path: keyring.clone(),
+            source,
+        })?;
+        let (shown, keyring, archive) = (
+            redact(&signature_url),
+            keyring.clone(),
+            downloaded.file.path().to_owned(),
+        );
+        let fingerprint = tokio::task::spawn_blocking(move || {
+            verify_detached(&signature, &shown, &keys, &keyring, &archive)
+        })
+        .await
+        .map_err(|e| ApplyError::Task(e.to_string()))??;
+        verification
+            .checks
+            .push(format!("OpenPGP signature by key {fingerprint}"));
+    }
+    Ok((downloaded, verification))
+}
+
+/// A small file (checksums, signature) in memory.
+struct Memory(Vec<u8>);
+
+impl DownloadSink for Memory {
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.0.clear();
+        Ok(())
+    }
+    fn write_chunk(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.0.extend_from_slice(chunk);
+        Ok(())
+    }
+}
+
+async fn fetch_small(
+    http: &HttpClient,
+    url: &Url,
+    what: &'static str,
+) -> Result<Vec<u8>, ApplyError> {
+    let mut memory = Memory(Vec::new());
+    http.download(url, &mut memory, SMALL_FILE_LIMIT, &|_, _| {})
+        .await
+        .map_err(|source| ApplyError::Download { what, source })?;
+    Ok(memory.0)
+}
+
+fn parse_url(text: &str, what: &'static str) -> Result<Url, ApplyError> {
+    Url::parse(text).map_err(|_| ApplyError::Download {
+        what,
+        source: HttpError::BadUrl {
+            url: text.to_owned(),
+        },
+    })
+}
+
+/// The sha256 listed for `name` in a `sha256sum` (`HASH  name`, `HASH *name`) or BSD
+/// (`SHA256 (name) = HASH`) style file.
+pub fn listed_sha256(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("SHA256 (") {
+            let (file, hash) = rest.split_once(") = ")?;
+            return (file == name).then(|| hash.trim().to_ascii_lowercase());
+        }
+        let (hash, file) = line.split_once(char::is_whitespace)?;
+        let file = file.trim_start().trim_start_matches('*');
+        let file_name = file.rsplit('/').next().unwrap_or(file);
+        (hash.len() == 64 && (file == name || file_name == name)).then(|| hash.to_ascii_lowercase())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_checksum_files() {
+        let hash = "a".repeat(64);
+        let gnu = format!(
+            "{hash}  nghttp2-1.64.0.tar.xz\n{}  other.tar.gz\n",
+            "b".repeat(64)
+        );
+        assert_eq!(
+            listed_sha256(&gnu, "nghttp2-1.64.0.tar.xz"),
+            Some(hash.clone())
+        );
+        assert_eq!(
+            listed_sha256(&format!("{hash} *dist/x.zip\n"), "x.zip"),
+            Some(hash.clone())
+        );
+        assert_eq!(
+            listed_sha256(
+                &format!("SHA256 (x.tgz) = {}\n", hash.to_uppercase()),
+                "x.tgz"
+            ),
+            Some(hash)
+        );
+        assert_eq!(listed_sha256(&gnu, "missing.tar.gz"), None);
+    }
+}

@@ -1,0 +1,233 @@
+//! What an update did, as plain data, and the two texts rendered from it: the commit message
+//! and the pull request's title and body.
+//!
+//! The apply stages fill in an [`UpdateSummary`]; [`crate::publish`] hands its rendered
+//! texts to [`crate::forge`], which knows nothing of how an update is made.
+
+use std::path::PathBuf;
+
+use crate::diff::{ChangeKind, ChangeSummary};
+use crate::vcs::TRAILER;
+
+/// GitHub's limit on a pull request body.
+pub const BODY_LIMIT: usize = 65_536;
+
+/// What was verified about the new code, in words for commit messages and pull requests.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Verification {
+    /// The archive's sha256, recorded in `deps.toml`.
+    pub sha256: Option<String>,
+    pub checks: Vec<String>,
+}
+
+/// The upstream's pages a reviewer wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Links {
+    /// The project's name and its web page.
+    pub project: Option<(String, String)>,
+    /// The new version's release notes.
+    pub release_notes: Option<String>,
+    /// The compare view from the old version to the new: `(label, url)`.
+    pub compare: Option<(String, String)>,
+}
+
+/// What happened to the update branch.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state", content = "commit")]
+pub enum BranchState {
+    /// The branch was created or moved to this commit.
+    Committed(String),
+    /// The branch already held this very update.
+    Unchanged(String),
+    /// `--dry-run`: nothing was written.
+    Previewed,
+}
+
+/// An update made, or previewed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UpdateSummary {
+    pub name: String,
+    /// The vendored folder (or file), relative to the repository root.
+    pub path: String,
+    pub old_version: String,
+    pub new_version: String,
+    pub tag: Option<String>,
+    /// The tag of the old version, when upstream still lists it.
+    pub old_tag: Option<String>,
+    pub branch: String,
+    /// The branch the update is based on (`main`), for the pull request's base.
+    pub base_branch: String,
+    /// Where the code came from (archive URL, or remote and commit).
+    pub source: String,
+    pub links: Links,
+    pub verification: Verification,
+    pub changes: ChangeSummary,
+    /// Files under `path` kept from the current tree (`keep`).
+    pub kept: Vec<PathBuf>,
+    /// `after` commands that ran.
+    pub after: Vec<String>,
+    /// What a reviewer should look at: new or removed sources the build files do not follow,
+    /// license changes.
+    pub needs_look: Vec<String>,
+    pub state: BranchState,
+    /// With `--dry-run --diff`: the unified diff.
+    #[serde(skip)]
+    pub diff: Option<String>,
+}
+
+impl UpdateSummary {
+    /// The commit message under `headline` (`settings.commit-message`, rendered).
+    pub fn commit_message(&self, headline: &str) -> String {
+        let mut message = format!(
+            "{headline}\n\nUpdate {} from {} to {}.\n\nSource: {}\n",
+            self.name, self.old_version, self.new_version, self.source
+        );
+        if let Some(sha256) = &self.verification.sha256 {
+            message.push_str(&format!("SHA-256: {sha256}\n"));
+        }
+        if !self.verification.checks.is_empty() {
+            message.push_str("Verified:\n");
+            for check in &self.verification.checks {
+                message.push_str(&format!("- {check}\n"));
+            }
+        }
+        if !self.kept.is_empty() {
+            let kept: Vec<String> = self.kept.iter().map(|p| p.display().to_string()).collect();
+            message.push_str(&format!("Kept local files: {}\n", kept.join(", ")));
+        }
+        if !self.after.is_empty() {
+            message.push_str(&format!("Ran after: {}\n", self.after.join("; ")));
+        }
+        message.push_str(&format!("Changes: {}\n", self.changes.totals()));
+        // The trailer marks the commit as the tool's own: only such branch tips are replaced.
+        message.push_str(&format!(
+            "\n{TRAILER}: {} {}\n",
+            self.name, self.new_version
+        ));
+        message
+    }
+
+    /// The pull request title.
+    pub fn pr_title(&self) -> String {
+        format!("deps: update {} to {}", self.name, self.new_version)
+    }
+
+    /// The pull request body; the file table is shortened (never cut mid-row) until it fits
+    /// GitHub's limit.
+    pub fn pr_body(&self) -> String {
+        let mut rows = self.changes.files.len();
+        loop {
+            let text = self.pr_body_with(rows);
+            if text.len() <= BODY_LIMIT || rows == 0 {
+                return text;
+            }
+            rows /= 2;
+        }
+    }
+
+    fn pr_body_with(&self, rows: usize) -> String {
+        let mut out = String::new();
+        let esc = |text: &str| text.replace('|', "\\|").replace('`', "'");
+        out.push_str(&format!(
+            "Updates **{}** from `{}` to `{}`.\n\n",
+            self.name,
+            esc(&self.old_version),
+            esc(&self.new_version)
+        ));
+        out.push_str("| | |\n| --- | --- |\n");
+        out.push_str(&format!(
+            "| Dependency | `{}` in `{}` |\n",
+            self.name,
+            esc(&self.path)
+        ));
+        out.push_str(&format!(
+            "| Version | `{}` → `{}` |\n",
+            esc(&self.old_version),
+            esc(&self.new_version)
+        ));
+        if let Some((name, page)) = &self.links.project {
+            let mut cell = format!("[{}]({page})", esc(name));
+            if let Some(notes) = &self.links.release_notes {
+                cell.push_str(&format!(" · [release notes]({notes})"));
+            }
+            if let Some((label, compare)) = &self.links.compare {
+                cell.push_str(&format!(" · [compare {}]({compare})", esc(label)));
+            }
+            out.push_str(&format!("| Upstream | {cell} |\n"));
+        }
+        out.push_str(&format!("| Source | {} |\n\n", esc(&self.source)));
+
+        out.push_str("### Verified\n\n");
+        if let Some(sha256) = &self.verification.sha256 {
+            out.push_str(&format!(
+                "- SHA-256 of the archive: `{sha256}` (recorded in `deps.toml`)\n"
+            ));
+        }
+        for check in &self.verification.checks {
+            out.push_str(&format!("- {}\n", esc(check)));
+        }
+        if self.verification.sha256.is_none() && self.verification.checks.is_empty() {
+            out.push_str(
+                "- nothing beyond TLS: this dependency has no `checksums` or `signature`\n",
+            );
+        }
+        out.push('\n');
+
+        out.push_str("### Needs a look\n\n");
+        if self.needs_look.is_empty() {
+            out.push_str(
+                "Nothing found: no source files the build files miss, no license changes.\n\n",
+            );
+        } else {
+            for item in &self.needs_look {
+                out.push_str(&format!("- {item}\n"));
+            }
+            out.push('\n');
+        }
+
+        out.push_str(&format!("### Changes\n\n{}\n\n", self.changes.totals()));
+        if !self.changes.files.is_empty() {
+            out.push_str("| | File | Lines |\n| --- | --- | --- |\n");
+            for file in self.changes.files.iter().take(rows) {
+                let mark = match file.kind {
+                    ChangeKind::Added => "added",
+                    ChangeKind::Removed => "removed",
+                    ChangeKind::Modified => "modified",
+                };
+                let lines = if file.binary {
+                    "binary".to_owned()
+                } else {
+                    format!("+{} −{}", file.lines_added, file.lines_removed)
+                };
+                out.push_str(&format!(
+                    "| {mark} | `{}` | {lines} |\n",
+                    esc(&file.path.display().to_string())
+                ));
+            }
+            let left = self.changes.files.len().saturating_sub(rows);
+            if left > 0 {
+                out.push_str(&format!("\n… and {left} more files: see the commit.\n"));
+            }
+            out.push('\n');
+        }
+        if !self.kept.is_empty() {
+            out.push_str("### Kept local files\n\n");
+            for kept in &self.kept {
+                out.push_str(&format!("- `{}`\n", esc(&kept.display().to_string())));
+            }
+            out.push('\n');
+        }
+        if !self.after.is_empty() {
+            out.push_str("### `after` commands that ran\n\n");
+            for command in &self.after {
+                out.push_str(&format!("- `{}`\n", esc(command)));
+            }
+            out.push('\n');
+        }
+        out.push_str(
+            "<sub>Opened by deps-update. The next run refreshes this pull request and its branch; \
+             commits pushed here by hand stop it from replacing the branch.</sub>\n",
+        );
+        out
+    }
+}

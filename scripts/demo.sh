@@ -13,8 +13,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${DEPS_UPDATE:-}" ]; then
-  cargo build --quiet --manifest-path "$here/Cargo.toml"
-  DEPS_UPDATE="$here/target/debug/deps-update"
+  # Ask cargo where it put the binary: `CARGO_TARGET_DIR` or a config may move it.
+  DEPS_UPDATE=$(cargo build --quiet --manifest-path "$here/Cargo.toml" --bin deps-update \
+    --message-format=json-render-diagnostics |
+    sed -n 's/.*"executable":"\([^"]*deps-update\)".*/\1/p' | tail -n 1)
+  [ -x "$DEPS_UPDATE" ] || { echo "demo.sh: cargo built no deps-update binary" >&2; exit 1; }
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/deps-update-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -239,3 +239,44 @@ fn the_shipped_registry_is_valid() {
         );
     }
 }
+
+/// A fresh clone of a registry (no vendored folders): the recorded versions stand, with a
+/// note; a folder that is there still has its version file read.
+#[tokio::test(flavor = "multi_thread")]
+async fn absent_folders_use_the_recorded_version_with_a_note() {
+    let server = wiremock::MockServer::start().await;
+    crate::support::mount_releases(&server, "nghttp2/nghttp2", &[("v1.64.0", false, false)]).await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project.manifest(
+        "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2/nghttp2\"\n\
+         version = \"1.53.0\"\n\
+         version-file = { path = \"lib/includes/nghttp2/nghttp2ver.h\", regex = '#define NGHTTP2_VERSION \"([^\"]+)\"' }\n\n\
+         [deps.uv]\npath = \"deps/uv\"\nsource = \"github-tag\"\nrepo = \"libuv/libuv\"\nversion = \"1.44.2\"\n\
+         version-file = { path = \"include/uv/version.h\", regex = '(?s)UV_VERSION_MAJOR (?P<major>\\d+).*UV_VERSION_MINOR (?P<minor>\\d+).*UV_VERSION_PATCH (?P<patch>\\d+)' }\n",
+    );
+    // `deps/uv` exists but holds no version file: that is still an error.
+    project.write("deps/uv/README.md", "libuv\n");
+    let run = project.run(&["check", "nghttp2"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "NAME     CURRENT  LATEST  STATUS\n\
+         nghttp2  1.53.0   1.64.0  update available (`deps/nghttp2` is not here: using the registry's `version = \"1.53.0\"`)\n"
+    );
+    let run = project.run(&["validate"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "nghttp2  1.53.0   ok (`deps/nghttp2` is not here: using the registry's `version = \"1.53.0\"`)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("error: `uv`: cannot read the version file `deps/uv/include/uv/version.h`"),
+        "{}",
+        run.stderr
+    );
+}

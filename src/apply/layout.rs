@@ -174,7 +174,15 @@ pub fn stage(
 /// `path` with the first `map` folder it lies in replaced by that folder's target.
 fn moved(map: &[(PathBuf, PathBuf)], path: PathBuf) -> PathBuf {
     map.iter()
-        .find_map(|(from, to)| path.strip_prefix(from).ok().map(|rest| to.join(rest)))
+        .find_map(|(from, to)| {
+            let rest = path.strip_prefix(from).ok()?;
+            // A file mapped by its own name has no rest to join.
+            Some(if rest.as_os_str().is_empty() {
+                to.clone()
+            } else {
+                to.join(rest)
+            })
+        })
         .unwrap_or(path)
 }
 

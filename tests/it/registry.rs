@@ -212,7 +212,18 @@ fn the_shipped_registry_is_valid() {
         .iter()
         .map(|d| d["name"].as_str().unwrap().to_owned())
         .collect();
+    assert!(names.len() >= 29, "{names:?}");
     for expected in [
+        "openssl",
+        "sqlite",
+        "root-certificates",
+        "amaro",
+        "acorn-walk",
+        "postject",
+        "gyp-next",
+        "nbytes",
+        "ncrypto",
+        "libffi",
         "nghttp2",
         "ngtcp2",
         "nghttp3",
@@ -279,4 +290,148 @@ async fn absent_folders_use_the_recorded_version_with_a_note() {
         "{}",
         run.stderr
     );
+}
+
+/// Every entry of the shipped registry, checked against fakes of each kind it uses: GitHub
+/// releases and tags offer a newer version spelled by the entry's own tag template, npm a
+/// newer package, the git remotes (made local) a new commit, sqlite's page a newer product
+/// line. Every entry must find the update: templates, keys and sources all work together.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_registry_checks_against_fakes_of_every_kind() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let server = wiremock::MockServer::start().await;
+    let shipped =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deps.toml"))
+            .unwrap();
+    let registry: toml::Table = toml::from_str(&shipped).unwrap();
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+
+    // One local remote stands in for every git upstream.
+    let work = project.scratch("upstream");
+    crate::support::git(&work, &["init", "-q", "-b", "main"]);
+    std::fs::write(work.join("README"), "head\n").unwrap();
+    crate::support::git(&work, &["add", "-A"]);
+    // Older than the entries' `quiet-days`.
+    let date = format!("@{} +0000", crate::support::now() - 10 * 86_400);
+    crate::support::git_at(&work, &["commit", "-q", "-m", "head"], Some(&date));
+    let head = crate::support::git(&work, &["rev-parse", "HEAD"]);
+    let remote = format!("file://{}", work.display());
+
+    let mut manifest = shipped.clone();
+    let mut expected = Vec::new();
+    for (name, dep) in registry["deps"].as_table().unwrap() {
+        let kind = dep["source"].as_str().unwrap();
+        // A newer version inside the entry's `allow`.
+        let (major, minor, patch) = match dep.get("allow").and_then(|a| a.as_str()) {
+            Some(allow) => {
+                let mut parts = allow.trim_start_matches('~').split('.');
+                (
+                    parts.next().unwrap().to_owned(),
+                    parts.next().unwrap().to_owned(),
+                    "99".to_owned(),
+                )
+            }
+            None => ("99".to_owned(), "1".to_owned(), "2".to_owned()),
+        };
+        let templates: Vec<String> = match dep.get("tag") {
+            Some(toml::Value::String(t)) => vec![t.clone()],
+            Some(toml::Value::Array(list)) => list
+                .iter()
+                .map(|t| t.as_str().unwrap().to_owned())
+                .collect(),
+            _ => vec!["v{version}".into()],
+        };
+        let template = &templates[0];
+        let version = if template.contains("{patch}") || template.contains("{version}") {
+            format!("{major}.{minor}.{patch}")
+        } else {
+            format!("{major}.{minor}")
+        };
+        let tag = template
+            .replace("{version}", &version)
+            .replace("{major}", &major)
+            .replace("{minor}", &minor)
+            .replace("{patch}", &patch);
+        let latest = match kind {
+            "github-release" => {
+                let repo = dep["repo"].as_str().unwrap();
+                crate::support::mount_releases(&server, repo, &[(&tag, false, false)]).await;
+                version
+            }
+            "github-tag" => {
+                let repo = dep["repo"].as_str().unwrap();
+                Mock::given(method("GET"))
+                    .and(path_regex(format!("^/repos/{repo}/git/matching-refs/tags")))
+                    .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                        {"ref": format!("refs/tags/{tag}"), "object": {"sha": "0".repeat(40)}}
+                    ])))
+                    .mount(&server)
+                    .await;
+                version
+            }
+            "npm" => {
+                let package = dep["package"].as_str().unwrap();
+                Mock::given(method("GET"))
+                    .and(path(format!("/npm/{package}")))
+                    .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                        "dist-tags": {"latest": version},
+                        "versions": {version.clone(): {"dist": {"tarball": "https://example.invalid/x.tgz"}}}
+                    })))
+                    .mount(&server)
+                    .await;
+                version
+            }
+            "git" => {
+                let url = dep["url"].as_str().unwrap();
+                manifest =
+                    manifest.replace(&format!("url = \"{url}\""), &format!("url = \"{remote}\""));
+                head.clone()
+            }
+            "url" => {
+                let url = dep["url"].as_str().unwrap();
+                let page = format!("/pages/{name}");
+                manifest = manifest.replace(
+                    &format!("url = \"{url}\""),
+                    &format!("url = \"{}{page}\"", server.uri()),
+                );
+                Mock::given(method("GET"))
+                    .and(path(page))
+                    .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+                        "<!--\nPRODUCT,{version},2099/sqlite-amalgamation-9901020.zip,1,ab\n-->"
+                    )))
+                    .mount(&server)
+                    .await;
+                version
+            }
+            other => panic!("the shipped registry uses a kind this test does not fake: {other}"),
+        };
+        expected.push((name.clone(), latest));
+    }
+    project.manifest(&manifest);
+    let run = project.run(&["check", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let found: Vec<(String, String, String)> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_owned(),
+                d["latest"].as_str().unwrap_or_default().to_owned(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 29, "{expected:?}");
+    for (name, latest) in &expected {
+        assert!(
+            found.contains(&(name.clone(), latest.clone(), "update-available".into())),
+            "`{name}` should find {latest}: {found:?}"
+        );
+    }
 }

@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// `deps-update NAME...` is short for `deps-update update NAME...`.
 ///
-/// Environment: GITHUB_TOKEN (or GH_TOKEN) authenticates GitHub API requests; GITHUB_API_URL
-/// points at another GitHub (Enterprise, or a test fake); npm_config_registry at another npm
-/// registry.
+/// Environment: GITHUB_TOKEN (or GH_TOKEN) authenticates GitHub API requests, GITLAB_TOKEN
+/// GitLab API requests; GITHUB_API_URL and GITLAB_API_URL point at another GitHub or GitLab
+/// (self-hosted, or a test fake); npm_config_registry at another npm registry.
 #[derive(Debug, Parser)]
 #[command(name = "deps-update", version, max_term_width = 100)]
 pub struct Cli {

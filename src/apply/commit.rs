@@ -122,7 +122,6 @@ impl Plan {
         let folder = in_repo(&repo, &self.root.join(&placement.folder))?;
         let manifest_path = in_repo(&repo, &self.manifest_file)?;
         let base = repo.base(self.settings_base.as_deref())?;
-        let write = !self.options.dry_run;
 
         let old_files: BTreeMap<PathBuf, TreeFile> = match &placement.only {
             None => repo.files_under(base.commit, &folder)?,
@@ -132,38 +131,7 @@ impl Plan {
                 .into_iter()
                 .collect(),
         };
-        let mut new_files = BTreeMap::new();
-        let mut kept = Vec::new();
-        for (path, file) in &old_files {
-            if self.dep.apply.keep.matches(path) {
-                kept.push(path.clone());
-                new_files.insert(path.clone(), *file);
-            }
-        }
-        for (path, file) in staged {
-            let file = match file {
-                Staged::File { source, executable } => {
-                    // Most files are unchanged between versions: hash in memory, and write
-                    // only what the base tree does not already hold at that path.
-                    let bytes = std::fs::read(source).map_err(|e| staged_error(source, e))?;
-                    let id = repo.blob_from_bytes(&bytes, false)?;
-                    if write && old_files.get(path).map(|f| f.id) != Some(id) {
-                        repo.blob_from_bytes(&bytes, true)?;
-                    }
-                    let mode = if *executable {
-                        MODE_EXECUTABLE
-                    } else {
-                        MODE_FILE
-                    };
-                    TreeFile { id, mode }
-                }
-                Staged::Link { target } => TreeFile {
-                    id: repo.blob_from_bytes(target.as_os_str().as_encoded_bytes(), write)?,
-                    mode: MODE_LINK,
-                },
-            };
-            new_files.insert(path.clone(), file);
-        }
+        let (new_files, kept) = self.lay_files(&repo, staged, &old_files)?;
         let content = |path: &Path, side: Side| -> Result<Vec<u8>, ApplyError> {
             let file = match side {
                 Side::New => match staged.get(path) {
@@ -208,7 +176,7 @@ impl Plan {
             self.fetched.verification.sha256.as_deref(),
         )?;
 
-        let mut update = UpdateSummary {
+        let update = UpdateSummary {
             name: self.dep.name.clone(),
             path: self.dep.path.display().to_string(),
             old_version: self.old_version.to_string(),
@@ -231,6 +199,77 @@ impl Plan {
             return Ok(update);
         }
 
+        let tree = self.tree(
+            &repo,
+            &base,
+            &placement,
+            &folder,
+            manifest_path,
+            &new_manifest,
+            &new_files,
+            printer,
+        )?;
+        self.commit(&repo, &base, tree, update)
+    }
+
+    /// The dependency's new files: `keep` files from the old tree, then the staged ones,
+    /// hashed (and written, unless previewing) as blobs; and the kept paths.
+    fn lay_files(
+        &self,
+        repo: &Repo,
+        staged: &BTreeMap<PathBuf, Staged>,
+        old_files: &BTreeMap<PathBuf, TreeFile>,
+    ) -> Result<(BTreeMap<PathBuf, TreeFile>, Vec<PathBuf>), ApplyError> {
+        let write = !self.options.dry_run;
+        let mut new_files = BTreeMap::new();
+        let mut kept = Vec::new();
+        for (path, file) in old_files {
+            if self.dep.apply.keep.matches(path) {
+                kept.push(path.clone());
+                new_files.insert(path.clone(), *file);
+            }
+        }
+        for (path, file) in staged {
+            let file = match file {
+                Staged::File { source, executable } => {
+                    // Most files are unchanged between versions: hash in memory, and write
+                    // only what the base tree does not already hold at that path.
+                    let bytes = std::fs::read(source).map_err(|e| staged_error(source, e))?;
+                    let id = repo.blob_from_bytes(&bytes, false)?;
+                    if write && old_files.get(path).map(|f| f.id) != Some(id) {
+                        repo.blob_from_bytes(&bytes, true)?;
+                    }
+                    let mode = if *executable {
+                        MODE_EXECUTABLE
+                    } else {
+                        MODE_FILE
+                    };
+                    TreeFile { id, mode }
+                }
+                Staged::Link { target } => TreeFile {
+                    id: repo.blob_from_bytes(target.as_os_str().as_encoded_bytes(), write)?,
+                    mode: MODE_LINK,
+                },
+            };
+            new_files.insert(path.clone(), file);
+        }
+        Ok((new_files, kept))
+    }
+
+    /// The new root tree: the base with the dependency's files and `deps.toml` replaced, then
+    /// what the `after` commands change.
+    #[allow(clippy::too_many_arguments)]
+    fn tree(
+        &self,
+        repo: &Repo,
+        base: &vcs::Base,
+        placement: &Placement,
+        folder: &Path,
+        manifest_path: PathBuf,
+        new_manifest: &str,
+        new_files: &BTreeMap<PathBuf, TreeFile>,
+        printer: &Printer,
+    ) -> Result<vcs::Oid, ApplyError> {
         if repo.current_branch().as_deref() == Some(self.branch.as_str()) {
             return Err(ApplyError::BranchCheckedOut {
                 branch: self.branch.clone(),
@@ -242,7 +281,7 @@ impl Plan {
         };
         let mut files = vec![(manifest_path, manifest_blob)];
         let contents = match &placement.only {
-            None => Some((folder.as_path(), &new_files)),
+            None => Some((folder, new_files)),
             Some(name) => {
                 if let Some(file) = new_files.get(name) {
                     files.push((folder.join(name), *file));
@@ -252,9 +291,20 @@ impl Plan {
         };
         let mut tree = repo.updated_tree(base.commit, contents, &files)?;
         if !self.dep.apply.after.is_empty() {
-            let dep_path = in_repo(&repo, &self.root.join(&self.dep.path))?;
-            tree = self.run_after(&repo, tree, &dep_path, printer)?;
+            let dep_path = in_repo(repo, &self.root.join(&self.dep.path))?;
+            tree = self.run_after(repo, tree, &dep_path, printer)?;
         }
+        Ok(tree)
+    }
+
+    /// Commits `tree` on the update branch, unless the branch already holds it.
+    fn commit(
+        &self,
+        repo: &Repo,
+        base: &vcs::Base,
+        tree: vcs::Oid,
+        mut update: UpdateSummary,
+    ) -> Result<UpdateSummary, ApplyError> {
         let tip = repo.branch_tip(&self.branch);
         if let Some(tip) = tip
             && repo.tree_id(tip)? == tree

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Outcome, load_manifest, table};
 use crate::cli::{GlobalArgs, ListArgs};
-use crate::manifest::{SourceSpec, Tracking};
+use crate::manifest::Tracking;
 use crate::printer::Printer;
 
 pub fn run(
@@ -42,11 +42,11 @@ pub fn run(
         "PATH".into(),
     ]];
     for dep in &manifest.deps {
-        let upstream = match (&dep.source, &dep.tracking) {
-            (SourceSpec::Git { url }, Tracking::Branch { branch, .. }) => {
-                format!("{url} ({branch})")
+        let upstream = match &dep.tracking {
+            Tracking::Branch { branch, .. } => {
+                format!("{} ({branch})", dep.source.location())
             }
-            (spec, _) => spec.location().to_owned(),
+            Tracking::Releases { .. } => dep.source.location().to_owned(),
         };
         let version = match (dep.tracking.recorded(), &dep.version_file) {
             (Some(v), _) => v,

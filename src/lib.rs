@@ -2,16 +2,18 @@
 //!
 //! The pipeline: [`manifest`] loads `deps.toml` into validated dependencies; for each one,
 //! [`check`] reads the vendored version (from the registry and its `version-file`), a
-//! [`source`] discovers what upstream offers (GitHub releases or tags, any git remote, npm)
-//! through the shared [`http`] client or [`vcs`], and [`select`] picks the newest candidate the
-//! dependency allows, mapping tags to versions with [`tag`] templates and ordering them with
-//! [`version`]. To apply it, [`apply`] downloads ([`download`]), verifies (checksums, npm
-//! integrity, [`signature`]), unpacks safely ([`archive`]), lays out the new tree
-//! ([`vendor`]), rewrites `deps.toml` ([`manifest::edit`]) and commits on the update branch
-//! through [`vcs`], describing the change with [`diff`]. [`publish`] pushes that branch and
-//! opens or refreshes its pull request through [`forge`]. [`commands`] drive the pipeline for
-//! each subcommand and print through [`printer`]; [`report`] maps failures to hints and exit
-//! codes; [`config`] resolves the environment; [`retry`] and [`template`] are shared helpers.
+//! [`source`] discovers what upstream offers (GitHub or GitLab releases or tags, any git
+//! remote, npm, any page read by a regex) through the shared [`http`] client or [`vcs`], and
+//! [`select`] picks the newest candidate the dependency allows, mapping tags to versions with
+//! [`tag`] templates and ordering them with [`version`]. The source also says where the chosen
+//! version's code is. [`apply`] then fetches it ([`download`]), verifies it (checksums, npm
+//! integrity, [`signature`]), unpacks it safely ([`archive`]), lays out the new tree, rewrites
+//! `deps.toml` ([`manifest::edit`]) and commits on the update branch through [`vcs`],
+//! describing the change with [`diff`] in a plain [`summary`]. [`publish`] pushes that branch
+//! and opens or refreshes its pull request through [`forge`], with the body the summary
+//! renders. [`commands`] drive the pipeline for each subcommand and print through [`printer`];
+//! [`report`] maps failures to hints and exit codes; [`config`] resolves the environment;
+//! [`retry`] and [`template`] are shared helpers.
 
 pub mod apply;
 pub mod archive;

@@ -145,13 +145,15 @@ impl UpdateSummary {
             esc(&self.old_version),
             esc(&self.new_version)
         ));
+        // Link text may hold upstream's tags: no bracket may close it early.
+        let text = |t: &str| esc(t).replace('[', "\\[").replace(']', "\\]");
         if let Some((name, page)) = &self.links.project {
-            let mut cell = format!("[{}]({page})", esc(name));
+            let mut cell = format!("[{}]({page})", text(name));
             if let Some(notes) = &self.links.release_notes {
                 cell.push_str(&format!(" · [release notes]({notes})"));
             }
             if let Some((label, compare)) = &self.links.compare {
-                cell.push_str(&format!(" · [compare {}]({compare})", esc(label)));
+                cell.push_str(&format!(" · [compare {}]({compare})", text(label)));
             }
             out.push_str(&format!("| Upstream | {cell} |\n"));
         }

@@ -7,7 +7,7 @@
 
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
-    candidates_from_tags, scheme_of, shown,
+    candidates_from_tags, page_link, scheme_of, shown,
 };
 use crate::http::{HttpError, ensure_secure, redact};
 use crate::manifest::Tracking;
@@ -214,11 +214,6 @@ impl Source for GitSource<'_> {
     }
 
     fn links(&self, _context: &SourceContext, _old: Option<&str>, _new: Option<&str>) -> Links {
-        // Only a web address is worth a link.
-        let url = self.shown_url();
-        Links {
-            project: url.starts_with("https://").then(|| (url.clone(), url)),
-            ..Links::default()
-        }
+        page_link(self.url)
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceKeys, SourceSpec,
-    Target, api_url, candidates_from_tags, forge_links, parse_repo, release_asset, scheme_of,
+    Target, api_url, asset_or, candidates_from_tags, forge_links, parse_repo, scheme_of,
 };
 use crate::http::{Accept, HttpClient, redact};
 use crate::manifest::Tracking;
@@ -136,13 +136,9 @@ impl Source for GitlabReleaseSource<'_> {
         vars: &Vars,
         context: &SourceContext,
     ) -> Result<Origin, SourceError> {
-        match self.asset {
-            Some(asset) => Ok(Origin::Download {
-                url: release_asset(asset, target, vars)?,
-                integrity: None,
-            }),
-            None => archive(context, self.repo, target),
-        }
+        asset_or(self.asset, target, vars, || {
+            archive(context, self.repo, target)
+        })
     }
 
     fn links(&self, context: &SourceContext, old: Option<&str>, new: Option<&str>) -> Links {

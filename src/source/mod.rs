@@ -410,8 +410,12 @@ fn forge_links(
     old_tag: Option<&str>,
     new_tag: Option<&str>,
 ) -> Links {
+    // Tags come from upstream: escaped, so none can end the link or add markdown.
+    let (old_tag, new_tag) = (old_tag.map(url_path), new_tag.map(url_path));
     Links {
-        release_notes: new_tag.map(|tag| format!("{project}/{release_path}/{tag}")),
+        release_notes: new_tag
+            .as_ref()
+            .map(|tag| format!("{project}/{release_path}/{tag}")),
         compare: old_tag.zip(new_tag).map(|(old, new)| {
             (
                 format!("{old}...{new}"),
@@ -419,6 +423,47 @@ fn forge_links(
             )
         }),
         project: Some((repo.to_owned(), project)),
+    }
+}
+
+/// A link to a page that is the project's home, for sources that have no forge: only a web
+/// (`https://`) address is worth one.
+fn page_link(url: &str) -> Links {
+    let shown = shown(url);
+    Links {
+        project: shown
+            .starts_with("https://")
+            .then(|| (shown.clone(), shown)),
+        ..Links::default()
+    }
+}
+
+/// `text` percent-encoded for a URL path, keeping `/` (tags such as `release/v9.2.1`).
+fn url_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/+".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The release `asset` when the registry names one, else the source's own download.
+fn asset_or(
+    asset: Option<&Template>,
+    target: &Target<'_>,
+    vars: &Vars,
+    default: impl FnOnce() -> Result<Origin, SourceError>,
+) -> Result<Origin, SourceError> {
+    match asset {
+        Some(asset) => Ok(Origin::Download {
+            url: release_asset(asset, target, vars)?,
+            integrity: None,
+        }),
+        None => default(),
     }
 }
 
@@ -464,4 +509,39 @@ async fn all_pages<T: serde::de::DeserializeOwned>(
 /// `redact`, for a URL that may not parse.
 pub fn shown(url: &str) -> String {
     Url::parse(url).map_or_else(|_| url.to_owned(), |u| redact(&u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_tags_cannot_break_out_of_links() {
+        let links = forge_links(
+            "a/b",
+            "https://github.com/a/b".into(),
+            "releases/tag",
+            "compare",
+            Some("v1.0"),
+            Some("v2) [Verified](https://evil.example"),
+        );
+        assert_eq!(
+            links.release_notes.as_deref(),
+            Some(
+                "https://github.com/a/b/releases/tag/v2%29%20%5BVerified%5D%28https%3A//evil.example"
+            )
+        );
+        let links = forge_links(
+            "a/b",
+            "https://x/a/b".into(),
+            "-/releases",
+            "-/compare",
+            Some("release/v9.2.0"),
+            Some("release/v9.2.1"),
+        );
+        assert_eq!(
+            links.compare.map(|c| c.1).as_deref(),
+            Some("https://x/a/b/-/compare/release/v9.2.0...release/v9.2.1")
+        );
+    }
 }

@@ -13,7 +13,7 @@ use regex::Regex;
 
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
-    parse_url, shown,
+    page_link, parse_url,
 };
 use crate::http::{Accept, redact};
 use crate::select::ReleaseCandidate;
@@ -134,11 +134,7 @@ impl Source for PageSource<'_> {
     }
 
     fn links(&self, _context: &SourceContext, _old: Option<&str>, _new: Option<&str>) -> Links {
-        let url = shown(&self.page_url());
-        Links {
-            project: url.starts_with("https://").then(|| (url.clone(), url)),
-            ..Links::default()
-        }
+        page_link(&self.page_url())
     }
 }
 

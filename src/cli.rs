@@ -79,6 +79,15 @@ pub enum Command {
     /// listed. Exit status: 0 when every tree matches, 1 otherwise.
     Verify(VerifyArgs),
 
+    /// Save the vendored tree's local edits as a new patch in the dependency's queue
+    ///
+    /// The edits are what `verify` lists: the differences between the files under `path`
+    /// and upstream's code for the vendored version with the queue applied. They are written
+    /// as `NNNN-NAME.patch` in the `patches` folder (with a list of files: beside the last
+    /// one, and added to the list in `deps.toml`); every later update applies the patch to
+    /// the new upstream code. Exit status: 0 when written or nothing to write, 1 otherwise.
+    Patch(PatchArgs),
+
     /// `deps-update NAME...`: the short form of `update NAME...`
     #[command(external_subcommand)]
     Short(Vec<String>),
@@ -89,6 +98,17 @@ pub struct VerifyArgs {
     /// Dependencies to verify [default: all]
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchArgs {
+    /// The dependency whose local edits to save
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// The new patch file's name, after its number
+    #[arg(long, value_name = "NAME", default_value = "local-changes")]
+    pub file_name: String,
 }
 
 #[derive(Debug, Args, Default)]

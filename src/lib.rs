@@ -26,6 +26,7 @@ pub mod download;
 pub mod forge;
 pub mod http;
 pub mod manifest;
+pub mod patch;
 pub mod printer;
 pub mod publish;
 pub mod report;

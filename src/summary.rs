@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
+use crate::apply::patches::PatchOutcome;
 use crate::diff::{ChangeKind, ChangeSummary};
+use crate::patch::PatchState;
 use crate::vcs::TRAILER;
 
 /// GitHub's limit on a pull request body.
@@ -43,6 +45,17 @@ pub enum BranchState {
     Previewed,
 }
 
+/// An `after` step whose changes got a commit of their own.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeparateCommit {
+    /// The commit's first line (`commit`, rendered).
+    pub headline: String,
+    /// The step, and the plain steps after it.
+    pub commands: Vec<String>,
+    /// The commit; `None` when the steps changed nothing (or were not run: `--dry-run`).
+    pub commit: Option<String>,
+}
+
 /// An update made, or previewed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UpdateSummary {
@@ -64,8 +77,12 @@ pub struct UpdateSummary {
     pub changes: ChangeSummary,
     /// Files under `path` kept from the current tree (`keep`).
     pub kept: Vec<PathBuf>,
-    /// `after` commands that ran.
+    /// The patch queue, each patch with what became of it.
+    pub patches: Vec<PatchOutcome>,
+    /// `after` commands whose changes joined the update commit.
     pub after: Vec<String>,
+    /// `after` steps with commits of their own.
+    pub separate: Vec<SeparateCommit>,
     /// What a reviewer should look at: new or removed sources the build files do not follow,
     /// license changes.
     pub needs_look: Vec<String>,
@@ -94,6 +111,9 @@ impl UpdateSummary {
         if !self.kept.is_empty() {
             let kept: Vec<String> = self.kept.iter().map(|p| p.display().to_string()).collect();
             message.push_str(&format!("Kept local files: {}\n", kept.join(", ")));
+        }
+        for patch in &self.patches {
+            message.push_str(&format!("{}\n", patch_line(patch)));
         }
         if !self.after.is_empty() {
             message.push_str(&format!("Ran after: {}\n", self.after.join("; ")));
@@ -219,10 +239,39 @@ impl UpdateSummary {
             }
             out.push('\n');
         }
+        if !self.patches.is_empty() {
+            out.push_str("### Local patches\n\n");
+            for patch in &self.patches {
+                let state = match patch.state {
+                    PatchState::Applied => "applied",
+                    PatchState::AlreadyUpstream => {
+                        "**already upstream**: the new version contains this change; delete the patch"
+                    }
+                };
+                out.push_str(&format!("- `{}`: {state}\n", esc(&patch.patch)));
+            }
+            out.push('\n');
+        }
         if !self.after.is_empty() {
             out.push_str("### `after` commands that ran\n\n");
             for command in &self.after {
                 out.push_str(&format!("- `{}`\n", esc(command)));
+            }
+            out.push('\n');
+        }
+        if !self.separate.is_empty() {
+            out.push_str("### Regenerated in separate commits\n\n");
+            for separate in &self.separate {
+                let commands: Vec<String> = separate
+                    .commands
+                    .iter()
+                    .map(|c| format!("`{}`", esc(c)))
+                    .collect();
+                let what = match &separate.commit {
+                    Some(commit) => format!("{commit}: {}", esc(&separate.headline)),
+                    None => format!("no commit: nothing changed ({})", esc(&separate.headline)),
+                };
+                out.push_str(&format!("- {}: {what}\n", commands.join(", ")));
             }
             out.push('\n');
         }
@@ -231,5 +280,15 @@ impl UpdateSummary {
              commits pushed here by hand stop it from replacing the branch.</sub>\n",
         );
         out
+    }
+}
+
+/// A patch's line in a commit message.
+fn patch_line(patch: &PatchOutcome) -> String {
+    match patch.state {
+        PatchState::Applied => format!("Patch applied: {}", patch.patch),
+        PatchState::AlreadyUpstream => {
+            format!("Patch already upstream (can be deleted): {}", patch.patch)
+        }
     }
 }

@@ -1,18 +1,21 @@
-//! The git side of an update: the new tree, built from the base commit in the object
-//! database (the checkout is never touched), the `after` commands, and the commit on the
-//! update branch.
+//! The git side of an update: the new tree, built from the base commit (or, in a group, the
+//! previous member's commits) in the object database (the checkout is never touched), the
+//! patch queue, the `after` steps, and the commits on the update branch.
 //!
-//! The tree is the base's, with the dependency's files replaced by the staged ones (`keep`
-//! files carried over) and `deps.toml`'s `version` and `sha256` rewritten. `after` commands
-//! run in a temporary worktree holding that tree; what they change joins the commit. The
-//! branch moves only by compare-and-swap, never while it is checked out, and not at all when
-//! it already holds this very update.
+//! The tree is the parent's, with the dependency's files replaced by the staged ones (patched,
+//! `keep` files carried over) and `deps.toml`'s `version` and `sha256` rewritten. `after`
+//! steps run in a temporary worktree holding that tree; what a plain step changes joins the
+//! update commit, and a step with `commit` gets a commit of its own after it (when it changes
+//! anything). [`Plan::build`] only writes objects; [`settle`] moves the branch, by
+//! compare-and-swap, never while it is checked out, and not at all when it already holds the
+//! very same commits' trees.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::fetch::Fetched;
 use super::layout::{Placement, Staged};
+use super::patches::{apply_queue, queue_at};
 use super::review::{is_build_file, needs_look};
 use super::{ApplyError, ApplyOptions};
 use crate::check::{Current, Finding};
@@ -20,7 +23,7 @@ use crate::diff::{self, ChangeKind, ChangeSummary, FileChange};
 use crate::manifest::edit::record_update;
 use crate::manifest::{Dependency, Manifest};
 use crate::printer::Printer;
-use crate::summary::{BranchState, Links, UpdateSummary};
+use crate::summary::{BranchState, Links, SeparateCommit, UpdateSummary};
 use crate::template::Vars;
 use crate::vcs::{self, MODE_EXECUTABLE, MODE_FILE, MODE_LINK, Repo, TreeFile};
 
@@ -66,9 +69,10 @@ impl Plan {
             manifest_file: manifest.file.clone(),
             root: manifest.root.clone(),
             settings_base: settings.base.clone(),
-            branch: settings
-                .branch
-                .render(&Vars::from([("name", dep.name.clone())])),
+            branch: settings.branch.render(&Vars::from([(
+                "name",
+                dep.group.clone().unwrap_or_else(|| dep.name.clone()),
+            )])),
             headline: settings.commit_message.render(&Vars::from([
                 ("name", dep.name.clone()),
                 ("version", finding.latest.clone()),
@@ -84,12 +88,17 @@ impl Plan {
         }
     }
 
-    /// Builds the tree and commits it (or, with `--dry-run`, only describes it). Removes
-    /// the staging folder when done.
-    pub fn apply(self, printer: &Printer) -> Result<UpdateSummary, ApplyError> {
+    /// The update branch this plan commits for.
+    pub fn branch(&self) -> &str {
+        &self.branch
+    }
+
+    /// Builds the tree and its commits on `parent` (the base when `None`), or with
+    /// `--dry-run` only describes them; moves no branch. Removes the staging folder when done.
+    pub fn build(self, printer: &Printer, parent: Option<vcs::Oid>) -> Result<Built, ApplyError> {
         let started = std::time::Instant::now();
         let name = self.dep.name.clone();
-        let (result, staging) = self.build(printer);
+        let (result, staging) = self.build_staged(printer, parent);
         printer.verbose(&format!(
             "`{name}`: built the commit in {:.2} s",
             started.elapsed().as_secs_f64()
@@ -103,30 +112,61 @@ impl Plan {
         result
     }
 
-    fn build(
+    fn build_staged(
         mut self,
         printer: &Printer,
-    ) -> (Result<UpdateSummary, ApplyError>, tempfile::TempDir) {
-        let staged = std::mem::take(&mut self.fetched.staged);
-        let result = self.build_with(&staged, printer);
+        parent: Option<vcs::Oid>,
+    ) -> (Result<Built, ApplyError>, tempfile::TempDir) {
+        let mut staged = std::mem::take(&mut self.fetched.staged);
+        let result = self.build_with(&mut staged, printer, parent);
         (result, self.fetched.staging)
     }
 
     fn build_with(
         &self,
-        staged: &BTreeMap<PathBuf, Staged>,
+        staged: &mut BTreeMap<PathBuf, Staged>,
         printer: &Printer,
-    ) -> Result<UpdateSummary, ApplyError> {
+        parent: Option<vcs::Oid>,
+    ) -> Result<Built, ApplyError> {
         let repo = Repo::discover(&self.root)?;
         let placement = Placement::of(&self.dep);
         let folder = in_repo(&repo, &self.root.join(&placement.folder))?;
         let manifest_path = in_repo(&repo, &self.manifest_file)?;
         let base = repo.base(self.settings_base.as_deref())?;
+        let parent = parent.unwrap_or(base.commit);
+
+        let patches = match &self.dep.apply.patches {
+            Some(spec) => {
+                let queue = queue_at(&repo, parent, spec, &base.described)?;
+                let outcomes = apply_queue(
+                    &self.dep,
+                    &self.new_version,
+                    &queue,
+                    staged,
+                    self.fetched.staging.path(),
+                )?;
+                for outcome in &outcomes {
+                    printer.status(&format!(
+                        "`{}`: patch `{}` {}",
+                        self.dep.name,
+                        outcome.patch,
+                        match outcome.state {
+                            crate::patch::PatchState::Applied => "applied",
+                            crate::patch::PatchState::AlreadyUpstream =>
+                                "is already upstream: it can be deleted",
+                        }
+                    ));
+                }
+                outcomes
+            }
+            None => Vec::new(),
+        };
+        let staged = &*staged;
 
         let old_files: BTreeMap<PathBuf, TreeFile> = match &placement.only {
-            None => repo.files_under(base.commit, &folder)?,
+            None => repo.files_under(parent, &folder)?,
             Some(name) => repo
-                .entry_at(base.commit, &folder.join(name))?
+                .entry_at(parent, &folder.join(name))?
                 .map(|file| (name.clone(), file))
                 .into_iter()
                 .collect(),
@@ -158,7 +198,7 @@ impl Plan {
             let bytes = content(path, Side::New)?;
             build_files.push(String::from_utf8_lossy(&bytes).into_owned());
         }
-        let manifest_text = repo.file_at(base.commit, &manifest_path)?.ok_or_else(|| {
+        let manifest_text = repo.file_at(parent, &manifest_path)?.ok_or_else(|| {
             ApplyError::ManifestNotCommitted {
                 path: manifest_path.clone(),
                 base: base.described.clone(),
@@ -176,7 +216,7 @@ impl Plan {
             self.fetched.verification.sha256.as_deref(),
         )?;
 
-        let update = UpdateSummary {
+        let mut update = UpdateSummary {
             name: self.dep.name.clone(),
             path: self.dep.path.display().to_string(),
             old_version: self.old_version.to_string(),
@@ -191,17 +231,30 @@ impl Plan {
             needs_look: needs_look(&changes, &build_files),
             changes,
             kept,
-            after: self.dep.apply.after.clone(),
+            patches,
+            after: self
+                .dep
+                .apply
+                .after
+                .iter()
+                .take_while(|step| step.commit.is_none())
+                .map(|step| step.run.clone())
+                .collect(),
+            separate: self.separate_commits(),
             state: BranchState::Previewed,
             diff: self.options.diff.then_some(diff_text),
         };
         if self.options.dry_run {
-            return Ok(update);
+            return Ok(Built {
+                update,
+                base: base.commit,
+                commits: Vec::new(),
+            });
         }
 
-        let tree = self.tree(
+        let (tree, regenerated) = self.tree(
             &repo,
-            &base,
+            parent,
             &placement,
             &folder,
             manifest_path,
@@ -209,7 +262,44 @@ impl Plan {
             &new_files,
             printer,
         )?;
-        self.commit(&repo, &base, tree, update)
+        let mut tip = repo.commit(parent, tree, &update.commit_message(&self.headline))?;
+        let mut commits = vec![(tip, tree)];
+        for (separate, regenerated) in update.separate.iter_mut().zip(regenerated) {
+            if regenerated == commits.last().expect("the update commit").1 {
+                continue;
+            }
+            let message = update_regenerate_message(&self.dep.name, &self.new_version, separate);
+            tip = repo.commit(tip, regenerated, &message)?;
+            separate.commit = Some(tip.to_string());
+            commits.push((tip, regenerated));
+        }
+        Ok(Built {
+            update,
+            base: base.commit,
+            commits,
+        })
+    }
+
+    /// The `after` steps with a `commit` of their own, each with the plain steps after it.
+    fn separate_commits(&self) -> Vec<SeparateCommit> {
+        let vars = Vars::from([
+            ("name", self.dep.name.clone()),
+            ("version", self.new_version.clone()),
+            ("old-version", self.old_version.to_string()),
+        ]);
+        let mut separate: Vec<SeparateCommit> = Vec::new();
+        for step in &self.dep.apply.after {
+            match (&step.commit, separate.last_mut()) {
+                (Some(message), _) => separate.push(SeparateCommit {
+                    headline: message.render(&vars),
+                    commands: vec![step.run.clone()],
+                    commit: None,
+                }),
+                (None, Some(last)) => last.commands.push(step.run.clone()),
+                (None, None) => {}
+            }
+        }
+        separate
     }
 
     /// The dependency's new files: `keep` files from the old tree, then the staged ones,
@@ -256,20 +346,20 @@ impl Plan {
         Ok((new_files, kept))
     }
 
-    /// The new root tree: the base with the dependency's files and `deps.toml` replaced, then
-    /// what the `after` commands change.
+    /// The new root tree: the parent's with the dependency's files and `deps.toml` replaced,
+    /// then what the plain `after` steps change; and the tree after each step with a commit.
     #[allow(clippy::too_many_arguments)]
     fn tree(
         &self,
         repo: &Repo,
-        base: &vcs::Base,
+        parent: vcs::Oid,
         placement: &Placement,
         folder: &Path,
         manifest_path: PathBuf,
         new_manifest: &str,
         new_files: &BTreeMap<PathBuf, TreeFile>,
         printer: &Printer,
-    ) -> Result<vcs::Oid, ApplyError> {
+    ) -> Result<(vcs::Oid, Vec<vcs::Oid>), ApplyError> {
         if repo.current_branch().as_deref() == Some(self.branch.as_str()) {
             return Err(ApplyError::BranchCheckedOut {
                 branch: self.branch.clone(),
@@ -289,40 +379,12 @@ impl Plan {
                 None
             }
         };
-        let mut tree = repo.updated_tree(base.commit, contents, &files)?;
-        if !self.dep.apply.after.is_empty() {
-            let dep_path = in_repo(repo, &self.root.join(&self.dep.path))?;
-            tree = self.run_after(repo, tree, &dep_path, printer)?;
+        let tree = repo.updated_tree(parent, contents, &files)?;
+        if self.dep.apply.after.is_empty() {
+            return Ok((tree, Vec::new()));
         }
-        Ok(tree)
-    }
-
-    /// Commits `tree` on the update branch, unless the branch already holds it.
-    fn commit(
-        &self,
-        repo: &Repo,
-        base: &vcs::Base,
-        tree: vcs::Oid,
-        mut update: UpdateSummary,
-    ) -> Result<UpdateSummary, ApplyError> {
-        let tip = repo.branch_tip(&self.branch);
-        if let Some(tip) = tip
-            && repo.tree_id(tip)? == tree
-            && repo.parent_of(tip) == Some(base.commit)
-        {
-            update.state = BranchState::Unchanged(tip.to_string());
-            return Ok(update);
-        }
-        let message = update.commit_message(&self.headline);
-        let commit = repo.commit(base.commit, tree, &message)?;
-        repo.set_branch(
-            &self.branch,
-            commit,
-            tip,
-            &format!("deps-update: {} {}", self.dep.name, self.new_version),
-        )?;
-        update.state = BranchState::Committed(commit.to_string());
-        Ok(update)
+        let dep_path = in_repo(repo, &self.root.join(&self.dep.path))?;
+        self.run_after(repo, tree, &dep_path, printer)
     }
 
     /// The file-by-file change from `old` to `new`, and with `--diff` the unified diff.
@@ -371,17 +433,23 @@ impl Plan {
         Ok((changes, diff_text))
     }
 
-    /// Runs the `after` commands in a temporary worktree holding `tree`, and returns the tree
-    /// with what they changed.
+    /// Runs the `after` steps in a temporary worktree holding `tree`; returns the tree with
+    /// what the plain steps before the first `commit` step changed, then the tree after each
+    /// `commit` step (and the plain steps that follow it).
     fn run_after(
         &self,
         repo: &Repo,
         tree: vcs::Oid,
         dep_path: &Path,
         printer: &Printer,
-    ) -> Result<vcs::Oid, ApplyError> {
+    ) -> Result<(vcs::Oid, Vec<vcs::Oid>), ApplyError> {
         let worktree = repo.temporary_worktree(tree)?;
-        for command in &self.dep.apply.after {
+        let mut trees = Vec::new();
+        for step in &self.dep.apply.after {
+            if step.commit.is_some() {
+                trees.push(worktree.snapshot()?);
+            }
+            let command = &step.run;
             printer.status(&format!("`{}`: running `{command}`", self.dep.name));
             let output = std::process::Command::new("sh")
                 .arg("-c")
@@ -413,8 +481,79 @@ impl Plan {
                 });
             }
         }
-        Ok(worktree.snapshot()?)
+        trees.push(worktree.snapshot()?);
+        let update_tree = trees.remove(0);
+        Ok((update_tree, trees))
     }
+}
+
+/// An update's commits, written but not yet on any branch.
+#[derive(Debug)]
+pub struct Built {
+    pub update: UpdateSummary,
+    /// The base commit the first commit builds on (directly, or through a group's members).
+    pub base: vcs::Oid,
+    /// `(commit, tree)`, oldest first: the update commit, then its separate `after` commits.
+    /// Empty when previewed.
+    pub commits: Vec<(vcs::Oid, vcs::Oid)>,
+}
+
+/// Moves `branch` to the last of `commits` (built on `base`), unless it already holds
+/// commits with the same trees on the same base.
+pub fn settle(
+    root: &Path,
+    branch: &str,
+    base: vcs::Oid,
+    commits: &[(vcs::Oid, vcs::Oid)],
+    reflog: &str,
+) -> Result<BranchState, ApplyError> {
+    let repo = Repo::discover(root)?;
+    let Some(&(new_tip, _)) = commits.last() else {
+        return Ok(BranchState::Previewed);
+    };
+    let tip = repo.branch_tip(branch);
+    if let Some(tip) = tip
+        && holds(&repo, tip, base, commits)?
+    {
+        return Ok(BranchState::Unchanged(tip.to_string()));
+    }
+    repo.set_branch(branch, new_tip, tip, reflog)?;
+    Ok(BranchState::Committed(new_tip.to_string()))
+}
+
+/// Whether the history ending at `tip` is `commits`' trees, one commit each, on `base`.
+fn holds(
+    repo: &Repo,
+    tip: vcs::Oid,
+    base: vcs::Oid,
+    commits: &[(vcs::Oid, vcs::Oid)],
+) -> Result<bool, ApplyError> {
+    let mut commit = tip;
+    for (_, tree) in commits.iter().rev() {
+        if repo.tree_id(commit)? != *tree {
+            return Ok(false);
+        }
+        match repo.parent_of(commit) {
+            Some(parent) => commit = parent,
+            None => return Ok(false),
+        }
+    }
+    Ok(commit == base)
+}
+
+/// The message of a separate `after` commit.
+fn update_regenerate_message(name: &str, version: &str, separate: &SeparateCommit) -> String {
+    let commands: Vec<String> = separate
+        .commands
+        .iter()
+        .map(|c| format!("- {c}\n"))
+        .collect();
+    format!(
+        "{}\n\nRegenerated after updating {name} to {version}, by:\n{}\n{}: {name} {version}\n",
+        separate.headline,
+        commands.concat(),
+        crate::vcs::TRAILER
+    )
 }
 
 fn staged_error(path: &Path, source: std::io::Error) -> ApplyError {

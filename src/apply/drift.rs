@@ -1,6 +1,8 @@
 //! `verify`'s comparison: re-fetch the vendored version, verify it like an update would (and
-//! against the registry's `sha256`), lay it out with the same rules, and compare it with the
-//! files on disk, file by file, outside `keep`.
+//! against the registry's `sha256`), lay it out with the same rules, apply the patch queue,
+//! and compare it with the files on disk, file by file, outside `keep`. What the queue
+//! explains is expected; what is left are local edits, which `deps-update patch` can turn
+//! into a patch ([`local_patch`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -8,9 +10,11 @@ use std::path::{Path, PathBuf};
 use super::ApplyError;
 use super::fetch::fetch_tree;
 use super::layout::{Placement, Staged};
+use super::patches::{PatchOutcome, apply_queue, queue_on_disk};
 use crate::check::{Current, current_version};
 use crate::diff;
 use crate::manifest::{Dependency, Globs, Manifest};
+use crate::patch::{self, Content, FileDiff};
 use crate::source::{self, Discovery, Source, SourceContext, Target};
 use crate::summary::Verification;
 
@@ -40,15 +44,18 @@ pub struct VerifyReport {
     pub version: String,
     pub source: String,
     pub verification: Verification,
+    /// The patch queue applied to upstream's tree before comparing.
+    pub patches: Vec<PatchOutcome>,
     pub edits: Vec<LocalEdit>,
 }
 
-/// Re-fetches the vendored version and compares it with the vendored tree on disk.
+/// Re-fetches the vendored version and compares it with the vendored tree on disk; also
+/// returns what each edited file was expected to hold.
 pub async fn verify_dependency(
     dep: &Dependency,
     manifest: &Manifest,
     context: &SourceContext,
-) -> Result<VerifyReport, ApplyError> {
+) -> Result<(VerifyReport, Expected), ApplyError> {
     let (current, _) = current_version(dep, &manifest.root)?;
     let source = source::for_dependency(dep);
     let discovery = source
@@ -91,21 +98,121 @@ pub async fn verify_dependency(
     .await?;
     let placement = Placement::of(dep);
     let folder = manifest.root.join(&placement.folder);
-    let keep = dep.apply.keep.clone();
-    let (staged, staging) = (fetched.staged, fetched.staging);
-    let edits = tokio::task::spawn_blocking(move || {
-        let result = compare_with_disk(&staged, &folder, &placement, &keep);
+    let (mut staged, staging) = (fetched.staged, fetched.staging);
+    let (dep, root, shown) = (dep.clone(), manifest.root.clone(), version.clone());
+    let (patches, edits, expected) = tokio::task::spawn_blocking(move || {
+        let result = (|| {
+            let patches = match &dep.apply.patches {
+                Some(spec) => {
+                    let queue = queue_on_disk(&root, spec)?;
+                    apply_queue(&dep, &shown, &queue, &mut staged, staging.path())?
+                }
+                None => Vec::new(),
+            };
+            let edits = compare_with_disk(&staged, &folder, &placement, &dep.apply.keep)?;
+            let expected = expected_contents(&staged, &edits)?;
+            Ok::<_, ApplyError>((patches, edits, expected))
+        })();
         drop(staging);
         result
     })
     .await
     .map_err(|e| ApplyError::Task(e.to_string()))??;
-    Ok(VerifyReport {
-        version,
-        source: fetched.source,
-        verification: fetched.verification,
-        edits,
-    })
+    Ok((
+        VerifyReport {
+            version,
+            source: fetched.source,
+            verification: fetched.verification,
+            patches,
+            edits,
+        },
+        expected,
+    ))
+}
+
+/// The expected content (upstream's, patched) of each locally edited file, for
+/// [`local_patch`]; `None` where the file is not expected at all.
+pub type Expected = BTreeMap<PathBuf, Option<Content>>;
+
+fn expected_contents(
+    staged: &BTreeMap<PathBuf, Staged>,
+    edits: &[LocalEdit],
+) -> Result<Expected, ApplyError> {
+    let mut expected = BTreeMap::new();
+    for edit in edits {
+        let content = match staged.get(&edit.path) {
+            Some(Staged::File { source, executable }) => Some(Content {
+                bytes: std::fs::read(source).map_err(|e| ApplyError::Staged {
+                    path: source.clone(),
+                    source: e,
+                })?,
+                executable: *executable,
+            }),
+            Some(Staged::Link { .. }) | None => None,
+        };
+        expected.insert(edit.path.clone(), content);
+    }
+    Ok(expected)
+}
+
+/// Why the local edits cannot become a patch.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalPatchError {
+    #[error("`{0}` is not a text file (or is a symbolic link): a patch cannot hold it")]
+    NotText(String),
+    #[error("cannot read the vendored file `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The local edits as a unified diff from the expected tree to the files under `dir`.
+pub fn local_patch(
+    dir: &Path,
+    edits: &[LocalEdit],
+    expected: &Expected,
+) -> Result<String, LocalPatchError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sides = Vec::new();
+    for edit in edits {
+        let shown = edit.path.to_string_lossy().replace('\\', "/");
+        let local = match edit.kind {
+            LocalEditKind::Missing => None,
+            _ => {
+                let path = dir.join(&edit.path);
+                let meta =
+                    std::fs::symlink_metadata(&path).map_err(|source| LocalPatchError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                if meta.file_type().is_symlink() {
+                    return Err(LocalPatchError::NotText(shown));
+                }
+                let bytes = std::fs::read(&path)
+                    .map_err(|source| LocalPatchError::Read { path, source })?;
+                Some(Content {
+                    bytes,
+                    executable: meta.permissions().mode() & 0o111 != 0,
+                })
+            }
+        };
+        let upstream = expected.get(&edit.path).cloned().flatten();
+        if upstream.is_none() && !matches!(edit.kind, LocalEditKind::Added) {
+            return Err(LocalPatchError::NotText(shown));
+        }
+        sides.push((shown, upstream, local));
+    }
+    let files: Vec<FileDiff<'_>> = sides
+        .iter()
+        .map(|(path, old, new)| FileDiff {
+            path: path.clone(),
+            old: old.as_ref(),
+            new: new.as_ref(),
+        })
+        .collect();
+    patch::write(&files).map_err(LocalPatchError::NotText)
 }
 
 /// Differences between the staged upstream tree and the dependency's files under `dir`,

@@ -21,6 +21,7 @@ pub mod commit;
 pub mod drift;
 pub mod fetch;
 pub mod layout;
+pub mod patches;
 pub mod review;
 
 use std::path::PathBuf;
@@ -35,7 +36,9 @@ use crate::summary::UpdateSummary;
 use crate::template::Vars;
 use crate::vcs::GitError;
 
-pub use drift::{LocalEdit, LocalEditKind, VerifyReport, verify_dependency};
+pub use drift::{
+    LocalEdit, LocalEditKind, LocalPatchError, VerifyReport, local_patch, verify_dependency,
+};
 pub use layout::LayoutError;
 
 /// What the user asked for.
@@ -125,6 +128,23 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{}` is not committed on the base `{base}`; updates apply the committed patch queue", path.display())]
+    PatchNotCommitted { path: PathBuf, base: String },
+    #[error("cannot read the patch `{}`", path.display())]
+    PatchRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the patch `{}`: {reason}", path.display())]
+    PatchUnreadable { path: PathBuf, reason: String },
+    #[error("the patch `{}` does not apply to {name} {version}: {conflict}", path.display())]
+    PatchConflict {
+        name: String,
+        version: String,
+        path: PathBuf,
+        conflict: Box<crate::patch::Conflict>,
+    },
     #[error("upstream no longer offers the vendored version {version}")]
     VersionNotOffered { version: String },
     #[error("cannot read the vendored file `{}`", path.display())]
@@ -165,6 +185,12 @@ impl ApplyError {
             Self::ManifestNotCommitted { .. } => Some("commit `deps.toml` first".into()),
             Self::BranchCheckedOut { .. } => Some("switch to another branch and run again".into()),
             Self::After { .. } | Self::AfterSpawn { .. } => Some("fix the command, or the tree it runs in; nothing was committed".into()),
+            Self::PatchNotCommitted { .. } => Some("commit the patch queue first (or fix `patches`)".into()),
+            Self::PatchRead { .. } => Some("check `patches`: a folder of `*.patch` files or a list of files, relative to the repository root".into()),
+            Self::PatchUnreadable { .. } => Some("write patches with `git diff` or `git format-patch`, paths relative to the dependency's `path`; `deps-update patch NAME` writes one from your edits".into()),
+            Self::PatchConflict { name, .. } => Some(format!(
+                "rework the patch for the new version (apply it by hand to a checkout of the new code and save it with `git diff`), or delete it if upstream fixed the problem another way; nothing of `{name}` was committed"
+            )),
             Self::VersionNotOffered { .. } => Some("update the dependency, or check `tag` and `ignore`".into()),
             Self::Temp(_) => Some("check the free space and permissions of the temporary folder (`TMPDIR`)".into()),
             Self::ReadVendored { .. }
@@ -228,8 +254,15 @@ pub async fn update_dependency(
     let links = source.links(context, finding.current_tag.as_deref(), target.tag);
     let plan = commit::Plan::new(dep, manifest, &finding, fetched, links, options);
     let printer = context.printer.clone();
-    let update = tokio::task::spawn_blocking(move || plan.apply(&printer))
-        .await
-        .map_err(|e| ApplyError::Task(e.to_string()))??;
+    let root = manifest.root.clone();
+    let reflog = format!("deps-update: {} {}", dep.name, finding.latest);
+    let update = tokio::task::spawn_blocking(move || {
+        let branch = plan.branch().to_owned();
+        let mut built = plan.build(&printer, None)?;
+        built.update.state = commit::settle(&root, &branch, built.base, &built.commits, &reflog)?;
+        Ok::<_, ApplyError>(built.update)
+    })
+    .await
+    .map_err(|e| ApplyError::Task(e.to_string()))??;
     Ok(UpdateResult::Updated(Box::new(update)))
 }

@@ -2,6 +2,7 @@
 
 mod check;
 mod list;
+mod patch;
 mod update;
 mod validate;
 mod verify;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
         Command::Validate(args) => validate::run(&cli.global, &args, printer),
         Command::Update(args) => update::run(&cli.global, &args, printer).await,
         Command::Verify(args) => verify::run(&cli.global, &args, printer).await,
+        Command::Patch(args) => patch::run(&cli.global, &args, printer).await,
         Command::Short(names) => {
             let args = crate::cli::UpdateArgs {
                 names,

@@ -238,6 +238,13 @@ fn preview(update: &UpdateSummary) -> String {
     for kept in &update.kept {
         text.push_str(&format!("  kept: {}\n", kept.display()));
     }
+    for patch in &update.patches {
+        let state = match patch.state {
+            crate::patch::PatchState::Applied => "applied",
+            crate::patch::PatchState::AlreadyUpstream => "already upstream (can be deleted)",
+        };
+        text.push_str(&format!("  patch: {} {state}\n", patch.patch));
+    }
     for line in update.changes.table().lines() {
         text.push_str(&format!("  {}\n", sanitize(line)));
     }

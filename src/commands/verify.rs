@@ -21,21 +21,25 @@ pub async fn run(
     let (mut failed, mut edited) = (0, 0);
     for (dep, result) in &results {
         match result {
-            Ok(report) if report.edits.is_empty() => {
+            Ok((report, _)) if report.edits.is_empty() => {
                 let checks = report.verification.checks.join("; ");
                 printer.data(&format!(
-                    "{}: {} matches {} ({checks})\n",
-                    dep.name, report.version, report.source
-                ));
-            }
-            Ok(report) => {
-                failed += 1;
-                edited += 1;
-                let mut text = format!(
-                    "{}: {} differs from {} in {} file{}:\n",
+                    "{}: {} matches {}{} ({checks})\n",
                     dep.name,
                     report.version,
                     report.source,
+                    patches_text(&report.patches)
+                ));
+            }
+            Ok((report, _)) => {
+                failed += 1;
+                edited += 1;
+                let mut text = format!(
+                    "{}: {} differs from {}{} in {} file{}:\n",
+                    dep.name,
+                    report.version,
+                    report.source,
+                    patches_text(&report.patches),
                     report.edits.len(),
                     if report.edits.len() == 1 { "" } else { "s" }
                 );
@@ -66,7 +70,7 @@ pub async fn run(
     }
     if edited > 0 {
         printer.status(
-            "hint: local edits are listed above: an update would replace them; name the project's own files in `keep`, and upstream patches before updating",
+            "hint: local edits are listed above: an update would replace them; name the project's own files in `keep`, and save changes to upstream code as patches with `deps-update patch NAME`",
         );
     }
     Ok(if failed == 0 {
@@ -74,4 +78,25 @@ pub async fn run(
     } else {
         Outcome::SomeFailed
     })
+}
+
+/// ` with 2 queued patches` (one already upstream).
+fn patches_text(patches: &[crate::apply::patches::PatchOutcome]) -> String {
+    use crate::patch::PatchState;
+    if patches.is_empty() {
+        return String::new();
+    }
+    let upstream = patches
+        .iter()
+        .filter(|p| p.state == PatchState::AlreadyUpstream)
+        .count();
+    let mut text = format!(
+        " with {} queued patch{}",
+        patches.len(),
+        if patches.len() == 1 { "" } else { "es" }
+    );
+    if upstream > 0 {
+        text.push_str(&format!(" ({upstream} already upstream)"));
+    }
+    text
 }

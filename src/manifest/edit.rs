@@ -10,6 +10,8 @@ pub enum EditError {
     Parse(#[source] toml_edit::TomlError),
     #[error("`deps.toml` has no table `[deps.{0}]` to update")]
     Missing(String),
+    #[error("`[deps.{0}]` in `deps.toml` has no list `patches` to add to")]
+    NoPatchList(String),
 }
 
 /// Sets `version` (when the dependency records one) and `sha256` (when given) of
@@ -32,6 +34,19 @@ pub fn record_update(
     if let Some(sha256) = sha256 {
         set_keeping_decor(table, "sha256", sha256);
     }
+    Ok(doc.to_string())
+}
+
+/// Adds `path` to the end of the list `patches` of `[deps.<name>]`.
+pub fn append_patch(text: &str, name: &str, path: &str) -> Result<String, EditError> {
+    let mut doc: DocumentMut = text.parse().map_err(EditError::Parse)?;
+    let list = doc
+        .get_mut("deps")
+        .and_then(|deps| deps.get_mut(name))
+        .and_then(|table| table.get_mut("patches"))
+        .and_then(Item::as_array_mut)
+        .ok_or_else(|| EditError::NoPatchList(name.to_owned()))?;
+    list.push(path);
     Ok(doc.to_string())
 }
 

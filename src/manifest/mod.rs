@@ -114,6 +114,8 @@ pub struct Dependency {
     pub tracking: Tracking,
     pub version_file: Option<VersionFile>,
     pub apply: ApplySpec,
+    /// `group`: dependencies updated together, on one branch with one pull request.
+    pub group: Option<String>,
 }
 
 /// How a new version is fetched, verified and laid into `path`.
@@ -139,10 +141,29 @@ pub struct ApplySpec {
     pub include: Globs,
     pub exclude: Globs,
     pub keep: Globs,
+    /// `patches`: the project's own changes, applied to every new upstream tree.
+    pub patches: Option<Patches>,
     /// `after`: shell commands run in the updated tree.
-    pub after: Vec<String>,
+    pub after: Vec<AfterStep>,
     /// `labels`: this dependency's own pull-request labels.
     pub labels: Vec<String>,
+}
+
+/// Where a dependency's patch queue is, relative to the repository root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Patches {
+    /// A folder whose `*.patch` files are applied in name order.
+    Folder(PathBuf),
+    /// These files, in this order.
+    Files(Vec<PathBuf>),
+}
+
+/// One `after` step: a shell command, and the message of its own commit when its changes
+/// are kept apart from the update's.
+#[derive(Debug, Clone)]
+pub struct AfterStep {
+    pub run: String,
+    pub commit: Option<Template>,
 }
 
 /// What a download is.
@@ -548,6 +569,7 @@ fn validate_dependency(
         include: raw.include.take(),
         exclude: raw.exclude.take(),
         keep: raw.keep.take(),
+        patches: raw.patches.take(),
         after: raw.after.take(),
         labels: raw.labels.take(),
     };
@@ -767,6 +789,24 @@ fn validate_dependency(
             "`version-file` does not apply with `format = \"file\"`: record `version`".into(),
         ));
     }
+    let group = raw
+        .group
+        .map(|g| {
+            let valid = !g.get_ref().is_empty()
+                && g.get_ref()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            if valid {
+                Ok(g.get_ref().clone())
+            } else {
+                Err(fail(
+                    g.span(),
+                    "group",
+                    "a group name may hold only letters, digits, `-`, `_` and `.`".into(),
+                ))
+            }
+        })
+        .transpose()?;
     if tracking.recorded().is_none() && version_file.is_none() {
         return Err(missing(
             "version",
@@ -780,6 +820,7 @@ fn validate_dependency(
         tracking,
         version_file,
         apply,
+        group,
     })
 }
 
@@ -797,7 +838,8 @@ struct RawApply {
     include: Option<Spanned<Vec<String>>>,
     exclude: Option<Spanned<Vec<String>>>,
     keep: Option<Spanned<Vec<String>>>,
-    after: Option<Spanned<Vec<String>>>,
+    patches: Option<Spanned<raw::RawPatches>>,
+    after: Option<Spanned<Vec<raw::RawStep>>>,
     labels: Option<Spanned<Vec<String>>>,
 }
 
@@ -938,6 +980,7 @@ fn validate_apply(
             ("exclude", raw.exclude.as_ref().map(Spanned::span)),
             ("keep", raw.keep.as_ref().map(Spanned::span)),
             ("map", raw.map.as_ref().map(Spanned::span)),
+            ("patches", raw.patches.as_ref().map(Spanned::span)),
         ] {
             if let Some(span) = span {
                 return Err(fail(
@@ -977,17 +1020,61 @@ fn validate_apply(
     let after = match raw.after {
         Some(list) => {
             let span = list.span();
-            let commands = list.into_inner();
-            if commands.iter().any(|c| c.trim().is_empty()) {
-                return Err(fail(
-                    span,
-                    "after",
-                    "expected commands, found an empty one".into(),
-                ));
+            let mut steps = Vec::new();
+            for step in list.into_inner() {
+                if step.run.trim().is_empty() {
+                    return Err(fail(
+                        span,
+                        "after",
+                        "expected commands, found an empty one".into(),
+                    ));
+                }
+                let commit = step
+                    .commit
+                    .map(|message| {
+                        if message.trim().is_empty() {
+                            return Err(fail(
+                                span.clone(),
+                                "after",
+                                "`commit` is the message of the step's own commit: it cannot be empty".into(),
+                            ));
+                        }
+                        Template::parse(&message, MESSAGE_VARS)
+                            .map_err(|e| fail(span.clone(), "after", e.to_string()))
+                    })
+                    .transpose()?;
+                steps.push(AfterStep {
+                    run: step.run,
+                    commit,
+                });
             }
-            commands
+            steps
         }
         None => Vec::new(),
+    };
+    let patches = match raw.patches {
+        Some(patches) => {
+            let span = patches.span();
+            let relative = |path: String| {
+                relative_path(&Spanned::new(span.clone(), path))
+                    .map_err(|m| fail(span.clone(), "patches", m))
+            };
+            Some(match patches.into_inner() {
+                raw::RawPatches::Folder(folder) => Patches::Folder(relative(folder)?),
+                raw::RawPatches::Files(files) if files.is_empty() => {
+                    return Err(fail(
+                        span,
+                        "patches",
+                        "expected patch files, found an empty list (remove `patches` instead)"
+                            .into(),
+                    ));
+                }
+                raw::RawPatches::Files(files) => {
+                    Patches::Files(files.into_iter().map(relative).collect::<Result<_, _>>()?)
+                }
+            })
+        }
+        None => None,
     };
     let map = match raw.map {
         Some(map) => validate_map(map).map_err(|(span, m)| fail(span, "map", m))?,
@@ -1005,6 +1092,7 @@ fn validate_apply(
         include: globs(raw.include, "include")?,
         exclude: globs(raw.exclude, "exclude")?,
         keep: globs(raw.keep, "keep")?,
+        patches,
         after,
         labels: raw.labels.map(Spanned::into_inner).unwrap_or_default(),
     })

@@ -62,8 +62,10 @@ pub struct RawDependency {
     pub include: Option<Spanned<Vec<String>>>,
     pub exclude: Option<Spanned<Vec<String>>>,
     pub keep: Option<Spanned<Vec<String>>>,
-    pub after: Option<Spanned<Vec<String>>>,
+    pub patches: Option<Spanned<RawPatches>>,
+    pub after: Option<Spanned<Vec<RawStep>>>,
     pub labels: Option<Spanned<Vec<String>>>,
+    pub group: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,6 +73,75 @@ pub struct RawDependency {
 pub struct RawVersionFile {
     pub path: Spanned<String>,
     pub regex: Spanned<String>,
+}
+
+/// `patches = "deps/patches/uv"` (a folder of `*.patch` files) or `patches = ["a.patch"]`.
+#[derive(Debug)]
+pub enum RawPatches {
+    Folder(String),
+    Files(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for RawPatches {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PatchesVisitor;
+        impl<'de> Visitor<'de> for PatchesVisitor {
+            type Value = RawPatches;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a folder of patches or a list of patch files")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(RawPatches::Folder(value.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(RawPatches::Files(items))
+            }
+        }
+        deserializer.deserialize_any(PatchesVisitor)
+    }
+}
+
+/// An `after` step: `"make"`, or `{ run = "make", commit = "deps: regenerate …" }`.
+#[derive(Debug)]
+pub struct RawStep {
+    pub run: String,
+    pub commit: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RawStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Table {
+            run: String,
+            commit: Option<String>,
+        }
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = RawStep;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a command, or a table `{ run = \"…\", commit = \"…\" }`")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(RawStep {
+                    run: value.to_owned(),
+                    commit: None,
+                })
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let table = Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawStep {
+                    run: table.run,
+                    commit: table.commit,
+                })
+            }
+        }
+        deserializer.deserialize_any(StepVisitor)
+    }
 }
 
 /// `tag = "v{version}"` or `tag = ["v{version}", "cares-{major}_{minor}_{patch}"]`.

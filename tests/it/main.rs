@@ -9,6 +9,7 @@ mod gitlab;
 mod hostile;
 mod layout;
 mod page;
+mod patches;
 mod publish;
 mod registry;
 mod support;

@@ -52,10 +52,12 @@ pub fn pull_request_repository(manifest: &Manifest) -> Result<String, ForgeError
         .ok_or(ForgeError::NoRepository)
 }
 
-/// Pushes the update's branch and, with a forge, opens or refreshes its pull request.
+/// Pushes an update branch and, with a forge, opens or refreshes its pull request: one
+/// dependency's, or a group's (`updates` in commit order, `members` for their labels).
 pub async fn publish(
-    dep: &Dependency,
-    update: &UpdateSummary,
+    members: &[&Dependency],
+    group: Option<&str>,
+    updates: &[&UpdateSummary],
     manifest: &Manifest,
     context: &SourceContext,
     forge: Option<&Forge>,
@@ -67,6 +69,7 @@ pub async fn publish(
             Some((host, token.to_owned()))
         }),
     };
+    let update = updates[0];
     let (root, remote, branch) = (
         manifest.root.clone(),
         manifest.settings.remote.clone(),
@@ -80,14 +83,14 @@ pub async fn publish(
     let pull_request = match forge {
         Some(forge) => {
             let mut labels = manifest.settings.labels.clone();
-            for label in &dep.apply.labels {
+            for label in members.iter().flat_map(|dep| &dep.apply.labels) {
                 if !labels.contains(label) {
                     labels.push(label.clone());
                 }
             }
             let spec = PullRequestSpec {
-                title: update.pr_title(),
-                body: update.pr_body(),
+                title: crate::summary::pr_title(group, updates),
+                body: crate::summary::pr_body(group, updates),
                 head: update.branch.clone(),
                 base: update.base_branch.clone(),
                 labels,

@@ -135,10 +135,16 @@ impl UpdateSummary {
     /// The pull request body; the file table is shortened (never cut mid-row) until it fits
     /// GitHub's limit.
     pub fn pr_body(&self) -> String {
+        format!("{}{FOOTER}", self.pr_section(BODY_LIMIT - FOOTER.len()))
+    }
+
+    /// The body without its footer, within `limit` bytes where shortening the file table
+    /// can make it so.
+    fn pr_section(&self, limit: usize) -> String {
         let mut rows = self.changes.files.len();
         loop {
             let text = self.pr_body_with(rows);
-            if text.len() <= BODY_LIMIT || rows == 0 {
+            if text.len() <= limit || rows == 0 {
                 return text;
             }
             rows /= 2;
@@ -275,12 +281,56 @@ impl UpdateSummary {
             }
             out.push('\n');
         }
-        out.push_str(
-            "<sub>Opened by deps-update. The next run refreshes this pull request and its branch; \
-             commits pushed here by hand stop it from replacing the branch.</sub>\n",
-        );
         out
     }
+}
+
+/// The end of every pull request body.
+const FOOTER: &str = "<sub>Opened by deps-update. The next run refreshes this pull request and its branch; \
+commits pushed here by hand stop it from replacing the branch.</sub>\n";
+
+/// The pull request title of a branch: one update's, or a group's.
+pub fn pr_title(group: Option<&str>, updates: &[&UpdateSummary]) -> String {
+    match (group, updates) {
+        (None, [update]) => update.pr_title(),
+        _ => {
+            let each: Vec<String> = updates
+                .iter()
+                .map(|u| format!("{} to {}", u.name, u.new_version))
+                .collect();
+            format!("deps: update {}", each.join(", "))
+        }
+    }
+}
+
+/// The pull request body of a branch: one update's, or a group's with a section per member.
+pub fn pr_body(group: Option<&str>, updates: &[&UpdateSummary]) -> String {
+    let Some(group) = group else {
+        return updates[0].pr_body();
+    };
+    let code = |t: &str| t.replace('|', "\\|").replace('`', "'");
+    let mut out = format!(
+        "Updates the group **{}**: one commit per dependency, in this order.\n\n\
+         | Dependency | From | To |\n| --- | --- | --- |\n",
+        code(group)
+    );
+    for update in updates {
+        out.push_str(&format!(
+            "| `{}` | `{}` | `{}` |\n",
+            update.name,
+            code(&update.old_version),
+            code(&update.new_version)
+        ));
+    }
+    out.push('\n');
+    let budget = BODY_LIMIT.saturating_sub(out.len() + FOOTER.len()) / updates.len().max(1);
+    for update in updates {
+        let heading = format!("## {}\n\n", update.name);
+        out.push_str(&heading);
+        out.push_str(&update.pr_section(budget.saturating_sub(heading.len())));
+    }
+    out.push_str(FOOTER);
+    out
 }
 
 /// A patch's line in a commit message.

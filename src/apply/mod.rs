@@ -163,6 +163,10 @@ pub enum ApplyError {
     CurrentDir(#[source] std::io::Error),
     #[error("cannot create a temporary folder")]
     Temp(#[source] std::io::Error),
+    #[error("not committed: `{failed}`, in the same group `{group}`, failed (see its error)")]
+    GroupFailed { group: String, failed: String },
+    #[error("cannot move the update branch: {0}")]
+    Settle(String),
     #[error("an update task stopped unexpectedly: {0}")]
     Task(String),
 }
@@ -191,6 +195,9 @@ impl ApplyError {
             Self::PatchConflict { name, .. } => Some(format!(
                 "rework the patch for the new version (apply it by hand to a checkout of the new code and save it with `git diff`), or delete it if upstream fixed the problem another way; nothing of `{name}` was committed"
             )),
+            Self::GroupFailed { group, .. } => Some(format!(
+                "a group's members are committed and published together; fix the failing one and run again (the branch of `{group}` was left as it was)"
+            )),
             Self::VersionNotOffered { .. } => Some("update the dependency, or check `tag` and `ignore`".into()),
             Self::Temp(_) => Some("check the free space and permissions of the temporary folder (`TMPDIR`)".into()),
             Self::ReadVendored { .. }
@@ -198,6 +205,7 @@ impl ApplyError {
             | Self::OutsideRepository { .. }
             | Self::Staged { .. }
             | Self::CurrentDir(_)
+            | Self::Settle(_)
             | Self::Task(_) => None,
         }
     }
@@ -229,7 +237,7 @@ pub fn archive_vars(dep: &Dependency, target: &Target<'_>) -> Vars {
     vars
 }
 
-/// Updates one dependency: check, fetch, verify, lay out, commit (or preview).
+/// Updates one dependency: check, fetch, verify, lay out, patch, commit (or preview).
 pub async fn update_dependency(
     dep: &Dependency,
     manifest: &Manifest,
@@ -237,12 +245,81 @@ pub async fn update_dependency(
     options: ApplyOptions,
     now: i64,
 ) -> Result<UpdateResult, ApplyError> {
+    update_group(&[dep], manifest, context, options, now)
+        .await
+        .pop()
+        .expect("one result per member")
+}
+
+/// Updates dependencies that share a branch (a `group`, or one dependency alone): one commit
+/// each, stacked in registry order, and the branch moved once when every member succeeded.
+/// When one fails, the branch is left as it was and each other member says why it was not
+/// committed: a group is never published half-done. One result per member, in order.
+pub async fn update_group(
+    members: &[&Dependency],
+    manifest: &Manifest,
+    context: &SourceContext,
+    options: ApplyOptions,
+    now: i64,
+) -> Vec<Result<UpdateResult, ApplyError>> {
+    let prepared = futures::future::join_all(
+        members
+            .iter()
+            .map(|dep| prepare(dep, manifest, context, options, now)),
+    )
+    .await;
+    let names: Vec<String> = members.iter().map(|d| d.name.clone()).collect();
+    let group = members[0].group.clone().unwrap_or_default();
+    if prepared.iter().any(Result::is_err) {
+        let failed: Vec<String> = names
+            .iter()
+            .zip(&prepared)
+            .filter(|(_, p)| p.is_err())
+            .map(|(n, _)| n.clone())
+            .collect();
+        return prepared
+            .into_iter()
+            .map(|p| match p {
+                Err(e) => Err(e),
+                Ok(_) => Err(ApplyError::GroupFailed {
+                    group: group.clone(),
+                    failed: failed.join("`, `"),
+                }),
+            })
+            .collect();
+    }
+    let printer = context.printer.clone();
+    let root = manifest.root.clone();
+    let task =
+        tokio::task::spawn_blocking(move || build_group(prepared, &names, &group, &root, &printer));
+    match task.await {
+        Ok(results) => results,
+        Err(e) => members
+            .iter()
+            .map(|_| Err(ApplyError::Task(e.to_string())))
+            .collect(),
+    }
+}
+
+/// A member's update, checked and fetched, ready to build.
+enum Prepared {
+    UpToDate(UpdateResult),
+    Plan(Box<commit::Plan>),
+}
+
+async fn prepare(
+    dep: &Dependency,
+    manifest: &Manifest,
+    context: &SourceContext,
+    options: ApplyOptions,
+    now: i64,
+) -> Result<Prepared, ApplyError> {
     let finding = check_dependency(dep, &manifest.root, context, now).await?;
     if !finding.update_available {
-        return Ok(UpdateResult::UpToDate {
+        return Ok(Prepared::UpToDate(UpdateResult::UpToDate {
             current: finding.current.to_string(),
             note: finding.note,
-        });
+        }));
     }
     let target = Target {
         version: &finding.latest,
@@ -252,17 +329,95 @@ pub async fn update_dependency(
     let source = source::for_dependency(dep);
     let fetched = fetch::fetch_tree(dep, manifest, context, &source, &target, None).await?;
     let links = source.links(context, finding.current_tag.as_deref(), target.tag);
-    let plan = commit::Plan::new(dep, manifest, &finding, fetched, links, options);
-    let printer = context.printer.clone();
-    let root = manifest.root.clone();
-    let reflog = format!("deps-update: {} {}", dep.name, finding.latest);
-    let update = tokio::task::spawn_blocking(move || {
-        let branch = plan.branch().to_owned();
-        let mut built = plan.build(&printer, None)?;
-        built.update.state = commit::settle(&root, &branch, built.base, &built.commits, &reflog)?;
-        Ok::<_, ApplyError>(built.update)
-    })
-    .await
-    .map_err(|e| ApplyError::Task(e.to_string()))??;
-    Ok(UpdateResult::Updated(Box::new(update)))
+    Ok(Prepared::Plan(Box::new(commit::Plan::new(
+        dep, manifest, &finding, fetched, links, options,
+    ))))
+}
+
+/// Builds each member's commits on the previous member's, then moves the branch once.
+fn build_group(
+    prepared: Vec<Result<Prepared, ApplyError>>,
+    names: &[String],
+    group: &str,
+    root: &std::path::Path,
+    printer: &crate::printer::Printer,
+) -> Vec<Result<UpdateResult, ApplyError>> {
+    let not_committed = |failed: &str| ApplyError::GroupFailed {
+        group: group.to_owned(),
+        failed: failed.to_owned(),
+    };
+    let mut results: Vec<Result<UpdateResult, ApplyError>> = Vec::new();
+    let mut commits = Vec::new();
+    let (mut base, mut branch) = (None, String::new());
+    for (index, member) in prepared.into_iter().enumerate() {
+        let plan = match member {
+            Ok(Prepared::UpToDate(result)) => {
+                results.push(Ok(result));
+                continue;
+            }
+            Ok(Prepared::Plan(plan)) => plan,
+            Err(e) => {
+                results.push(Err(e));
+                continue;
+            }
+        };
+        branch = plan.branch().to_owned();
+        let parent = commits.last().map(|(commit, _)| *commit);
+        match plan.build(printer, parent) {
+            Ok(built) => {
+                base.get_or_insert(built.base);
+                commits.extend(built.commits);
+                results.push(Ok(UpdateResult::Updated(Box::new(built.update))));
+            }
+            Err(e) => {
+                // Nothing moves: the members before and after say why.
+                let failed = names[index].clone();
+                let mut all: Vec<_> = results
+                    .into_iter()
+                    .map(|r| match r {
+                        Ok(UpdateResult::Updated(_)) => Err(not_committed(&failed)),
+                        other => other,
+                    })
+                    .collect();
+                all.push(Err(e));
+                all.extend((index + 1..names.len()).map(|_| Err(not_committed(&failed))));
+                return all;
+            }
+        }
+    }
+    let Some(base) = base else {
+        return results;
+    };
+    let updated: Vec<String> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(UpdateResult::Updated(u)) => Some(format!("{} {}", u.name, u.new_version)),
+            _ => None,
+        })
+        .collect();
+    let reflog = format!("deps-update: {}", updated.join(", "));
+    match commit::settle(root, &branch, base, &commits, &reflog) {
+        Ok(state) => {
+            for result in &mut results {
+                if let Ok(UpdateResult::Updated(update)) = result {
+                    update.state = state.clone();
+                }
+            }
+            results
+        }
+        Err(e) => {
+            // The first member carries the error itself; the others point at it.
+            let shown = e.to_string();
+            let mut error = Some(e);
+            results
+                .into_iter()
+                .map(|r| match r {
+                    Ok(UpdateResult::Updated(_)) => Err(error
+                        .take()
+                        .unwrap_or_else(|| ApplyError::Settle(shown.clone()))),
+                    other => other,
+                })
+                .collect()
+        }
+    }
 }

@@ -48,7 +48,10 @@ pub async fn run(
                     dep.name.clone(),
                     short(&finding.current.to_string()).to_owned(),
                     sanitize(short(&finding.latest)),
-                    status_text(finding),
+                    match &dep.group {
+                        Some(group) => format!("{}; group {group}", status_text(finding)),
+                        None => status_text(finding),
+                    },
                 ],
                 Err(_) => vec![
                     dep.name.clone(),
@@ -103,6 +106,7 @@ fn json_entry(dep: &Dependency, result: &Result<Finding, DependencyError>) -> se
             "tag": finding.tag,
             "status": if finding.update_available { "update-available" } else { "up-to-date" },
             "note": finding.note,
+            "group": dep.group,
             "error": null,
         }),
         Err(error) => {
@@ -120,6 +124,7 @@ fn json_entry(dep: &Dependency, result: &Result<Finding, DependencyError>) -> se
                 "tag": null,
                 "status": "error",
                 "note": null,
+                "group": dep.group,
                 "error": message,
             })
         }

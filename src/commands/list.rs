@@ -24,6 +24,7 @@ pub fn run(
                     "source": dep.source.kind(),
                     "upstream": dep.source.location(),
                     "version": dep.tracking.recorded(),
+                    "group": dep.group,
                 });
                 if let Tracking::Branch { branch, .. } = &dep.tracking {
                     entry["branch"] = json!(branch);
@@ -34,6 +35,7 @@ pub fn run(
         printer.data(&format!("{}\n", serde_json::Value::Array(entries)));
         return Ok(Outcome::Success);
     }
+    let grouped = manifest.deps.iter().any(|d| d.group.is_some());
     let mut rows = vec![vec![
         "NAME".into(),
         "SOURCE".into(),
@@ -41,6 +43,9 @@ pub fn run(
         "VERSION".into(),
         "PATH".into(),
     ]];
+    if grouped {
+        rows[0].push("GROUP".into());
+    }
     for dep in &manifest.deps {
         let upstream = match &dep.tracking {
             Tracking::Branch { branch, .. } => {
@@ -53,13 +58,17 @@ pub fn run(
             (None, Some(vf)) => format!("(from {})", vf.path.display()),
             (None, None) => "-".into(),
         };
-        rows.push(vec![
+        let mut row = vec![
             dep.name.clone(),
             dep.source.kind().into(),
             upstream,
             version,
             dep.path.display().to_string(),
-        ]);
+        ];
+        if grouped {
+            row.push(dep.group.clone().unwrap_or_else(|| "-".into()));
+        }
+        rows.push(row);
     }
     printer.data(&table(&rows));
     Ok(Outcome::Success)

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::config::NetworkConfig;
 use crate::http::HttpClient;
-use crate::manifest::{Dependency, Manifest};
+use crate::manifest::Manifest;
 use crate::printer::Printer;
 use crate::report::CommandError;
 use crate::source::SourceContext;
@@ -91,27 +91,23 @@ fn source_context(
     })
 }
 
-/// Runs `task` for every dependency, at most `jobs` at once, and returns the results in
-/// registry order: one dependency's failure never stops or hides the others.
-async fn for_each_dependency<'a, T, F, Fut>(
-    deps: &[&'a Dependency],
-    jobs: u16,
-    task: F,
-) -> Vec<(&'a Dependency, T)>
+/// Runs `task` for every dependency (or unit of them), at most `jobs` at once, and returns
+/// the results in registry order: one dependency's failure never stops or hides the others.
+async fn for_each_dependency<I, T, F, Fut>(deps: &[I], jobs: u16, task: F) -> Vec<(I, T)>
 where
-    F: Fn(&'a Dependency) -> Fut,
+    I: Copy,
+    F: Fn(I) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
     use futures::StreamExt;
-    let mut results: Vec<(usize, &'a Dependency, T)> =
-        futures::stream::iter(deps.iter().copied().enumerate())
-            .map(|(i, dep)| {
-                let run = task(dep);
-                async move { (i, dep, run.await) }
-            })
-            .buffer_unordered(usize::from(jobs))
-            .collect()
-            .await;
+    let mut results: Vec<(usize, I, T)> = futures::stream::iter(deps.iter().copied().enumerate())
+        .map(|(i, dep)| {
+            let run = task(dep);
+            async move { (i, dep, run.await) }
+        })
+        .buffer_unordered(usize::from(jobs))
+        .collect()
+        .await;
     results.sort_by_key(|(i, _, _)| *i);
     results
         .into_iter()

@@ -1,10 +1,11 @@
 //! `deps-update update` (and `deps-update NAME...`): vendor new versions on update branches.
 
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
-use crate::apply::{ApplyOptions, UpdateResult, update_dependency};
+use crate::apply::{ApplyOptions, UpdateResult, update_group};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::forge::{Forge, PullRequestOutcome};
+use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
 use crate::publish::{publish, publishable, pull_request_repository};
 use crate::report::hints;
@@ -36,18 +37,43 @@ pub async fn run(
     } else {
         None
     };
-    // Each dependency is updated, then published, on its own: one failure stops only itself.
-    let results = for_each_dependency(&deps, global.jobs, |dep| {
+    // Each dependency (or group) is updated, then published, on its own: one failure stops
+    // only itself.
+    let units = manifest.units(&deps);
+    for unit in units.iter().filter(|u| u.len() > 1) {
+        printer.status(&format!(
+            "group `{}`: {} on one branch",
+            unit[0].group.as_deref().unwrap_or_default(),
+            unit.iter()
+                .map(|d| format!("`{}`", d.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let units: Vec<&[&Dependency]> = units.iter().map(Vec::as_slice).collect();
+    let results = for_each_dependency(&units, global.jobs, |members| {
         let (manifest, context, forge) = (&manifest, &context, forge.as_ref());
         async move {
-            let result = update_dependency(dep, manifest, context, options, now).await;
-            let published = match &result {
-                Ok(UpdateResult::Updated(update)) if publishing && publishable(update) => {
-                    Some(publish(dep, update, manifest, context, forge).await)
-                }
-                _ => None,
+            let results = update_group(members, manifest, context, options, now).await;
+            let updates: Vec<&UpdateSummary> = results
+                .iter()
+                .filter_map(|r| match r {
+                    Ok(UpdateResult::Updated(update)) => Some(update.as_ref()),
+                    _ => None,
+                })
+                .collect();
+            let complete = results.iter().all(Result::is_ok);
+            let published = if publishing
+                && complete
+                && !updates.is_empty()
+                && updates.iter().all(|u| publishable(u))
+            {
+                let group = members[0].group.as_deref();
+                Some(publish(members, group, &updates, manifest, context, forge).await)
+            } else {
+                None
             };
-            (result, published)
+            (results, published)
         }
     })
     .await;
@@ -59,79 +85,87 @@ pub async fn run(
         "RESULT".into(),
     ]];
     let mut summary = Summary::default();
-    for (dep, (result, published)) in &results {
-        let name = dep.name.clone();
-        rows.push(match result {
-            Ok(UpdateResult::UpToDate { current, note }) => {
-                let result = match note {
-                    Some(note) => format!("up to date ({})", sanitize(note)),
-                    None => "up to date".into(),
-                };
-                summary.rows.push((
-                    name.clone(),
-                    short(current).to_owned(),
-                    "-".into(),
-                    result.clone(),
-                ));
-                vec![name, short(current).to_owned(), "-".into(), result]
-            }
-            Ok(UpdateResult::Updated(update)) => {
-                if args.dry_run {
-                    printer.data(&preview(update));
+    for (members, (results, published)) in &results {
+        for (dep, result) in members.iter().zip(results) {
+            let name = dep.name.clone();
+            rows.push(match result {
+                Ok(UpdateResult::UpToDate { current, note }) => {
+                    let result = match note {
+                        Some(note) => format!("up to date ({})", sanitize(note)),
+                        None => "up to date".into(),
+                    };
+                    summary.rows.push((
+                        name.clone(),
+                        short(current).to_owned(),
+                        "-".into(),
+                        result.clone(),
+                    ));
+                    vec![name, short(current).to_owned(), "-".into(), result]
                 }
-                let mut text = outcome_text(update);
-                match published {
-                    Some(Ok(published)) => {
-                        if published.pushed {
-                            text.push_str("; pushed");
-                        }
-                        if let Some(pr) = &published.pull_request {
-                            summary
-                                .pull_requests
-                                .push((name.clone(), pr.url().to_owned()));
-                            text.push_str(&format!("; {}", pr_text(pr)));
-                        }
+                Ok(UpdateResult::Updated(update)) => {
+                    if args.dry_run {
+                        printer.data(&preview(update));
                     }
-                    Some(Err(_)) => {
-                        text.push_str("; publishing failed (see below)");
-                        summary.failed.push(name.clone());
+                    let mut text = outcome_text(update);
+                    match published {
+                        Some(Ok(published)) => {
+                            if published.pushed {
+                                text.push_str("; pushed");
+                            }
+                            if let Some(pr) = &published.pull_request {
+                                summary
+                                    .pull_requests
+                                    .push((name.clone(), pr.url().to_owned()));
+                                text.push_str(&format!("; {}", pr_text(pr)));
+                            }
+                        }
+                        Some(Err(_)) => {
+                            text.push_str("; publishing failed (see below)");
+                            summary.failed.push(name.clone());
+                        }
+                        None => {}
                     }
-                    None => {}
+                    if matches!(
+                        update.state,
+                        BranchState::Committed(_) | BranchState::Unchanged(_)
+                    ) {
+                        summary.updated.push(name.clone());
+                    }
+                    let (from, to) = (
+                        short(&update.old_version).to_owned(),
+                        sanitize(short(&update.new_version)),
+                    );
+                    summary
+                        .rows
+                        .push((name.clone(), from.clone(), to.clone(), text.clone()));
+                    vec![name, from, to, text]
                 }
-                if matches!(
-                    update.state,
-                    BranchState::Committed(_) | BranchState::Unchanged(_)
-                ) {
-                    summary.updated.push(name.clone());
+                Err(_) => {
+                    summary.failed.push(name.clone());
+                    summary
+                        .rows
+                        .push((name.clone(), "-".into(), "-".into(), "failed".into()));
+                    vec![name, "-".into(), "-".into(), "error (see below)".into()]
                 }
-                let (from, to) = (
-                    short(&update.old_version).to_owned(),
-                    sanitize(short(&update.new_version)),
-                );
-                summary
-                    .rows
-                    .push((name.clone(), from.clone(), to.clone(), text.clone()));
-                vec![name, from, to, text]
-            }
-            Err(_) => {
-                summary.failed.push(name.clone());
-                summary
-                    .rows
-                    .push((name.clone(), "-".into(), "-".into(), "failed".into()));
-                vec![name, "-".into(), "-".into(), "error (see below)".into()]
-            }
-        });
+            });
+        }
     }
     printer.data(&table(&rows));
     let mut failed = 0;
-    for (dep, (result, published)) in &results {
-        if let Err(error) = result {
-            failed += 1;
-            printer.error(&format!("`{}`", dep.name), error, &hints(error));
+    for (members, (results, published)) in &results {
+        for (dep, result) in members.iter().zip(results) {
+            if let Err(error) = result {
+                failed += 1;
+                printer.error(&format!("`{}`", dep.name), error, &hints(error));
+            }
         }
         if let Some(Err(error)) = published {
             failed += 1;
-            printer.error(&format!("`{}`", dep.name), error, &hints(error));
+            let unit = members[0].group.as_ref().map_or_else(
+                || format!("`{}`", members[0].name),
+                |group| format!("group `{group}`"),
+            );
+            printer.error(&unit, error, &hints(error));
         }
     }
     summary.write_github_files(printer);

@@ -451,6 +451,32 @@ impl Manifest {
             .filter(|d| names.is_empty() || names.contains(&d.name))
             .collect())
     }
+
+    /// What `selected` updates as units sharing a branch: a dependency alone, or every member
+    /// of a group any selected dependency is in (in registry order), in registry order.
+    pub fn units<'a>(&'a self, selected: &[&'a Dependency]) -> Vec<Vec<&'a Dependency>> {
+        let mut units: Vec<Vec<&Dependency>> = Vec::new();
+        for dep in &self.deps {
+            let chosen = selected.iter().any(|s| s.name == dep.name)
+                || dep
+                    .group
+                    .as_ref()
+                    .is_some_and(|group| selected.iter().any(|s| s.group.as_ref() == Some(group)));
+            if !chosen {
+                continue;
+            }
+            let joined = dep.group.as_ref().and_then(|group| {
+                units
+                    .iter_mut()
+                    .find(|unit| unit[0].group.as_ref() == Some(group))
+            });
+            match joined {
+                Some(unit) => unit.push(dep),
+                None => units.push(vec![dep]),
+            }
+        }
+        units
+    }
 }
 
 /// A dependency named on the command line that the registry does not have.

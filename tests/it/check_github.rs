@@ -99,7 +99,8 @@ async fn reports_updates_for_real_tag_schemes() {
         run.json(),
         serde_json::json!([{
             "name": "cares", "source": "github-release", "current": "1.19.1", "latest": "1.34.5",
-            "tag": "v1.34.5", "status": "update-available", "note": null, "error": null
+            "tag": "v1.34.5", "status": "update-available", "note": null, "error": null,
+            "group": null
         }])
     );
 }

@@ -4,6 +4,7 @@
 mod check_git;
 mod check_github;
 mod check_npm;
+mod commits;
 mod demo;
 mod gitlab;
 mod hostile;

@@ -1,43 +1,7 @@
 //! The patch queue end to end: a libuv-like dependency carrying a security fix across
 //! upstream versions, patches already upstream, conflicts, `verify`, and `deps-update patch`.
 
-use std::path::PathBuf;
-
-use crate::support::{Project, git};
-
-/// An upstream git repository that releases by tagging, with a bare copy to fetch from.
-struct Upstream {
-    work: PathBuf,
-    bare: PathBuf,
-}
-
-impl Upstream {
-    fn new(project: &Project, name: &str) -> Self {
-        let work = project.scratch(&format!("{name}-work"));
-        let bare = project.scratch(&format!("{name}.git"));
-        git(&work, &["init", "-q", "-b", "main"]);
-        git(&bare, &["init", "-q", "--bare"]);
-        Self { work, bare }
-    }
-
-    fn url(&self) -> String {
-        format!("file://{}", self.bare.display())
-    }
-
-    /// Commits `files` and tags the commit `tag`.
-    fn release(&self, tag: &str, files: &[(&str, &str)]) {
-        for (path, text) in files {
-            let path = self.work.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        git(&self.work, &["add", "-A"]);
-        git(&self.work, &["commit", "-q", "-m", tag]);
-        git(&self.work, &["tag", tag]);
-        let bare = self.bare.to_str().unwrap();
-        git(&self.work, &["push", "-q", bare, "main", "--tags"]);
-    }
-}
+use crate::support::{Project, Upstream};
 
 /// libuv's `core.c` at some version: `above` lines before the copy routine, `tail` after.
 fn core_c(above: &[&str], fixed: bool, tail: &str) -> String {

@@ -499,3 +499,95 @@ async fn someone_elses_commit_on_the_branch_is_never_overwritten() {
         theirs
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_gets_one_branch_one_commit_each_and_one_pull_request() {
+    let (mut project, _server, forge) = three_outdated().await;
+    let registry = std::fs::read_to_string(project.root().join("deps.toml"))
+        .unwrap()
+        .replace(
+            "labels = [\"brotli\"]\n",
+            "labels = [\"brotli\"]\ngroup = \"compression\"\n",
+        )
+        .replace(
+            "labels = [\"zstd\"]\n",
+            "labels = [\"zstd\"]\ngroup = \"compression\"\n",
+        );
+    project.write("deps.toml", &registry);
+    project.commit_all("group the compression libraries");
+    project.git(&["push", "-q", "origin", "main"]);
+
+    // Naming one member updates its whole group.
+    let first = project.run(&["update", "zstd", "ada", "--pr"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(
+        first
+            .stderr
+            .contains("group `compression`: `brotli`, `zstd` on one branch"),
+        "{first:?}"
+    );
+    assert_eq!(
+        remote_branches(&project),
+        ["deps-update/ada", "deps-update/compression", "main"]
+    );
+    assert_eq!(
+        project
+            .git(&["log", "--format=%s", "main..deps-update/compression"])
+            .lines()
+            .collect::<Vec<_>>(),
+        ["deps: update zstd to 1.5.7", "deps: update brotli to 1.2.0"]
+    );
+    let registry = project.git(&["show", "deps-update/compression:deps.toml"]);
+    assert!(
+        registry.contains("version = \"1.2.0\"") && registry.contains("version = \"1.5.7\""),
+        "{registry}"
+    );
+    {
+        let state = forge.0.lock().unwrap();
+        assert_eq!(state.pulls.len(), 2);
+        let group = state
+            .pulls
+            .iter()
+            .find(|p| p["head"]["ref"] == "deps-update/compression")
+            .unwrap();
+        assert_eq!(
+            group["title"],
+            "deps: update brotli to 1.2.0, zstd to 1.5.7"
+        );
+        let body = group["body"].as_str().unwrap();
+        for expected in [
+            "Updates the group **compression**: one commit per dependency, in this order.",
+            "| `brotli` | `1.0.0` | `1.2.0` |\n| `zstd` | `1.0.0` | `1.5.7` |",
+            "## brotli\n\nUpdates **brotli** from `1.0.0` to `1.2.0`.",
+            "## zstd\n\nUpdates **zstd** from `1.0.0` to `1.5.7`.",
+        ] {
+            assert!(body.contains(expected), "expected {expected:?} in:\n{body}");
+        }
+        assert_eq!(body.matches("<sub>Opened by deps-update.").count(), 1);
+        let labels: Vec<&str> = group["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(labels, ["dependencies", "brotli", "zstd"]);
+    }
+    for member in ["brotli", "zstd"] {
+        assert!(
+            first.stdout.lines().any(|l| l.starts_with(member)
+                && l.contains("on deps-update/compression; pushed; opened #")),
+            "{first:?}"
+        );
+    }
+
+    // The next night: the same commits' trees are already there; nothing is written.
+    let writes_before = forge.0.lock().unwrap().writes.len();
+    let refs_before = git(&project.scratch("origin.git"), &["for-each-ref"]);
+    let second = project.run(&["update", "--all", "--pr"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(forge.0.lock().unwrap().writes.len(), writes_before);
+    assert_eq!(
+        git(&project.scratch("origin.git"), &["for-each-ref"]),
+        refs_before
+    );
+}

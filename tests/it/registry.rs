@@ -184,9 +184,9 @@ fn list_json_feeds_a_matrix() {
     assert_eq!(
         run.json(),
         serde_json::json!([
-            {"name": "nghttp2", "path": "deps/nghttp2", "source": "github-release", "upstream": "nghttp2/nghttp2", "version": "1.64.0"},
+            {"name": "nghttp2", "path": "deps/nghttp2", "source": "github-release", "upstream": "nghttp2/nghttp2", "version": "1.64.0", "group": null},
             {"name": "googletest", "path": "deps/googletest", "source": "git", "upstream": "https://github.com/google/googletest.git",
-             "branch": "main", "version": "7260682388d493f155be62c3ce2efc7c7a9a3dcf"}
+             "branch": "main", "version": "7260682388d493f155be62c3ce2efc7c7a9a3dcf", "group": null}
         ])
     );
     let run = project.run(&["list"]);

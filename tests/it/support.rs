@@ -318,3 +318,37 @@ pub async fn mount_releases_with_assets(
     )
     .await;
 }
+
+/// An upstream git repository that releases by tagging, with a bare copy to fetch from.
+pub struct Upstream {
+    work: PathBuf,
+    bare: PathBuf,
+}
+
+impl Upstream {
+    pub fn new(project: &Project, name: &str) -> Self {
+        let work = project.scratch(&format!("{name}-work"));
+        let bare = project.scratch(&format!("{name}.git"));
+        git(&work, &["init", "-q", "-b", "main"]);
+        git(&bare, &["init", "-q", "--bare"]);
+        Self { work, bare }
+    }
+
+    pub fn url(&self) -> String {
+        format!("file://{}", self.bare.display())
+    }
+
+    /// Commits `files` and tags the commit `tag`.
+    pub fn release(&self, tag: &str, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let path = self.work.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        git(&self.work, &["add", "-A"]);
+        git(&self.work, &["commit", "-q", "-m", tag]);
+        git(&self.work, &["tag", tag]);
+        let bare = self.bare.to_str().unwrap();
+        git(&self.work, &["push", "-q", bare, "main", "--tags"]);
+    }
+}

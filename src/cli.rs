@@ -68,8 +68,10 @@ pub enum Command {
     ///
     /// `deps-update NAME...` is short for `deps-update update NAME...`. The commit is built
     /// from the base branch without touching your checkout; `deps.toml` gets the new
-    /// `version` and `sha256`. Exit status: 0 when every named dependency is up to date or was
-    /// updated, 1 when any failed (the repository is then as it was for that one).
+    /// `version` and `sha256`; the `patches` queue is applied to the new code. Members of a
+    /// `group` share one branch (naming one updates all) and are committed only together.
+    /// Exit status: 0 when every named dependency is up to date or was updated, 1 when any
+    /// failed (the repository is then as it was for that one).
     Update(UpdateArgs),
 
     /// Re-fetch the vendored version and check the vendored tree is exactly what it gives
@@ -138,7 +140,7 @@ pub struct UpdateArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub push: bool,
 
-    /// Push, then open or refresh one pull request per dependency (implies --push)
+    /// Push, then open or refresh one pull request per dependency or group (implies --push)
     #[arg(long, conflicts_with = "dry_run")]
     pub pr: bool,
 }

@@ -7,8 +7,9 @@
 //! [`select`] picks the newest candidate the dependency allows, mapping tags to versions with
 //! [`tag`] templates and ordering them with [`version`]. The source also says where the chosen
 //! version's code is. [`apply`] then fetches it ([`download`]), verifies it (checksums, npm
-//! integrity, [`signature`]), unpacks it safely ([`archive`]), lays out the new tree, rewrites
-//! `deps.toml` ([`manifest::edit`]) and commits on the update branch through [`vcs`],
+//! integrity, [`signature`]), unpacks it safely ([`archive`]), lays out the new tree, applies
+//! the project's [`patch`] queue, rewrites `deps.toml` ([`manifest::edit`]) and commits on the
+//! update branch (one per dependency, or per `group`) through [`vcs`],
 //! describing the change with [`diff`] in a plain [`summary`]. [`publish`] pushes that branch
 //! and opens or refreshes its pull request through [`forge`], with the body the summary
 //! renders. [`commands`] drive the pipeline for each subcommand and print through [`printer`];

@@ -342,3 +342,75 @@ fn patch_line(patch: &PatchOutcome) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(name: &str) -> UpdateSummary {
+        UpdateSummary {
+            name: name.into(),
+            path: format!("deps/{name}"),
+            old_version: "1.0.0".into(),
+            new_version: "1.1.0".into(),
+            tag: None,
+            old_tag: None,
+            branch: "deps-update/quic".into(),
+            base_branch: "main".into(),
+            source: "https://example.com/x.tar.gz".into(),
+            links: Links::default(),
+            verification: Verification::default(),
+            changes: ChangeSummary::default(),
+            kept: Vec::new(),
+            patches: vec![
+                PatchOutcome {
+                    patch: "deps/patches/uv/0001-fix.patch".into(),
+                    state: PatchState::Applied,
+                },
+                PatchOutcome {
+                    patch: "deps/patches/uv/0002-old.patch".into(),
+                    state: PatchState::AlreadyUpstream,
+                },
+            ],
+            after: Vec::new(),
+            separate: vec![SeparateCommit {
+                headline: "deps: update archs files".into(),
+                commands: vec!["make".into()],
+                commit: Some("abc123".into()),
+            }],
+            needs_look: Vec::new(),
+            state: BranchState::Previewed,
+            diff: None,
+        }
+    }
+
+    #[test]
+    fn bodies_list_patches_separate_commits_and_group_members() {
+        let body = update("uv").pr_body();
+        assert!(
+            body.contains(
+                "### Local patches\n\n- `deps/patches/uv/0001-fix.patch`: applied\n\
+                 - `deps/patches/uv/0002-old.patch`: **already upstream**: the new version contains this change; delete the patch\n"
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("### Regenerated in separate commits\n\n- `make`: abc123: deps: update archs files\n"),
+            "{body}"
+        );
+        let message = update("uv").commit_message("deps: update uv to 1.1.0");
+        assert!(message.contains(
+            "Patch applied: deps/patches/uv/0001-fix.patch\n\
+             Patch already upstream (can be deleted): deps/patches/uv/0002-old.patch\n"
+        ));
+        let (a, b) = (update("ngtcp2"), update("nghttp3"));
+        assert_eq!(
+            pr_title(Some("quic"), &[&a, &b]),
+            "deps: update ngtcp2 to 1.1.0, nghttp3 to 1.1.0"
+        );
+        assert_eq!(pr_title(None, &[&a]), "deps: update ngtcp2 to 1.1.0");
+        let body = pr_body(Some("quic"), &[&a, &b]);
+        assert!(body.starts_with("Updates the group **quic**"), "{body}");
+        assert!(body.len() <= BODY_LIMIT);
+    }
+}

@@ -7,12 +7,15 @@
 //!    cache instead.
 //! 2. [`layout`]: the files that will be vendored (`strip`, `include`, `exclude`, `map`, `keep`,
 //!    or one file with `format = "file"`).
-//! 3. [`commit`]: the new tree from the base commit, with `keep` files carried over and
-//!    `deps.toml` rewritten, the `after` commands run in a temporary worktree, and the commit
-//!    on the update branch; [`review`] describes the change for reviewers. Only the update
+//! 3. [`patches`]: the dependency's patch queue applied to the laid-out tree.
+//! 4. [`commit`]: the new tree from the base commit (or the previous group member's), with
+//!    `keep` files carried over and `deps.toml` rewritten, the `after` steps run in a
+//!    temporary worktree, and the commits (the update's, then one per `after` step with a
+//!    `commit` message); [`commit::settle`] moves the branch once for the whole unit (a
+//!    dependency, or a `group`); [`review`] describes the change for reviewers. Only the update
 //!    branch's ref moves: the user's checkout, index and other branches are never touched,
 //!    and any failure leaves the repository as it was.
-//! 4. [`drift`]: `verify`'s comparison of the vendored tree with what upstream gives.
+//! 5. [`drift`]: `verify`'s comparison of the vendored tree with what upstream gives.
 //!
 //! What an update did is an [`UpdateSummary`], plain data for the printer, the commit message
 //! and the pull request.

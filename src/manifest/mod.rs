@@ -1270,6 +1270,30 @@ version = "1.64.0"
     fn errors_name_file_line_column_dependency_and_key() {
         let cases: &[(&str, &str)] = &[
             (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\nafter = [{ run = \"make\", commit = \"deps: {nam}\" }]\n",
+                "`after`: template `deps: {nam}` has an unknown placeholder `{nam}`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\nafter = [{ run = \"make\", message = \"m\" }]\n",
+                "unknown field `message`, expected `run` or `commit`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\npatches = []\n",
+                "`patches`: expected patch files, found an empty list",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\npatches = \"../outside\"\n",
+                "dependency `x`: `patches`: ",
+            ),
+            (
+                "[deps.x]\npath = \"x/f.h\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\nformat = \"file\"\npatches = \"p\"\n",
+                "`patches` does not apply with `format = \"file\"`",
+            ),
+            (
+                "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\ngroup = \"a b\"\n",
+                "`group`: a group name may hold only letters, digits, `-`, `_` and `.`",
+            ),
+            (
                 "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2/nghttp2\"\nversion = \"1.64.0\"\nsha265 = \"abc\"\n",
                 "deps.toml:6:1: dependency `nghttp2`: `sha265`: unknown field `sha265`",
             ),

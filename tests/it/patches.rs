@@ -316,3 +316,35 @@ fn patch_needs_a_queue_and_uncommitted_patches_are_not_applied() {
     );
     assert_eq!(project.checkout_state(), before);
 }
+
+#[test]
+fn patch_adds_to_a_listed_queue_and_keeps_the_registry_as_written() {
+    let (mut project, _upstream) = libuv_project("");
+    let registry = std::fs::read_to_string(project.root().join("deps.toml"))
+        .unwrap()
+        .replace(
+            "patches = \"deps/patches/uv\"\n",
+            "patches = [\"deps/patches/uv/0001-check-length.patch\"] # security fixes\n",
+        );
+    project.write("deps.toml", &registry);
+    project.commit_all("list the queue");
+    let edited = core_c(&[], true, "int uv_run(void) { return 7; }\n");
+    project.write("deps/uv/src/core.c", &edited);
+
+    let run = project.run(&["patch", "uv"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("wrote deps/patches/uv/0002-local-changes.patch"),
+        "{run:?}"
+    );
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    assert!(
+        registry.contains(
+            "patches = [\"deps/patches/uv/0001-check-length.patch\", \"deps/patches/uv/0002-local-changes.patch\"] # security fixes\n"
+        ),
+        "{registry}"
+    );
+    let verify = project.run(&["verify", "uv"]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+}

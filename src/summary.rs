@@ -153,7 +153,7 @@ impl UpdateSummary {
 
     fn pr_body_with(&self, rows: usize) -> String {
         let mut out = String::new();
-        let esc = |text: &str| text.replace('|', "\\|").replace('`', "'");
+        let esc = code;
         out.push_str(&format!(
             "Updates **{}** from `{}` to `{}`.\n\n",
             self.name,
@@ -285,6 +285,11 @@ impl UpdateSummary {
     }
 }
 
+/// `text` made safe inside a markdown code span in a table cell.
+fn code(text: &str) -> String {
+    text.replace('|', "\\|").replace('`', "'")
+}
+
 /// The end of every pull request body.
 const FOOTER: &str = "<sub>Opened by deps-update. The next run refreshes this pull request and its branch; \
 commits pushed here by hand stop it from replacing the branch.</sub>\n";
@@ -308,7 +313,6 @@ pub fn pr_body(group: Option<&str>, updates: &[&UpdateSummary]) -> String {
     let Some(group) = group else {
         return updates[0].pr_body();
     };
-    let code = |t: &str| t.replace('|', "\\|").replace('`', "'");
     let mut out = format!(
         "Updates the group **{}**: one commit per dependency, in this order.\n\n\
          | Dependency | From | To |\n| --- | --- | --- |\n",

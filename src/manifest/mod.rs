@@ -864,7 +864,7 @@ struct RawApply {
     include: Option<Spanned<Vec<String>>>,
     exclude: Option<Spanned<Vec<String>>>,
     keep: Option<Spanned<Vec<String>>>,
-    patches: Option<Spanned<raw::RawPatches>>,
+    patches: Option<Spanned<raw::OneOrMany>>,
     after: Option<Spanned<Vec<raw::RawStep>>>,
     labels: Option<Spanned<Vec<String>>>,
 }
@@ -1086,8 +1086,8 @@ fn validate_apply(
                     .map_err(|m| fail(span.clone(), "patches", m))
             };
             Some(match patches.into_inner() {
-                raw::RawPatches::Folder(folder) => Patches::Folder(relative(folder)?),
-                raw::RawPatches::Files(files) if files.is_empty() => {
+                raw::OneOrMany::One(folder) => Patches::Folder(relative(folder)?),
+                raw::OneOrMany::Many(files) if files.is_empty() => {
                     return Err(fail(
                         span,
                         "patches",
@@ -1095,7 +1095,7 @@ fn validate_apply(
                             .into(),
                     ));
                 }
-                raw::RawPatches::Files(files) => {
+                raw::OneOrMany::Many(files) => {
                     Patches::Files(files.into_iter().map(relative).collect::<Result<_, _>>()?)
                 }
             })

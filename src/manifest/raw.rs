@@ -62,7 +62,7 @@ pub struct RawDependency {
     pub include: Option<Spanned<Vec<String>>>,
     pub exclude: Option<Spanned<Vec<String>>>,
     pub keep: Option<Spanned<Vec<String>>>,
-    pub patches: Option<Spanned<RawPatches>>,
+    pub patches: Option<Spanned<OneOrMany>>,
     pub after: Option<Spanned<Vec<RawStep>>>,
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
@@ -75,33 +75,34 @@ pub struct RawVersionFile {
     pub regex: Spanned<String>,
 }
 
-/// `patches = "deps/patches/uv"` (a folder of `*.patch` files) or `patches = ["a.patch"]`.
+/// A string or a list of strings, told apart: `patches = "deps/patches/uv"` (a folder) or
+/// `patches = ["a.patch"]` (files).
 #[derive(Debug)]
-pub enum RawPatches {
-    Folder(String),
-    Files(Vec<String>),
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
-impl<'de> Deserialize<'de> for RawPatches {
+impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct PatchesVisitor;
-        impl<'de> Visitor<'de> for PatchesVisitor {
-            type Value = RawPatches;
+        struct OneOrManyVisitor;
+        impl<'de> Visitor<'de> for OneOrManyVisitor {
+            type Value = OneOrMany;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a folder of patches or a list of patch files")
+                f.write_str("a string or a list of strings")
             }
             fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                Ok(RawPatches::Folder(value.to_owned()))
+                Ok(OneOrMany::One(value.to_owned()))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::new();
                 while let Some(item) = seq.next_element::<String>()? {
                     items.push(item);
                 }
-                Ok(RawPatches::Files(items))
+                Ok(OneOrMany::Many(items))
             }
         }
-        deserializer.deserialize_any(PatchesVisitor)
+        deserializer.deserialize_any(OneOrManyVisitor)
     }
 }
 
@@ -150,23 +151,9 @@ pub struct StringOrList(pub Vec<String>);
 
 impl<'de> Deserialize<'de> for StringOrList {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ListVisitor;
-        impl<'de> Visitor<'de> for ListVisitor {
-            type Value = StringOrList;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a list of strings")
-            }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-                Ok(StringOrList(vec![value.to_owned()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<String>()? {
-                    items.push(item);
-                }
-                Ok(StringOrList(items))
-            }
-        }
-        deserializer.deserialize_any(ListVisitor)
+        Ok(StringOrList(match OneOrMany::deserialize(deserializer)? {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }))
     }
 }

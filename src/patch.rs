@@ -350,7 +350,6 @@ impl<'a, E> Workspace<'a, E> {
 /// Applies `hunks` in order; on failure, the failing hunk's index and why.
 fn apply_hunks(original: &[u8], hunks: &[Hunk]) -> Result<Vec<u8>, (usize, String)> {
     let mut lines: Vec<&[u8]> = original.split_inclusive(|b| *b == b'\n').collect();
-    // Owned lines the hunks add, kept alive while `lines` borrows them.
     let mut offset: isize = 0;
     for (index, hunk) in hunks.iter().enumerate() {
         let old: Vec<&[u8]> = hunk.old.iter().map(Vec::as_slice).collect();

@@ -268,7 +268,7 @@ impl Plan {
             if regenerated == commits.last().expect("the update commit").1 {
                 continue;
             }
-            let message = update_regenerate_message(&self.dep.name, &self.new_version, separate);
+            let message = regenerate_message(&self.dep.name, &self.new_version, separate);
             tip = repo.commit(tip, regenerated, &message)?;
             separate.commit = Some(tip.to_string());
             commits.push((tip, regenerated));
@@ -542,7 +542,7 @@ fn holds(
 }
 
 /// The message of a separate `after` commit.
-fn update_regenerate_message(name: &str, version: &str, separate: &SeparateCommit) -> String {
+fn regenerate_message(name: &str, version: &str, separate: &SeparateCommit) -> String {
     let commands: Vec<String> = separate
         .commands
         .iter()

@@ -3,10 +3,16 @@
 //!
 //! The format is recognised by its first bytes, not its name. Only regular files, folders and
 //! symbolic links whose target stays inside the archive are accepted; `..` and absolute
-//! paths, links that escape, hard links and device files are refused, and so is an archive
-//! whose content exceeds the size cap (a decompression bomb stops at the cap, not at the
-//! disk's end). Links are never created on disk: they are returned as data, so no later entry
-//! can be written through one.
+//! paths, links that escape or point nowhere, hard links and device files are refused, and so
+//! is an archive whose content exceeds the size cap (a decompression bomb stops at the cap,
+//! not at the disk's end). Links are never created on disk: they are returned as data, so no
+//! later entry can be written through one; [`check_links`] then resolves every link of the
+//! final tree through the others, however many hops it takes. Names are kept as the bytes
+//! the archive holds; the layout refuses one that is not UTF-8 rather than rename it. A
+//! `.tar.gz` made of several gzip members is read to its end.
+//!
+//! Errors tell a damaged archive (a read or format error) from a failed local write (disk
+//! full, permissions), which names the file in the temporary folder.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -38,8 +44,24 @@ pub enum ArchiveError {
     EntryOutsideTarget { entry: String },
     #[error("the archive entry `{entry}` is an absolute path")]
     AbsolutePath { entry: String },
-    #[error("the archive entry `{entry}` is a link to `{target}`, outside the unpacked tree")]
-    LinkOutsideTarget { entry: String, target: String },
+    #[error(
+        "the archive entry `{entry}` is a link to `{target}`, outside the unpacked tree{}",
+        through(via)
+    )]
+    LinkOutsideTarget {
+        entry: String,
+        target: String,
+        /// The other links it resolves through, in order.
+        via: Vec<String>,
+    },
+    #[error("the archive entry `{entry}` is a link with an empty target")]
+    EmptyLink { entry: String },
+    #[error(
+        "the archive entry `{entry}` is a link that resolves through more than {MAX_HOPS} links"
+    )]
+    LinkLoop { entry: String },
+    #[error("the archive entry `{entry}` has a name that is not UTF-8")]
+    NotUtf8 { entry: String },
     #[error("the archive entry `{entry}` is a hard link, which is not accepted")]
     HardLink { entry: String },
     #[error("the archive entry `{entry}` is a {kind}, which is not accepted")]
@@ -52,12 +74,48 @@ pub enum ArchiveError {
     Corrupt(#[source] std::io::Error),
     #[error("the zip archive is damaged")]
     CorruptZip(#[source] zip::result::ZipError),
-    #[error("cannot write `{}`", path.display())]
+    /// Writing the unpacked file failed: the machine's fault, not the archive's.
+    #[error("cannot write the unpacked file `{}`", path.display())]
     Write {
+        /// Where on disk (in the temporary folder).
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Links followed at most while resolving one (as the kernel's `ELOOP` limit).
+const MAX_HOPS: usize = 40;
+
+fn through(via: &[String]) -> String {
+    if via.is_empty() {
+        return String::new();
+    }
+    let links: Vec<String> = via.iter().map(|v| format!("`{v}`")).collect();
+    format!(
+        " (through the link{} {})",
+        if via.len() == 1 { "" } else { "s" },
+        links.join(", ")
+    )
+}
+
+/// A path as it may be shown: valid UTF-8 as is, other bytes as `\xNN`, control characters
+/// escaped.
+pub fn shown_path(path: &Path) -> String {
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
 }
 
 impl ArchiveError {
@@ -69,8 +127,14 @@ impl ArchiveError {
             | Self::AbsolutePath { .. }
             | Self::LinkOutsideTarget { .. }
             | Self::HardLink { .. }
-            | Self::SpecialFile { .. } => Some("the archive is malformed or hostile: report it upstream and do not vendor it".into()),
-            Self::TooManyEntries | Self::Corrupt(_) | Self::CorruptZip(_) | Self::Write { .. } => None,
+            | Self::SpecialFile { .. }
+            | Self::EmptyLink { .. }
+            | Self::LinkLoop { .. } => Some("the archive is malformed or hostile: report it upstream and do not vendor it".into()),
+            Self::NotUtf8 { .. } => Some(
+                "deps-update keeps file names exactly or not at all: `exclude` the file if it is not needed, or ask upstream to rename it".into(),
+            ),
+            Self::Write { source, .. } => Some(crate::report::local_write_hint(source, "the temporary folder")),
+            Self::TooManyEntries | Self::Corrupt(_) | Self::CorruptZip(_) => None,
         }
     }
 }
@@ -121,7 +185,7 @@ pub fn unpack(file: &Path, name: &str, dest: &Path, limit: u64) -> Result<Unpack
             .map_err(ArchiveError::Corrupt)
     };
     match sniff(file, name)? {
-        Format::TarGz => unpack_tar(flate2::read::GzDecoder::new(open()?), dest, limit),
+        Format::TarGz => unpack_tar(flate2::read::MultiGzDecoder::new(open()?), dest, limit),
         Format::TarXz => unpack_tar(xz2::read::XzDecoder::new(open()?), dest, limit),
         Format::Tar => unpack_tar(open()?, dest, limit),
         Format::Zip => unpack_zip(
@@ -134,7 +198,7 @@ pub fn unpack(file: &Path, name: &str, dest: &Path, limit: u64) -> Result<Unpack
 
 /// A path inside the archive, checked: only normal components.
 fn safe_path(raw: &Path) -> Result<Option<PathBuf>, ArchiveError> {
-    let entry = || raw.to_string_lossy().into_owned();
+    let entry = || shown_path(raw);
     let mut clean = PathBuf::new();
     for component in raw.components() {
         match component {
@@ -151,11 +215,18 @@ fn safe_path(raw: &Path) -> Result<Option<PathBuf>, ArchiveError> {
     Ok((!clean.as_os_str().is_empty()).then_some(clean))
 }
 
-/// Checks that a link at `link` pointing to `target` stays inside the tree it is in.
+/// Checks, lexically, that a link at `link` pointing to `target` stays inside the tree it is
+/// in and points somewhere. [`check_links`] then follows links through each other.
 pub fn check_link(link: &Path, target: &Path) -> Result<(), ArchiveError> {
+    if target.as_os_str().is_empty() {
+        return Err(ArchiveError::EmptyLink {
+            entry: shown_path(link),
+        });
+    }
     let outside = || ArchiveError::LinkOutsideTarget {
-        entry: link.to_string_lossy().into_owned(),
-        target: target.to_string_lossy().into_owned(),
+        entry: shown_path(link),
+        target: shown_path(target),
+        via: Vec::new(),
     };
     if target.is_absolute() {
         return Err(outside());
@@ -186,6 +257,102 @@ pub fn check_link(link: &Path, target: &Path) -> Result<(), ArchiveError> {
     Ok(())
 }
 
+/// Resolves every link of a tree (`links`: path -> target, relative to the tree's root) the
+/// way a checkout would, following each link met on the way, and refuses any that leaves the
+/// tree, however many hops it takes, or that loops.
+pub fn check_links<'a>(
+    links: impl IntoIterator<Item = (&'a Path, &'a Path)> + Clone,
+) -> Result<(), ArchiveError> {
+    let all: std::collections::HashMap<&Path, &Path> = links.clone().into_iter().collect();
+    for (link, target) in links {
+        check_link(link, target)?;
+        resolve(&all, link, target)?;
+    }
+    Ok(())
+}
+
+fn resolve(
+    links: &std::collections::HashMap<&Path, &Path>,
+    link: &Path,
+    target: &Path,
+) -> Result<(), ArchiveError> {
+    let mut via = Vec::new();
+    let escape = |via: Vec<String>| ArchiveError::LinkOutsideTarget {
+        entry: shown_path(link),
+        target: shown_path(target),
+        via,
+    };
+    let mut here: Vec<&std::ffi::OsStr> = link
+        .parent()
+        .map(|p| p.iter().collect())
+        .unwrap_or_default();
+    // Components still to walk, in reverse order (the next one last).
+    let mut pending: Vec<Component<'_>> = target.components().rev().collect();
+    while let Some(component) = pending.pop() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if here.pop().is_none() {
+                    return Err(escape(via));
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(escape(via)),
+            Component::Normal(name) => {
+                here.push(name);
+                let at: PathBuf = here.iter().collect();
+                if let Some(next) = links.get(at.as_path()) {
+                    if via.len() >= MAX_HOPS {
+                        return Err(ArchiveError::LinkLoop {
+                            entry: shown_path(link),
+                        });
+                    }
+                    via.push(shown_path(&at));
+                    here.pop();
+                    if next.is_absolute() || next.as_os_str().is_empty() {
+                        return Err(escape(via));
+                    }
+                    pending.extend(next.components().rev());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A writer that remembers whether it failed, so that a failed copy can blame the right side.
+struct Blamed<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: std::io::Write> std::io::Write for Blamed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| self.failed = true)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|_| self.failed = true)
+    }
+}
+
+/// Copies at most `limit + 1` bytes of `reader` into the file `target`, telling a read
+/// failure (the archive's fault) from a write failure (the machine's).
+fn copy_into(reader: &mut impl Read, target: &Path, limit: u64) -> Result<u64, ArchiveError> {
+    let write_error = |source| ArchiveError::Write {
+        path: target.to_owned(),
+        source,
+    };
+    let file = File::create(target).map_err(write_error)?;
+    let mut out = Blamed {
+        inner: file,
+        failed: false,
+    };
+    match std::io::copy(&mut reader.take(limit + 1), &mut out) {
+        Ok(written) => Ok(written),
+        Err(source) if out.failed => Err(write_error(source)),
+        Err(source) => Err(ArchiveError::Corrupt(source)),
+    }
+}
+
 fn write_file(
     reader: &mut impl Read,
     dest: &Path,
@@ -195,20 +362,17 @@ fn write_file(
     executable: bool,
 ) -> Result<(), ArchiveError> {
     let target = dest.join(path);
-    let write_error = |source| ArchiveError::Write {
-        path: path.to_owned(),
-        source,
-    };
     if let Some(parent) = target.parent()
         && !unpacked.folders.contains(parent)
     {
-        std::fs::create_dir_all(parent).map_err(write_error)?;
+        std::fs::create_dir_all(parent).map_err(|source| ArchiveError::Write {
+            path: parent.to_owned(),
+            source,
+        })?;
         unpacked.folders.insert(parent.to_owned());
     }
-    let mut out = File::create(&target).map_err(write_error)?;
     let remaining = limit.saturating_sub(unpacked.bytes);
-    let written =
-        std::io::copy(&mut reader.take(remaining + 1), &mut out).map_err(ArchiveError::Corrupt)?;
+    let written = copy_into(reader, &target, remaining)?;
     unpacked.bytes += written;
     if unpacked.bytes > limit {
         return Err(ArchiveError::TooLarge { limit });
@@ -232,7 +396,7 @@ fn unpack_tar(reader: impl Read, dest: &Path, limit: u64) -> Result<Unpacked, Ar
         let mut entry = entry.map_err(ArchiveError::Corrupt)?;
         let raw = entry.path().map_err(ArchiveError::Corrupt)?.into_owned();
         let kind = entry.header().entry_type();
-        let shown = || raw.to_string_lossy().into_owned();
+        let shown = || shown_path(&raw);
         use tar::EntryType as T;
         let special = |kind| {
             Err(ArchiveError::SpecialFile {
@@ -254,10 +418,9 @@ fn unpack_tar(reader: impl Read, dest: &Path, limit: u64) -> Result<Unpacked, Ar
         };
         match kind {
             T::Directory => {
-                std::fs::create_dir_all(dest.join(&path)).map_err(|source| ArchiveError::Write {
-                    path: path.clone(),
-                    source,
-                })?
+                let dir = dest.join(&path);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|source| ArchiveError::Write { path: dir, source })?
             }
             T::Symlink => {
                 let target = entry
@@ -293,10 +456,9 @@ fn unpack_zip(file: File, dest: &Path, limit: u64) -> Result<Unpacked, ArchiveEr
             continue;
         };
         if entry.is_dir() {
-            std::fs::create_dir_all(dest.join(&path)).map_err(|source| ArchiveError::Write {
-                path: path.clone(),
-                source,
-            })?;
+            let dir = dest.join(&path);
+            std::fs::create_dir_all(&dir)
+                .map_err(|source| ArchiveError::Write { path: dir, source })?;
         } else if entry.is_symlink() {
             let mut target = String::new();
             entry

@@ -103,3 +103,28 @@ impl Diagnose for PublishError {
         PublishError::hint(self)
     }
 }
+
+/// The hint for a failed local write (`where_` names the place: "the temporary folder",
+/// "the repository's `.git/objects`"): disk full and quota first, since they are the usual
+/// cause, then permissions.
+pub fn local_write_hint(error: &std::io::Error, where_: &str) -> String {
+    use std::io::ErrorKind as K;
+    match error.kind() {
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => format!(
+            "the disk holding {where_} is full (or a size limit was hit): free space there{}",
+            temp_hint(where_)
+        ),
+        K::PermissionDenied | K::ReadOnlyFilesystem => {
+            format!("check that {where_} is writable")
+        }
+        _ => format!("check free space and permissions of {where_}"),
+    }
+}
+
+fn temp_hint(where_: &str) -> &'static str {
+    if where_.contains("temporary") {
+        ", or point `TMPDIR` at a larger disk"
+    } else {
+        ""
+    }
+}

@@ -71,6 +71,15 @@ pub enum GitError {
     },
     #[error("git failed")]
     Object(#[source] git2::Error),
+    /// Writing into the object store failed: the machine's fault (disk full, permissions).
+    #[error("could not write {what} into `{}`: {reason}", objects.display())]
+    WriteObjects {
+        what: &'static str,
+        objects: PathBuf,
+        /// The operating system's reason, found by a test write when libgit2 gave none.
+        reason: String,
+        cause: Option<std::io::ErrorKind>,
+    },
     #[error("commit `{commit}` is not reachable from what `{url}` offers")]
     MissingCommit {
         commit: String,
@@ -80,7 +89,7 @@ pub enum GitError {
     },
     #[error("the exported tree is larger than {} MiB (`settings.max-archive-mib`)", limit >> 20)]
     TooLarge { limit: u64 },
-    #[error("cannot write `{}`", path.display())]
+    #[error("cannot write the exported file `{}`", path.display())]
     Export {
         path: PathBuf,
         #[source]
@@ -141,7 +150,12 @@ impl GitError {
             )),
             Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),
-            Self::TempDir(_) | Self::Task(_) | Self::Object(_) | Self::Export { .. } => None,
+            Self::Export { source, .. } => Some(crate::report::local_write_hint(source, "the temporary folder")),
+            Self::WriteObjects { cause, .. } => Some(crate::report::local_write_hint(
+                &std::io::Error::from(cause.unwrap_or(std::io::ErrorKind::Other)),
+                "the repository's `.git/objects`",
+            ) + "; nothing was committed"),
+            Self::TempDir(_) | Self::Task(_) | Self::Object(_) => None,
         }
     }
 }
@@ -339,59 +353,62 @@ pub fn export_commit(
             source,
         })?;
     let mut unpacked = crate::archive::Unpacked::default();
-    let mut failure = None;
-    tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
-        let Ok(name) = entry.name() else {
-            return git2::TreeWalkResult::Skip;
-        };
-        let path = Path::new(parent).join(name);
-        if entry.kind() != Some(ObjectType::Blob) {
-            return git2::TreeWalkResult::Ok;
+    export_tree(repo, &tree, Path::new(""), dest, limit, &mut unpacked)?;
+    Ok(unpacked)
+}
+
+/// Writes `tree` (at `prefix` in the export) into `dest`; names are kept as the bytes git
+/// stores (the layout refuses ones that are not UTF-8), submodules are left out.
+fn export_tree(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &Path,
+    dest: &Path,
+    limit: u64,
+    unpacked: &mut crate::archive::Unpacked,
+) -> Result<(), GitError> {
+    for entry in tree.iter() {
+        let path = prefix.join(name_of(entry.name_bytes()));
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                let subtree = repo.find_tree(entry.id()).map_err(GitError::Object)?;
+                export_tree(repo, &subtree, &path, dest, limit, unpacked)?;
+            }
+            Some(ObjectType::Blob) => {
+                let blob = repo.find_blob(entry.id()).map_err(GitError::Object)?;
+                if entry.filemode() == MODE_LINK {
+                    unpacked
+                        .links
+                        .insert(path, PathBuf::from(name_of(blob.content())));
+                    continue;
+                }
+                unpacked.bytes += blob.size() as u64;
+                if unpacked.bytes > limit {
+                    return Err(GitError::TooLarge { limit });
+                }
+                let target = dest.join(&path);
+                let write = |source| GitError::Export {
+                    path: target.clone(),
+                    source,
+                };
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir).map_err(write)?;
+                }
+                std::fs::write(&target, blob.content()).map_err(write)?;
+                unpacked
+                    .files
+                    .insert(path, entry.filemode() == MODE_EXECUTABLE);
+            }
+            // Submodules (commits) are not part of the code.
+            _ => {}
         }
-        let result = (|| -> Result<(), GitError> {
-            let blob = repo.find_blob(entry.id()).map_err(GitError::Object)?;
-            if entry.filemode() == MODE_LINK {
-                let target = PathBuf::from(String::from_utf8_lossy(blob.content()).into_owned());
-                unpacked.links.insert(path.clone(), target);
-                return Ok(());
-            }
-            unpacked.bytes += blob.size() as u64;
-            if unpacked.bytes > limit {
-                return Err(GitError::TooLarge { limit });
-            }
-            let target = dest.join(&path);
-            let write = |source| GitError::Export {
-                path: path.clone(),
-                source,
-            };
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(write)?;
-            }
-            std::fs::write(&target, blob.content()).map_err(write)?;
-            unpacked
-                .files
-                .insert(path.clone(), entry.filemode() == MODE_EXECUTABLE);
-            Ok(())
-        })();
-        match result {
-            Ok(()) => git2::TreeWalkResult::Ok,
-            Err(error) => {
-                failure = Some(error);
-                git2::TreeWalkResult::Abort
-            }
-        }
-    })
-    .or_else(|e| {
-        if failure.is_some() {
-            Ok(())
-        } else {
-            Err(GitError::Object(e))
-        }
-    })?;
-    match failure {
-        Some(error) => Err(error),
-        None => Ok(unpacked),
     }
+    Ok(())
+}
+
+/// A file name or link target from git's bytes, exactly (Unix paths are bytes).
+fn name_of(bytes: &[u8]) -> &std::ffi::OsStr {
+    std::os::unix::ffi::OsStrExt::from_bytes(bytes)
 }
 
 /// A remote URL as it may be shown: without user name or password.
@@ -577,12 +594,13 @@ impl Repo {
 
     /// Stores bytes as a blob, or only computes its id when `write` is false.
     pub fn blob_from_bytes(&self, bytes: &[u8], write: bool) -> Result<Oid, GitError> {
-        let result = if write {
-            self.repo.blob(bytes)
+        if write {
+            self.repo
+                .blob(bytes)
+                .map_err(|e| self.write_failed("a file's content", e))
         } else {
-            Oid::hash_object(ObjectType::Blob, bytes)
-        };
-        result.map_err(GitError::Object)
+            Oid::hash_object(ObjectType::Blob, bytes).map_err(GitError::Object)
+        }
     }
 
     fn tree_of(&self, commit: Oid) -> Result<git2::Tree<'_>, GitError> {
@@ -657,7 +675,10 @@ impl Repo {
                     .map_err(GitError::Object)?;
             }
         }
-        builder.write().map(Some).map_err(GitError::Object)
+        builder
+            .write()
+            .map(Some)
+            .map_err(|e| self.write_failed("a folder listing (tree)", e))
     }
 
     /// `tree` with the entry at `path` set to `entry` (or removed), creating or pruning
@@ -715,14 +736,17 @@ impl Repo {
         if builder.is_empty() {
             return Ok(None);
         }
-        builder.write().map(Some).map_err(GitError::Object)
+        builder
+            .write()
+            .map(Some)
+            .map_err(|e| self.write_failed("a folder listing (tree)", e))
     }
 
     fn empty_tree(&self) -> Result<Oid, GitError> {
         self.repo
             .treebuilder(None)
             .and_then(|b| b.write())
-            .map_err(GitError::Object)
+            .map_err(|e| self.write_failed("the empty tree", e))
     }
 
     /// The tree id of a commit.
@@ -743,7 +767,33 @@ impl Repo {
         let parent = self.repo.find_commit(parent).map_err(GitError::Object)?;
         self.repo
             .commit(None, &author, &committer, message, &tree, &[&parent])
-            .map_err(GitError::Object)
+            .map_err(|e| self.write_failed("the commit", e))
+    }
+
+    /// The error for a failed object write. libgit2 may lose the operating system's reason
+    /// (a full disk shows as "no error"), so a small test write into the object store finds
+    /// it again.
+    fn write_failed(&self, what: &'static str, error: git2::Error) -> GitError {
+        let objects = self.repo.path().join("objects");
+        let probe = (|| -> std::io::Result<()> {
+            let mut file = tempfile::NamedTempFile::new_in(&objects)?;
+            std::io::Write::write_all(&mut file, &[0u8; 256 << 10])?;
+            file.as_file().sync_data()
+        })();
+        let message = error.message().trim();
+        let (reason, cause) = match probe {
+            Err(io) => (io.to_string(), Some(io.kind())),
+            Ok(()) if message.is_empty() || message.eq_ignore_ascii_case("no error") => {
+                ("libgit2 gave no reason".to_owned(), None)
+            }
+            Ok(()) => (message.to_owned(), None),
+        };
+        GitError::WriteObjects {
+            what,
+            objects,
+            reason,
+            cause,
+        }
     }
 
     /// `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` (or `COMMITTER`), else `user.name`/`user.email`.

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::archive::{ArchiveError, Unpacked, check_link};
+use crate::archive::{ArchiveError, Unpacked, check_links, shown_path};
 use crate::manifest::{ApplySpec, Dependency, Format};
 
 /// One file of the new vendored tree, relative to the dependency's `path`.
@@ -132,6 +132,13 @@ pub fn stage(
     let mut staged = BTreeMap::new();
     let mut origins: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     let mut place = |rel: PathBuf, from: &Path, file: Staged| {
+        // Git trees store bytes, but renaming or merging names silently would be worse than
+        // refusing: every later step (diff, summary, patches) shows names as text.
+        if rel.to_str().is_none() {
+            return Err(LayoutError::Archive(ArchiveError::NotUtf8 {
+                entry: shown_path(from),
+            }));
+        }
         if let Some(first) = origins.insert(rel.clone(), from.to_owned()) {
             return Err(LayoutError::MapCollision {
                 path: rel,
@@ -153,13 +160,17 @@ pub fn stage(
     }
     for (path, target) in &unpacked.links {
         if let Some(rel) = mapped(path) {
-            check_link(&rel, target)?;
             let link = Staged::Link {
                 target: target.clone(),
             };
             place(rel, path, link)?;
         }
     }
+    // Links are checked on the tree as laid out: `strip` and `map` change where they point.
+    check_links(staged.iter().filter_map(|(path, file)| match file {
+        Staged::Link { target } => Some((path.as_path(), target.as_path())),
+        Staged::File { .. } => None,
+    }))?;
     if staged.is_empty() {
         let total = unpacked.files.len() + unpacked.links.len();
         return Err(LayoutError::Empty(format!(

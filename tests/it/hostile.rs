@@ -188,3 +188,180 @@ async fn links_inside_the_tree_are_vendored_as_links() {
         "../lib.c"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_that_escape_through_other_links() {
+    // Each link alone stays inside; followed through each other they reach the project.
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+        Entry::Link("lib-2.0.0/d/up", ".."),
+        Entry::Link("lib-2.0.0/d/up2", "up/.."),
+        Entry::Link("lib-2.0.0/d/readme", "up2/../README.md"),
+    ]);
+    refused(
+        archive,
+        "",
+        "the archive entry `d/readme` is a link to `up2/../README.md`, outside the unpacked tree (through the links `d/up2`, `d/up`)",
+    )
+    .await;
+    let looping = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+        Entry::Link("lib-2.0.0/a", "b/x"),
+        Entry::Link("lib-2.0.0/b", "a/y"),
+    ]);
+    refused(
+        looping,
+        "",
+        "the archive entry `a` is a link that resolves through more than 40 links",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_link_target() {
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+        Entry::Link("lib-2.0.0/src/empty", ""),
+    ]);
+    refused(
+        archive,
+        "",
+        "the archive entry `lib-2.0.0/src/empty` is a link with an empty target",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_that_are_not_utf8_are_refused_never_merged() {
+    let archive = || {
+        tar_gz(&[
+            Entry::File("lib-2.0.0/lib.c", b"int v = 2;\n"),
+            Entry::RawName(b"lib-2.0.0/caf\xe9.c", b"one\n"),
+            Entry::RawName(b"lib-2.0.0/caf\xe8.c", b"two\n"),
+        ])
+    };
+    let project = refused(
+        archive(),
+        "",
+        "the archive entry `lib-2.0.0/caf\\xe8.c` has a name that is not UTF-8",
+    )
+    .await;
+    let run = project.run(&["lib"]);
+    assert!(
+        run.stderr.contains(
+            "hint: deps-update keeps file names exactly or not at all: `exclude` the file"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Excluded, they are no obstacle.
+    let (project, _server) = project_with_archive(archive(), "exclude = [\"caf*\"]").await;
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        project.git(&["ls-tree", "-r", "--name-only", "deps-update/lib"]),
+        "deps.toml\ndeps/lib/lib.c"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_member_of_a_multi_member_gzip_is_read() {
+    let plain = crate::support::tar(&[
+        Entry::File("lib-2.0.0/lib.c", b"int v = 2;\n"),
+        Entry::File("lib-2.0.0/second.c", b"int second;\n"),
+    ]);
+    // Cut after the first entry (header + one data block): the second lives in member two.
+    let (first, second) = plain.split_at(1024);
+    let mut archive = crate::support::gzip(first);
+    archive.extend(crate::support::gzip(second));
+    let (project, _server) = project_with_archive(archive, "").await;
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        project.git(&[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            "deps-update/lib",
+            "deps/lib"
+        ]),
+        "deps/lib/lib.c\ndeps/lib/second.c"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_while_unpacking_blames_the_local_write() {
+    // 1 MiB of zeros compresses to about a KiB: the download fits, the unpacked file does not.
+    let zeros = vec![0u8; 1 << 20];
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"ok\n"),
+        Entry::File("lib-2.0.0/big.bin", &zeros),
+    ]);
+    let (project, _server) = project_with_archive(archive, "").await;
+    let before = project.checkout_state();
+    let run = project.run_with_file_limit(64, &["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("cannot write the unpacked file `/")
+            && run.stderr.contains("/lib-2.0.0/big.bin`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("File too large"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "hint: the disk holding the temporary folder is full (or a size limit was hit): free space there, or point `TMPDIR` at a larger disk"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("damaged"), "{}", run.stderr);
+    assert_eq!(project.checkout_state(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_in_the_object_store_says_so() {
+    // 5,000 tiny files: a small download and small files, but a folder listing (tree object)
+    // of about 120 KiB, past the 64 KiB limit.
+    let names: Vec<(String, String)> = (0..5000)
+        .map(|i| (format!("lib-2.0.0/f{i:04}.c"), i.to_string()))
+        .collect();
+    let entries: Vec<Entry> = names
+        .iter()
+        .map(|(name, text)| Entry::File(name, text.as_bytes()))
+        .collect();
+    let archive = crate::support::tar_xz(&entries);
+    assert!(archive.len() < 48 << 10, "{}", archive.len());
+    let server = MockServer::start().await;
+    mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
+    mount_file(&server, "/lib-2.0.0.tar.xz", archive).await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project
+        .manifest(&format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
+             archive = \"{}/lib-{{version}}.tar.xz\"\n",
+            server.uri()
+        ))
+        .write("deps/lib/lib.c", "int v = 1;\n");
+    project.commit_all("initial");
+    let before = project.checkout_state();
+    let run = project.run_with_file_limit(64, &["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("could not write a folder listing (tree) into `")
+            && run.stderr.contains(".git/objects`: File too large"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "hint: the disk holding the repository's `.git/objects` is full (or a size limit was hit): free space there; nothing was committed"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("no error"), "{}", run.stderr);
+    assert_eq!(project.checkout_state(), before);
+}

@@ -109,7 +109,31 @@ impl Project {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = self.command(args).output().expect("run deps-update");
+        Self::output(self.command(args))
+    }
+
+    /// Runs the binary with no file allowed to grow past `kib` KiB (`ulimit -f`, with
+    /// `SIGXFSZ` ignored): writes past it fail as they would on a full disk.
+    pub fn run_with_file_limit(&self, kib: u64, args: &[&str]) -> Run {
+        let inner = self.command(args);
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(format!("ulimit -f {kib}; trap '' XFSZ; exec \"$0\" \"$@\""))
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .current_dir(self.root())
+            .env_clear();
+        for (name, value) in inner.get_envs() {
+            if let Some(value) = value {
+                command.env(name, value);
+            }
+        }
+        Self::output(command)
+    }
+
+    fn output(mut command: Command) -> Run {
+        let output = command.output().expect("run deps-update");
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -209,36 +233,61 @@ pub enum Entry<'a> {
     HardLink(&'a str, &'a str),
     CharDevice(&'a str),
     Dir(&'a str),
+    /// A regular file whose name is raw bytes (not necessarily UTF-8).
+    RawName(&'a [u8], &'a [u8]),
 }
 
 /// A `.tar.gz` built from entries; paths are written as given (hostile ones included).
 pub fn tar_gz(entries: &[Entry]) -> Vec<u8> {
-    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut builder = tar::Builder::new(encoder);
+    gzip(&tar(entries))
+}
+
+/// Bytes compressed as one gzip member.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A `.tar.xz` built from entries.
+pub fn tar_xz(entries: &[Entry]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = xz2::write::XzEncoder::new(Vec::new(), 9);
+    encoder.write_all(&tar(entries)).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// An uncompressed tar built from entries; paths are written as given.
+pub fn tar(entries: &[Entry]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
     for entry in entries {
         let mut header = tar::Header::new_gnu();
-        let (path, data, kind, mode, link): (&str, &[u8], tar::EntryType, u32, Option<&str>) =
+        let (path, data, kind, mode, link): (&[u8], &[u8], tar::EntryType, u32, Option<&str>) =
             match entry {
-                Entry::File(p, d) => (p, d, tar::EntryType::Regular, 0o644, None),
-                Entry::Executable(p, d) => (p, d, tar::EntryType::Regular, 0o755, None),
-                Entry::Link(p, t) => (p, b"", tar::EntryType::Symlink, 0o777, Some(t)),
-                Entry::HardLink(p, t) => (p, b"", tar::EntryType::Link, 0o644, Some(t)),
-                Entry::CharDevice(p) => (p, b"", tar::EntryType::Char, 0o644, None),
-                Entry::Dir(p) => (p, b"", tar::EntryType::Directory, 0o755, None),
+                Entry::File(p, d) => (p.as_bytes(), d, tar::EntryType::Regular, 0o644, None),
+                Entry::Executable(p, d) => (p.as_bytes(), d, tar::EntryType::Regular, 0o755, None),
+                Entry::Link(p, t) => (p.as_bytes(), b"", tar::EntryType::Symlink, 0o777, Some(t)),
+                Entry::HardLink(p, t) => (p.as_bytes(), b"", tar::EntryType::Link, 0o644, Some(t)),
+                Entry::CharDevice(p) => (p.as_bytes(), b"", tar::EntryType::Char, 0o644, None),
+                Entry::Dir(p) => (p.as_bytes(), b"", tar::EntryType::Directory, 0o755, None),
+                Entry::RawName(p, d) => (p, d, tar::EntryType::Regular, 0o644, None),
             };
         header.set_entry_type(kind);
         header.set_mode(mode);
         header.set_size(data.len() as u64);
         // Write the name bytes directly: `set_path` would refuse `..` and absolute paths.
         let name = &mut header.as_old_mut().name;
-        name[..path.len()].copy_from_slice(path.as_bytes());
+        name[..path.len()].copy_from_slice(path);
         if let Some(target) = link {
-            header.set_link_name(target).unwrap();
+            // Write the target bytes directly too: `set_link_name` refuses an empty one.
+            let field = &mut header.as_old_mut().linkname;
+            field[..target.len()].copy_from_slice(target.as_bytes());
         }
         header.set_cksum();
         builder.append(&header, data).unwrap();
     }
-    builder.into_inner().unwrap().finish().unwrap()
+    builder.into_inner().unwrap()
 }
 
 /// Lowercase hex sha256 of bytes.

@@ -13,6 +13,7 @@
 //! - Plain-text URLs (`http://`, `git://`) are refused unless they point at a loopback address,
 //!   on every request and every redirect.
 
+use std::error::Error as _;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,6 +115,20 @@ impl Default for HttpSettings {
     }
 }
 
+/// Redirects followed at most for one request.
+const MAX_REDIRECTS: usize = 5;
+
+/// Why a redirect was not followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefusedRedirect {
+    #[error(
+        "it redirects to plain-text `{to}`, which is refused: only loopback addresses may use `http://`"
+    )]
+    PlainText { to: String },
+    #[error("it redirects more than {MAX_REDIRECTS} times")]
+    TooMany,
+}
+
 /// What went wrong with a request. URLs are shown without credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -121,6 +136,11 @@ pub enum HttpError {
     InsecureUrl { url: String },
     #[error("`{url}` is not a usable URL")]
     BadUrl { url: String },
+    #[error("`{url}` was not downloaded: {reason}")]
+    Redirect {
+        url: String,
+        reason: RefusedRedirect,
+    },
     #[error("could not reach `{url}` after {attempts} attempt{}", plural(*attempts))]
     Transport {
         url: String,
@@ -237,6 +257,12 @@ impl HttpError {
                 Some("this upstream needs credentials that deps-update cannot send".into())
             }
             Self::InsecureUrl { .. } => Some("use the `https://` address of the upstream".into()),
+            Self::Redirect { reason: RefusedRedirect::PlainText { .. }, .. } => Some(
+                "the server sends the file over plain HTTP, where it could be altered on the way: ask upstream to serve it over https, or point `archive` at a mirror that does".into(),
+            ),
+            Self::Redirect { reason: RefusedRedirect::TooMany, .. } => {
+                Some("the address may loop; open it in a browser, and point `archive` at where it ends".into())
+            }
             Self::Transport { .. } | Self::ServerError { .. } => {
                 Some("the upstream may be down; run the command again later".into())
             }
@@ -382,10 +408,10 @@ impl HttpClient {
     pub fn new(settings: HttpSettings, printer: Printer) -> Result<Self, HttpError> {
         let redirects = reqwest::redirect::Policy::custom(|attempt| {
             if ensure_secure(attempt.url()).is_err() {
-                let url = redact(attempt.url());
-                attempt.error(format!("redirected to plain-text `{url}`"))
-            } else if attempt.previous().len() >= 5 {
-                attempt.error("more than 5 redirects")
+                let to = redact(attempt.url());
+                attempt.error(RefusedRedirect::PlainText { to })
+            } else if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error(RefusedRedirect::TooMany)
             } else {
                 attempt.follow()
             }
@@ -726,7 +752,16 @@ impl HttpClient {
         self.sent.fetch_add(1, Ordering::Relaxed);
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) if e.is_builder() || e.is_redirect() => {
+            Err(e) if e.is_redirect() => {
+                let refused = std::iter::successors(e.source(), |s| (*s).source())
+                    .find_map(|s| s.downcast_ref::<RefusedRedirect>())
+                    .cloned();
+                return Err(Failure::Fail(match refused {
+                    Some(reason) => HttpError::Redirect { url: shown, reason },
+                    None => self.transport_error(url, attempt, e),
+                }));
+            }
+            Err(e) if e.is_builder() => {
                 return Err(Failure::Fail(self.transport_error(url, attempt, e)));
             }
             Err(e) => return Err(Failure::Retry(self.transport_error(url, attempt, e), None)),

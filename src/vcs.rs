@@ -112,6 +112,14 @@ pub enum GitError {
         #[source]
         source: git2::Error,
     },
+    #[error("`{url}` refused `{branch}`: {status}{}", remote_says.iter().map(|l| format!("\n  remote: {l}")).collect::<String>())]
+    PushRefused {
+        branch: String,
+        url: String,
+        status: String,
+        /// The remote's own explanation, line by line, made safe to print.
+        remote_says: Vec<String>,
+    },
     #[error(
         "`{branch}` at `{url}` has a commit deps-update did not make ({tip}); it is never overwritten"
     )]
@@ -144,6 +152,9 @@ impl GitError {
             Self::Remote { .. } => Some("check `settings.remote` (default `origin`)".into()),
             Self::Push { .. } => Some(
                 "with `GITHUB_TOKEN` set, https remotes on the forge authenticate with it; otherwise your git credential helper is used".into(),
+            ),
+            Self::PushRefused { .. } => Some(
+                "the remote's own rules (a hook or branch protection) refused the push, for the reason it gives; the branch is kept here for the next run".into(),
             ),
             Self::NotOurBranch { branch, .. } => Some(format!(
                 "someone pushed to `{branch}`: merge or close their work, or delete the branch, then run again"
@@ -1095,6 +1106,7 @@ impl Repo {
             }
         }
         let rejected = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let said = std::rc::Rc::new(std::cell::RefCell::new(Vec::<u8>::new()));
         let mut push_callbacks = callbacks(credentials);
         let sink = rejected.clone();
         push_callbacks.push_update_reference(move |_, status| {
@@ -1103,21 +1115,44 @@ impl Repo {
             }
             Ok(())
         });
+        // What the remote's hooks print (`remote: ...`): the reason a push is refused.
+        let heard = said.clone();
+        push_callbacks.sideband_progress(move |data| {
+            let mut heard = heard.borrow_mut();
+            if heard.len() < 16 << 10 {
+                heard.extend_from_slice(data);
+            }
+            true
+        });
         let mut options = git2::PushOptions::new();
         options.remote_callbacks(push_callbacks);
         found
             .push(&[&format!("+{refname}:{refname}")], Some(&mut options))
             .map_err(push_error)?;
         let rejected = rejected.borrow().clone();
-        if let Some(message) = rejected {
-            return Err(push_error(git2::Error::from_str(&format!(
-                "the remote refused: {message}"
-            ))));
+        if let Some(status) = rejected {
+            return Err(GitError::PushRefused {
+                branch: branch.to_owned(),
+                url,
+                status: crate::printer::sanitize(&status),
+                remote_says: remote_lines(&said.borrow()),
+            });
         }
         Ok(PushOutcome::Pushed {
             previous: remote_tip.map(|t| t.to_string()),
         })
     }
+}
+
+/// The remote's sideband text as lines, without progress noise, made safe to print.
+fn remote_lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .take(20)
+        .map(crate::printer::sanitize)
+        .collect()
 }
 
 /// Credentials for git network operations: the token for https remotes on the forge's host,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{Project, git, git_at, now};
+use crate::support::{GitDaemon, Project, git, git_at, now};
 
 /// An upstream repository with one commit per `(tag, seconds-ago)`, then a bare clone of
 /// it as the remote; returns the remote's `file://` URL and the commit ids, oldest first.
@@ -161,53 +161,6 @@ fn an_unreachable_remote_fails_that_dependency() {
     );
 }
 
-/// `git daemon` serving a folder on a free loopback port; stopped on drop.
-struct GitDaemon {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl GitDaemon {
-    fn serve(base: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // `git daemon` forks `git-daemon` and would leave it behind when killed: start the
-        // daemon itself.
-        let exec_path = git(Path::new("."), &["--exec-path"]);
-        let child = std::process::Command::new(Path::new(&exec_path).join("git-daemon"))
-            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
-            .arg(format!("--port={port}"))
-            .arg(format!("--base-path={}", base.display()))
-            .arg(base)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start git daemon");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "git daemon did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        Self { child, port }
-    }
-}
-
-impl Drop for GitDaemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn reads_a_git_daemon_on_loopback_and_its_branch_history() {
     let project = Project::new();
@@ -221,7 +174,7 @@ fn reads_a_git_daemon_on_loopback_and_its_branch_history() {
         ],
     );
     let bare = PathBuf::from(file_url.strip_prefix("file://").unwrap());
-    let daemon = GitDaemon::serve(bare.parent().unwrap());
+    let daemon = GitDaemon::serve(bare.parent().unwrap(), false);
     let url = format!("git://127.0.0.1:{}/upstream.git", daemon.port);
     project.manifest(&format!(
         "[deps.tags]\npath = \"deps/tags\"\nsource = \"git\"\nurl = \"{url}\"\nversion = \"2.0.0\"\n\n\

@@ -365,3 +365,45 @@ async fn a_full_disk_in_the_object_store_says_so() {
     assert!(!run.stderr.contains("no error"), "{}", run.stderr);
     assert_eq!(project.checkout_state(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_to_plain_text_is_refused_for_what_it_is() {
+    let server = MockServer::start().await;
+    mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
+    wiremock::Mock::given(wiremock::matchers::path("/lib-2.0.0.tar.gz"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(302)
+                .insert_header("location", "http://downloads.example.com/lib-2.0.0.tar.gz"),
+        )
+        .mount(&server)
+        .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project
+        .manifest(&format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
+             archive = \"{}/lib-{{version}}.tar.gz\"\n",
+            server.uri()
+        ))
+        .write("deps/lib/lib.c", "int v = 1;\n");
+    project.commit_all("initial");
+    let before = project.checkout_state();
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "`{}/lib-2.0.0.tar.gz` was not downloaded: it redirects to plain-text `http://downloads.example.com/lib-2.0.0.tar.gz`, which is refused",
+            server.uri()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: the server sends the file over plain HTTP"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("may be down"), "{}", run.stderr);
+    assert_eq!(project.checkout_state(), before);
+}

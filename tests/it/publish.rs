@@ -591,3 +591,45 @@ async fn a_group_gets_one_branch_one_commit_each_and_one_pull_request() {
         refs_before
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_push_refused_by_the_remote_shows_the_remotes_reason() {
+    let (project, _server, forge) = three_outdated().await;
+    // Only a real receive-pack runs hooks (libgit2's local transport does not).
+    let origin = project.scratch("origin.git");
+    let daemon = crate::support::GitDaemon::serve(origin.parent().unwrap(), true);
+    project.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        &format!("git://127.0.0.1:{}/origin.git", daemon.port),
+    ]);
+    let hook = origin.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'branch names must start with bot/ (see CONTRIBUTING.md)' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("refused `deps-update/brotli`: pre-receive hook declined"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("remote: branch names must start with bot/ (see CONTRIBUTING.md)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: the remote's own rules"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("GITHUB_TOKEN"), "{}", run.stderr);
+    assert!(forge.0.lock().unwrap().pulls.is_empty());
+}

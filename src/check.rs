@@ -212,11 +212,17 @@ fn read_version_file(
             source,
         }
     })?;
+    let found = version_in(vf, &text, &path)?;
+    Ok((path, found))
+}
+
+/// The version text in `text`, the content of the version file at `path` (for messages).
+pub fn version_in(vf: &VersionFile, text: &str, path: &Path) -> Result<String, DependencyError> {
     let no_match = || DependencyError::VersionFileNoMatch {
-        path: path.clone(),
+        path: path.to_owned(),
         regex: vf.regex.as_str().to_owned(),
     };
-    let captures = vf.regex.captures(&text).ok_or_else(no_match)?;
+    let captures = vf.regex.captures(text).ok_or_else(no_match)?;
     let found = if let Some(version) = captures.name("version") {
         version.as_str().to_owned()
     } else if captures.name("major").is_some() {
@@ -232,7 +238,19 @@ fn read_version_file(
     if found.is_empty() {
         return Err(no_match());
     }
-    Ok((path, found))
+    Ok(found)
+}
+
+/// Whether a version file's `found` text names `version` (a release version, or a commit
+/// for a branch-tracking dependency, either side possibly abbreviated).
+pub fn version_file_agrees(dep: &Dependency, found: &str, version: &str) -> bool {
+    match &dep.tracking {
+        Tracking::Releases { .. } => match (Version::parse(found), Version::parse(version)) {
+            (Ok(found), Ok(version)) => found == version,
+            _ => found == version,
+        },
+        Tracking::Branch { .. } => same_commit(version, found) || same_commit(found, version),
+    }
 }
 
 /// Checks one dependency against its upstream. `now` is seconds since the Unix epoch.

@@ -18,7 +18,7 @@ use super::layout::{Placement, Staged};
 use super::patches::{apply_queue, queue_at};
 use super::review::{is_build_file, needs_look};
 use super::{ApplyError, ApplyOptions};
-use crate::check::{Current, Finding};
+use crate::check::{Current, DependencyError, Finding};
 use crate::diff::{self, ChangeKind, ChangeSummary, FileChange};
 use crate::manifest::edit::record_update;
 use crate::manifest::{Dependency, Manifest};
@@ -245,6 +245,12 @@ impl Plan {
             diff: self.options.diff.then_some(diff_text),
         };
         if self.options.dry_run {
+            // The preview reads the laid-out tree (before `after` steps, which it does not run).
+            if let Some(vf) = &self.dep.version_file {
+                let present = staged.contains_key(&vf.path) || new_files.contains_key(&vf.path);
+                let bytes = present.then(|| content(&vf.path, Side::New)).transpose()?;
+                self.check_version_file(bytes)?;
+            }
             return Ok(Built {
                 update,
                 base: base.commit,
@@ -273,10 +279,45 @@ impl Plan {
             separate.commit = Some(tip.to_string());
             commits.push((tip, regenerated));
         }
+        // The tree as it will be committed (patches and `after` steps included) must say the
+        // version the registry is about to record, or the next `check` contradicts it.
+        if let Some(vf) = &self.dep.version_file {
+            self.check_version_file(repo.file_at(tip, &self.dep.path.join(&vf.path))?)?;
+        }
         Ok(Built {
             update,
             base: base.commit,
             commits,
+        })
+    }
+
+    /// Stops the update when the new tree's `version-file` (its bytes, `None` when the file
+    /// is gone) does not say the new version.
+    fn check_version_file(&self, bytes: Option<Vec<u8>>) -> Result<(), ApplyError> {
+        let Some(vf) = &self.dep.version_file else {
+            return Ok(());
+        };
+        let path = self.dep.path.join(&vf.path);
+        let Some(bytes) = bytes else {
+            return Err(ApplyError::VersionFileAfter(
+                DependencyError::VersionFileRead {
+                    path,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "the new tree has no such file",
+                    ),
+                },
+            ));
+        };
+        let found = crate::check::version_in(vf, &String::from_utf8_lossy(&bytes), &path)
+            .map_err(ApplyError::VersionFileAfter)?;
+        if crate::check::version_file_agrees(&self.dep, &found, &self.new_version) {
+            return Ok(());
+        }
+        Err(ApplyError::VersionFileDisagrees {
+            path,
+            found: crate::printer::sanitize(&found),
+            version: self.new_version.clone(),
         })
     }
 

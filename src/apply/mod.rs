@@ -148,6 +148,14 @@ pub enum ApplyError {
         path: PathBuf,
         conflict: Box<crate::patch::Conflict>,
     },
+    #[error("after the update, `{}` says {found}, not {version}: the new code contradicts its own version", path.display())]
+    VersionFileDisagrees {
+        path: PathBuf,
+        found: String,
+        version: String,
+    },
+    #[error("after the update, the version file cannot be read")]
+    VersionFileAfter(#[source] DependencyError),
     #[error("upstream no longer offers the vendored version {version}")]
     VersionNotOffered { version: String },
     #[error("cannot read the vendored file `{}`", path.display())]
@@ -200,6 +208,13 @@ impl ApplyError {
             )),
             Self::GroupFailed { group, .. } => Some(format!(
                 "a group's members are committed and published together; fix the failing one and run again (the branch of `{group}` was left as it was)"
+            )),
+            Self::VersionFileDisagrees { .. } => Some(
+                "nothing was committed: upstream's release may be mis-tagged (ask upstream), or `version-file.regex` reads the wrong line".into(),
+            ),
+            Self::VersionFileAfter(e) => Some(format!(
+                "{}; nothing was committed",
+                e.hint().unwrap_or_else(|| "the new code may have moved or changed its version file: fix `version-file`".into())
             )),
             Self::VersionNotOffered { .. } => Some("update the dependency, or check `tag` and `ignore`".into()),
             Self::Temp(_) => Some("check the free space and permissions of the temporary folder (`TMPDIR`)".into()),

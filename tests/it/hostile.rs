@@ -407,3 +407,50 @@ async fn a_redirect_to_plain_text_is_refused_for_what_it_is() {
     assert!(!run.stderr.contains("may be down"), "{}", run.stderr);
     assert_eq!(project.checkout_state(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_whose_header_says_another_version_is_not_committed() {
+    let version_file =
+        "version-file = { path = \"lib.h\", regex = '#define LIB_VERSION \"([^\"]+)\"' }";
+    let archive = tar_gz(&[
+        Entry::File("lib-2.0.0/lib.c", b"int v = 2;\n"),
+        Entry::File("lib-2.0.0/lib.h", b"#define LIB_VERSION \"1.9.9\"\n"),
+    ]);
+    let (mut project, _server) = project_with_archive(archive, version_file).await;
+    project.write("deps/lib/lib.h", "#define LIB_VERSION \"1.0.0\"\n");
+    project.commit_all("header");
+    let before = project.checkout_state();
+    for args in [&["lib", "--dry-run"][..], &["lib"][..]] {
+        let run = project.run(args);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr.contains(
+                "after the update, `deps/lib/lib.h` says 1.9.9, not 2.0.0: the new code contradicts its own version"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: nothing was committed"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(project.checkout_state(), before);
+    }
+    assert_eq!(project.git(&["branch", "--list", "deps-update/*"]), "");
+
+    // An upstream that drops the file is stopped too.
+    let archive = tar_gz(&[Entry::File("lib-2.0.0/lib.c", b"int v = 2;\n")]);
+    let (mut project, _server) = project_with_archive(archive, version_file).await;
+    project.write("deps/lib/lib.h", "#define LIB_VERSION \"1.0.0\"\n");
+    project.commit_all("header");
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("after the update, the version file cannot be read")
+            && run.stderr.contains("the new tree has no such file"),
+        "{}",
+        run.stderr
+    );
+}

@@ -170,11 +170,24 @@ impl Printer {
 }
 
 /// Removes terminal control characters (escape sequences, bells, carriage returns) from text
-/// that came from outside, keeping newlines and tabs.
+/// that came from outside, keeping newlines and tabs, and shows invisible formatting
+/// characters (bidirectional overrides) as escapes, so that nothing reorders the text.
 pub fn sanitize(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_invisible(c) {
+            out.extend(c.escape_default());
+        } else if !c.is_control() || c == '\n' || c == '\t' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that change how text reads without being seen: bidirectional overrides and
+/// isolates, zero-width characters, the byte order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{061c}')
 }
 
 #[cfg(test)]
@@ -184,6 +197,7 @@ mod tests {
     #[test]
     fn sanitize_strips_control_characters() {
         assert_eq!(sanitize("v1.2\x1b[31m\x07\r\nok\t"), "v1.2[31m\nok\t");
+        assert_eq!(sanitize("abc\u{202e}fed"), "abc\\u{202e}fed");
     }
 
     #[test]

@@ -97,7 +97,10 @@ impl UpdateSummary {
     pub fn commit_message(&self, headline: &str) -> String {
         let mut message = format!(
             "{headline}\n\nUpdate {} from {} to {}.\n\nSource: {}\n",
-            self.name, self.old_version, self.new_version, self.source
+            self.name,
+            visible(&self.old_version),
+            visible(&self.new_version),
+            visible(&self.source)
         );
         if let Some(sha256) = &self.verification.sha256 {
             message.push_str(&format!("SHA-256: {sha256}\n"));
@@ -105,11 +108,15 @@ impl UpdateSummary {
         if !self.verification.checks.is_empty() {
             message.push_str("Verified:\n");
             for check in &self.verification.checks {
-                message.push_str(&format!("- {check}\n"));
+                message.push_str(&format!("- {}\n", visible(check)));
             }
         }
         if !self.kept.is_empty() {
-            let kept: Vec<String> = self.kept.iter().map(|p| p.display().to_string()).collect();
+            let kept: Vec<String> = self
+                .kept
+                .iter()
+                .map(|p| visible(&p.display().to_string()))
+                .collect();
             message.push_str(&format!("Kept local files: {}\n", kept.join(", ")));
         }
         for patch in &self.patches {
@@ -156,14 +163,14 @@ impl UpdateSummary {
         let esc = code;
         out.push_str(&format!(
             "Updates **{}** from `{}` to `{}`.\n\n",
-            self.name,
+            markdown(&self.name),
             esc(&self.old_version),
             esc(&self.new_version)
         ));
         out.push_str("| | |\n| --- | --- |\n");
         out.push_str(&format!(
             "| Dependency | `{}` in `{}` |\n",
-            self.name,
+            esc(&self.name),
             esc(&self.path)
         ));
         out.push_str(&format!(
@@ -192,7 +199,7 @@ impl UpdateSummary {
             ));
         }
         for check in &self.verification.checks {
-            out.push_str(&format!("- {}\n", esc(check)));
+            out.push_str(&format!("- {}\n", markdown(check)));
         }
         if self.verification.sha256.is_none() && self.verification.checks.is_empty() {
             out.push_str(
@@ -285,9 +292,41 @@ impl UpdateSummary {
     }
 }
 
-/// `text` made safe inside a markdown code span in a table cell.
-fn code(text: &str) -> String {
-    text.replace('|', "\\|").replace('`', "'")
+/// `text` made safe inside a markdown code span (in a table cell or a list): no backtick
+/// can end the span, no `|` the cell, no line break the row or the list item, and nothing
+/// invisible can reorder what the reviewer reads (see [`visible`]).
+pub fn code(text: &str) -> String {
+    visible(text).replace('|', "\\|").replace('`', "'")
+}
+
+/// `text` made safe as plain markdown (outside a code span): [`visible`], and every
+/// character markdown or HTML would act on escaped with a backslash.
+pub fn markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in visible(text).chars() {
+        if "\\`*_{}[]()<>#+-.!|~&\"'".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` with control characters (line breaks included) and invisible formatting
+/// characters (bidirectional overrides, zero-width characters) written as visible escapes
+/// (`\n`, `\u{202e}`): for anything from upstream that lands on one line of a commit
+/// message, a pull request or a terminal.
+pub fn visible(text: &str) -> String {
+    let invisible = crate::printer::is_invisible;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || invisible(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The end of every pull request body.
@@ -321,7 +360,7 @@ pub fn pr_body(group: Option<&str>, updates: &[&UpdateSummary]) -> String {
     for update in updates {
         out.push_str(&format!(
             "| `{}` | `{}` | `{}` |\n",
-            update.name,
+            code(&update.name),
             code(&update.old_version),
             code(&update.new_version)
         ));
@@ -329,7 +368,7 @@ pub fn pr_body(group: Option<&str>, updates: &[&UpdateSummary]) -> String {
     out.push('\n');
     let budget = BODY_LIMIT.saturating_sub(out.len() + FOOTER.len()) / updates.len().max(1);
     for update in updates {
-        let heading = format!("## {}\n\n", update.name);
+        let heading = format!("## {}\n\n", markdown(&update.name));
         out.push_str(&heading);
         out.push_str(&update.pr_section(budget.saturating_sub(heading.len())));
     }
@@ -340,9 +379,12 @@ pub fn pr_body(group: Option<&str>, updates: &[&UpdateSummary]) -> String {
 /// A patch's line in a commit message.
 fn patch_line(patch: &PatchOutcome) -> String {
     match patch.state {
-        PatchState::Applied => format!("Patch applied: {}", patch.patch),
+        PatchState::Applied => format!("Patch applied: {}", visible(&patch.patch)),
         PatchState::AlreadyUpstream => {
-            format!("Patch already upstream (can be deleted): {}", patch.patch)
+            format!(
+                "Patch already upstream (can be deleted): {}",
+                visible(&patch.patch)
+            )
         }
     }
 }
@@ -416,5 +458,15 @@ mod tests {
         let body = pr_body(Some("quic"), &[&a, &b]);
         assert!(body.starts_with("Updates the group **quic**"), "{body}");
         assert!(body.len() <= BODY_LIMIT);
+    }
+
+    #[test]
+    fn upstream_text_is_escaped_for_each_medium() {
+        assert_eq!(code("a|b`c\nd\u{202e}"), "a\\|b'c\\nd\\u{202e}");
+        assert_eq!(
+            markdown("**x** <img> [y](z)\n# h"),
+            "\\*\\*x\\*\\* \\<img\\> \\[y\\]\\(z\\)\\\\n\\# h"
+        );
+        assert_eq!(visible("v1\r\n\u{1b}[2J"), "v1\\r\\n\\u{1b}[2J");
     }
 }

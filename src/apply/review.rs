@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::diff::{ChangeKind, ChangeSummary};
+use crate::summary::code;
 
 /// Files that list sources for a build system.
 pub fn is_build_file(path: &Path) -> bool {
@@ -45,7 +46,7 @@ pub fn needs_look(changes: &ChangeSummary, build_files: &[String]) -> Vec<String
             .filter(|f| {
                 f.kind == kind && is_source_file(&f.path) && mentioned(&f.path) == want_mentioned
             })
-            .map(|f| format!("`{}`", f.path.display()))
+            .map(|f| format!("`{}`", code(&f.path.display().to_string())))
             .collect()
     };
     let mut items = Vec::new();
@@ -82,7 +83,7 @@ pub fn needs_look(changes: &ChangeSummary, build_files: &[String]) -> Vec<String
             };
             items.push(format!(
                 "license file `{}` {how} (+{} -{} lines)",
-                file.path.display(),
+                code(&file.path.display().to_string()),
                 file.lines_added,
                 file.lines_removed
             ));

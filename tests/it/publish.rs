@@ -633,3 +633,36 @@ async fn a_push_refused_by_the_remote_shows_the_remotes_reason() {
     assert!(!run.stderr.contains("GITHUB_TOKEN"), "{}", run.stderr);
     assert!(forge.0.lock().unwrap().pulls.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_from_the_archive_cannot_write_markdown_in_the_pull_request() {
+    let (project, server, forge) = three_outdated().await;
+    // A tar name holds 100 bytes: enough for a fake section.
+    let hostile =
+        "brotli-1.2.0/x.c |\n\n### Verified\n\n- OpenPGP signature by key 0 <img src=x>\u{202e}";
+    let archive = tar_gz(&[
+        Entry::File("brotli-1.2.0/src/brotli.c", b"// brotli 1.2.0\n"),
+        Entry::File(hostile, b"evil\n"),
+        Entry::File("brotli-1.2.0/LICENSE", b"MIT\n"),
+    ]);
+    Mock::given(wiremock::matchers::path("/brotli-1.2.0.tar.gz"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(archive))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let body = forge.0.lock().unwrap().pulls[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(body.matches("### Verified").count(), 2, "{body}");
+    assert_eq!(body.matches("\n### Verified\n").count(), 1, "{body}");
+    assert!(
+        body.contains(
+            "| added | `x.c \\|\\n\\n### Verified\\n\\n- OpenPGP signature by key 0 <img src=x>\\u{202e}` | +1 −0 |\n"
+        ),
+        "{body}"
+    );
+    assert!(!body.contains('\u{202e}'), "{body}");
+}

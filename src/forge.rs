@@ -1,6 +1,8 @@
 //! Pull requests over GitHub's REST API (`GITHUB_API_URL`, so GitHub Enterprise too): one per
 //! dependency, found by its head branch, opened or refreshed, never duplicated, and left alone
-//! when nothing changed. What a pull request says comes in as text
+//! when nothing changed. A branch pushed to a fork is named `forkowner:branch`, as GitHub
+//! wants for the listing and the create. Missing labels and reviewers are added on every
+//! refresh (never re-asking someone who already reviewed); a reviewer GitHub refuses is named. What a pull request says comes in as text
 //! ([`crate::summary::UpdateSummary`] renders it); this module only talks to the forge.
 
 use std::sync::Arc;
@@ -57,6 +59,27 @@ pub enum ForgeError {
     Unexpected { what: &'static str, detail: String },
     #[error("no repository to open pull requests in")]
     NoRepository,
+    #[error("pull request #{} is open, but GitHub refused to request a review from {}: {}", .0.number, names(&.0.refused), .0.message)]
+    ReviewersRefused(Box<RefusedReviewers>),
+}
+
+/// Reviewers GitHub would not ask.
+#[derive(Debug)]
+pub struct RefusedReviewers {
+    pub number: u64,
+    /// Those who are not collaborators when that could be told, else all that were asked.
+    pub refused: Vec<String>,
+    /// Whether `refused` was checked to be non-collaborators.
+    pub not_collaborators: bool,
+    pub repository: String,
+    pub message: String,
+}
+
+fn names(list: &[String]) -> String {
+    list.iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl ForgeError {
@@ -68,6 +91,13 @@ impl ForgeError {
             Self::NoRepository => Some(
                 "set `repository` in `[settings]`, or `GITHUB_REPOSITORY`, or push to a GitHub remote".into(),
             ),
+            Self::ReviewersRefused(refused) if refused.not_collaborators => Some(format!(
+                "they are not collaborators of `{}`: invite them (and have them accept), or remove them from `settings.reviewers`; the next run asks again",
+                refused.repository
+            )),
+            Self::ReviewersRefused(_) => Some(
+                "check `settings.reviewers` (GitHub logins of collaborators); the next run asks again".into(),
+            ),
             Self::Unexpected { .. } => None,
         }
     }
@@ -78,11 +108,36 @@ impl ForgeError {
 pub struct Forge {
     http: Arc<HttpClient>,
     repository: String,
+    /// The owner of the repository branches are pushed to: the repository's own, or a fork's.
+    head_owner: String,
 }
 
 impl Forge {
     pub fn new(http: Arc<HttpClient>, repository: String) -> Self {
-        Self { http, repository }
+        let head_owner = repository.split('/').next().unwrap_or_default().to_owned();
+        Self {
+            http,
+            repository,
+            head_owner,
+        }
+    }
+
+    /// Branches are pushed to `fork` (`owner/name`), not to the repository itself.
+    pub fn with_fork(mut self, fork: &str) -> Self {
+        if let Some(owner) = fork.split('/').next() {
+            self.head_owner = owner.to_owned();
+        }
+        self
+    }
+
+    /// `branch` as GitHub names a pull request's head: `owner:branch`.
+    fn head_label(&self, branch: &str) -> String {
+        format!("{}:{branch}", self.head_owner)
+    }
+
+    /// Whether branches live in a fork.
+    fn is_fork(&self) -> bool {
+        self.repository.split('/').next() != Some(self.head_owner.as_str())
     }
 
     pub fn repository(&self) -> &str {
@@ -115,10 +170,10 @@ impl Forge {
 
     /// The open pull request whose head is `branch` in this repository.
     async fn find_open(&self, branch: &str) -> Result<Option<Value>, ForgeError> {
-        let owner = self.repository.split('/').next().unwrap_or_default();
+        let label = self.head_label(branch);
         let head: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("state", "open")
-            .append_pair("head", &format!("{owner}:{branch}"))
+            .append_pair("head", &label)
             .append_pair("per_page", "100")
             .finish();
         let found = self
@@ -134,10 +189,16 @@ impl Forge {
             what: "the pull request list",
             detail: "not a list".into(),
         })?;
-        // The query filters by head already; check, so a loose fake or proxy never matters.
+        // The query filters by head already; check, so a loose fake or proxy never matters
+        // (and a same-named branch of another fork is never taken for ours).
         Ok(list
             .iter()
-            .find(|pr| pr["head"]["ref"].as_str() == Some(branch))
+            .find(|pr| {
+                pr["head"]["ref"].as_str() == Some(branch)
+                    && pr["head"]["label"]
+                        .as_str()
+                        .is_none_or(|l| l.eq_ignore_ascii_case(&label))
+            })
             .cloned())
     }
 
@@ -198,6 +259,12 @@ impl Forge {
             self.add_labels(number, &spec.head, &missing).await?;
             wrote = true;
         }
+        if self
+            .request_missing_reviewers(&pr, number, spec, false)
+            .await?
+        {
+            wrote = true;
+        }
         Ok(if wrote {
             PullRequestOutcome::Refreshed { number, url }
         } else {
@@ -214,7 +281,7 @@ impl Forge {
                 self.url(&["pulls"], None),
                 Some(json!({
                     "title": spec.title,
-                    "head": spec.head,
+                    "head": if self.is_fork() { self.head_label(&spec.head) } else { spec.head.clone() },
                     "base": spec.base,
                     "body": spec.body,
                     "draft": spec.draft,
@@ -227,17 +294,113 @@ impl Forge {
             let labels: Vec<&String> = spec.labels.iter().collect();
             self.add_labels(number, &spec.head, &labels).await?;
         }
-        if !spec.reviewers.is_empty() {
-            self.call(
+        self.request_missing_reviewers(&created, number, spec, true)
+            .await?;
+        Ok(PullRequestOutcome::Created { number, url })
+    }
+
+    /// Asks for a review from each of `spec.reviewers` not yet requested, who has not
+    /// reviewed already and is not the author; says whether anything was sent.
+    async fn request_missing_reviewers(
+        &self,
+        pr: &Value,
+        number: u64,
+        spec: &PullRequestSpec,
+        fresh: bool,
+    ) -> Result<bool, ForgeError> {
+        let logins = |list: &Value, at: &str| -> Vec<String> {
+            list.as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|item| item.pointer(at)?.as_str())
+                        .map(str::to_ascii_lowercase)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut skip = logins(&pr["requested_reviewers"], "/login");
+        skip.extend(pr["user"]["login"].as_str().map(str::to_ascii_lowercase));
+        let mut missing: Vec<&String> = spec
+            .reviewers
+            .iter()
+            .filter(|r| !skip.contains(&r.to_ascii_lowercase()))
+            .collect();
+        if missing.is_empty() {
+            return Ok(false);
+        }
+        // Someone who reviewed leaves `requested_reviewers`; asking again would re-request.
+        if !fresh {
+            let reviews = self
+                .call(
+                    "read the reviews",
+                    &spec.head,
+                    Method::GET,
+                    self.url(
+                        &["pulls", &number.to_string(), "reviews"],
+                        Some("per_page=100"),
+                    ),
+                    None,
+                )
+                .await?;
+            let reviewed = logins(&reviews, "/user/login");
+            missing.retain(|r| !reviewed.contains(&r.to_ascii_lowercase()));
+            if missing.is_empty() {
+                return Ok(false);
+            }
+        }
+        let asked = self
+            .call(
                 "request reviewers",
                 &spec.head,
                 Method::POST,
                 self.url(&["pulls", &number.to_string(), "requested_reviewers"], None),
-                Some(json!({"reviewers": spec.reviewers})),
+                Some(json!({"reviewers": missing})),
             )
-            .await?;
+            .await;
+        match asked {
+            Ok(_) => Ok(true),
+            Err(ForgeError::Request {
+                source:
+                    HttpError::Status {
+                        status: 422,
+                        message,
+                        ..
+                    },
+                ..
+            }) => {
+                // GitHub does not say who: ask about each one.
+                let mut refused = Vec::new();
+                for login in &missing {
+                    let check = self
+                        .http
+                        .github_status(&self.url(&["collaborators", login], None).map_err(
+                            |source| ForgeError::Request {
+                                what: "check a collaborator",
+                                head: spec.head.clone(),
+                                repository: self.repository.clone(),
+                                source,
+                            },
+                        )?)
+                        .await;
+                    if check == Some(404) {
+                        refused.push((*login).clone());
+                    }
+                }
+                let not_collaborators = !refused.is_empty();
+                if refused.is_empty() {
+                    refused = missing.iter().map(|l| (*l).clone()).collect();
+                }
+                Err(ForgeError::ReviewersRefused(Box::new(RefusedReviewers {
+                    number,
+                    refused,
+                    not_collaborators,
+                    repository: self.repository.clone(),
+                    message,
+                })))
+            }
+            Err(error) => Err(error),
         }
-        Ok(PullRequestOutcome::Created { number, url })
     }
 
     async fn add_labels(

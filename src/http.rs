@@ -7,7 +7,11 @@
 //! - Transient failures (5xx, 408, connection errors, timeouts) are retried with exponential
 //!   backoff; the final error says how many attempts were made.
 //! - A rate-limit answer (403 or 429 with rate-limit headers or `Retry-After`) is waited out
-//!   when the wait is short, and otherwise reported with the time the limit resets.
+//!   when the wait is short, and otherwise reported with the time the limit resets. GitHub's
+//!   secondary limits (a 429, or a 403 saying so, with requests remaining and no
+//!   `Retry-After`) are waited out for at least a minute, doubling, within the same bound.
+//! - GitHub writes (pull requests, labels, reviewers) go one at a time and at most 80 a
+//!   minute, and at most 100 requests are in flight to GitHub's API: its documented limits.
 //! - Every `GET` carries `If-None-Match` when a cached copy exists, so an unchanged upstream
 //!   answers `304 Not Modified` and costs no API budget.
 //! - Plain-text URLs (`http://`, `git://`) are refused unless they point at a loopback address,
@@ -163,6 +167,12 @@ pub enum HttpError {
     },
     #[error("`{url}` was not found (404)")]
     NotFound { url: String },
+    #[error("`{url}` is gone (410){}", excerpt(message))]
+    Gone {
+        url: String,
+        message: String,
+        api: Option<Api>,
+    },
     #[error("`{url}` refused the credentials ({status})")]
     Unauthorized {
         url: String,
@@ -177,6 +187,12 @@ pub enum HttpError {
         reset: Option<SystemTime>,
         api: Option<Api>,
         authenticated: bool,
+    },
+    #[error("GitHub's secondary rate limit was hit at `{url}` (too many requests at once, or content created too fast); it asks for a wait of at least {}, more than the {} allowed (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`)", human_duration(Duration::from_secs(*wait_secs)), human_duration(Duration::from_secs(*allowed_secs)))]
+    SecondaryRateLimited {
+        url: String,
+        wait_secs: u64,
+        allowed_secs: u64,
     },
     #[error("`{url}` is larger than the limit of {} MiB (`settings.max-archive-mib`)", limit >> 20)]
     TooLarge { url: String, limit: u64 },
@@ -245,6 +261,9 @@ impl HttpError {
             Self::RateLimited { .. } => {
                 Some("wait until the limit resets, or run fewer dependencies at once (`--jobs`)".into())
             }
+            Self::SecondaryRateLimited { .. } => Some(
+                "run again in a few minutes (what was done is kept; the next run picks up from there), or raise `DEPS_UPDATE_MAX_RATE_LIMIT_WAIT` to let this run wait".into(),
+            ),
             Self::Unauthorized { authenticated: true, api: Some(api), .. } => Some(format!(
                 "check that `{}` is valid and not expired",
                 api.token_variable()
@@ -266,6 +285,10 @@ impl HttpError {
             Self::Transport { .. } | Self::ServerError { .. } => {
                 Some("the upstream may be down; run the command again later".into())
             }
+            Self::Gone { api: Some(Api::GitHub), .. } => Some(
+                "GitHub retired this endpoint or the API version deps-update asks for (`X-GitHub-Api-Version: 2022-11-28`): upgrade deps-update".into(),
+            ),
+            Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
             Self::Write { .. } => Some("check the free space of the temporary folder".into()),
             Self::BadUrl { .. }
@@ -372,6 +395,10 @@ pub struct HttpClient {
     sent: AtomicU64,
     not_modified: AtomicU64,
     writes: AtomicU64,
+    /// Held for the whole of each GitHub write: writes go one at a time, paced.
+    pacer: tokio::sync::Mutex<Pacer>,
+    /// Requests in flight to GitHub's API.
+    github_slots: tokio::sync::Semaphore,
 }
 
 /// Requests made so far.
@@ -395,7 +422,55 @@ struct CacheEntry {
 /// or not.
 enum Failure {
     Retry(HttpError, Option<Duration>),
+    /// A rate limit: the server did nothing, so even a `POST` may be sent again after `wait`.
+    Limited(HttpError, Duration),
     Fail(HttpError),
+}
+
+/// GitHub's documented limits on content-creating requests.
+const WRITES_PER_MINUTE: usize = 80;
+/// GitHub's documented limit on concurrent requests.
+const MAX_CONCURRENT_GITHUB: usize = 100;
+/// The least wait after a secondary rate limit without `Retry-After`.
+const SECONDARY_WAIT: Duration = Duration::from_secs(60);
+
+/// Paces writes: at most `limit` in any `period` (a sliding window).
+#[derive(Debug)]
+pub struct Pacer {
+    limit: usize,
+    period: Duration,
+    sent: std::collections::VecDeque<tokio::time::Instant>,
+}
+
+impl Pacer {
+    pub fn new(limit: usize, period: Duration) -> Self {
+        Self {
+            limit,
+            period,
+            sent: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Waits until one more request fits in the window, and counts it.
+    pub async fn turn(&mut self) {
+        loop {
+            let now = tokio::time::Instant::now();
+            while self
+                .sent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= self.period)
+            {
+                self.sent.pop_front();
+            }
+            match self.sent.front() {
+                Some(oldest) if self.sent.len() >= self.limit => {
+                    tokio::time::sleep_until(*oldest + self.period).await;
+                }
+                _ => break,
+            }
+        }
+        self.sent.push_back(tokio::time::Instant::now());
+    }
 }
 
 /// Where a download's bytes go; restarted when an attempt fails half-way.
@@ -430,6 +505,8 @@ impl HttpClient {
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
             writes: AtomicU64::new(0),
+            pacer: tokio::sync::Mutex::new(Pacer::new(WRITES_PER_MINUTE, Duration::from_secs(60))),
+            github_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_GITHUB),
         })
     }
 
@@ -616,10 +693,16 @@ impl HttpClient {
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, HttpError> {
         ensure_secure(url)?;
-        if method != reqwest::Method::GET {
+        // Writes go one at a time and within GitHub's pace, for the whole of their retries.
+        let _turn = if method == reqwest::Method::GET {
+            None
+        } else {
             self.writes.fetch_add(1, Ordering::Relaxed);
-        }
-        let retry = method != reqwest::Method::POST;
+            let mut pacer = self.pacer.lock().await;
+            pacer.turn().await;
+            Some(pacer)
+        };
+        let idempotent = method != reqwest::Method::POST;
         let attempt = |attempt: u32| {
             let method = method.clone();
             async move {
@@ -641,12 +724,19 @@ impl HttpClient {
                 })
             }
         };
-        if retry {
-            return self.with_retries(url, attempt).await;
-        }
-        match attempt(1).await {
-            Ok(value) => Ok(value),
-            Err(Failure::Fail(error) | Failure::Retry(error, _)) => Err(error),
+        self.with_retries_if(url, idempotent, attempt).await
+    }
+
+    /// The status of one `GET` to the GitHub API (`204`, `404`, ...), or `None` when no answer
+    /// came: for yes-or-no questions such as "is this user a collaborator?".
+    pub async fn github_status(&self, url: &Url) -> Option<u16> {
+        match self
+            .send_with(reqwest::Method::GET, url, Accept::GitHub, None, None, 1)
+            .await
+        {
+            Ok(response) => Some(response.status().as_u16()),
+            Err(Failure::Fail(HttpError::NotFound { .. })) => Some(404),
+            Err(_) => None,
         }
     }
 
@@ -656,7 +746,22 @@ impl HttpClient {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the attempts run out.
-    async fn with_retries<T, F, Fut>(&self, url: &Url, mut attempt: F) -> Result<T, HttpError>
+    async fn with_retries<T, F, Fut>(&self, url: &Url, attempt: F) -> Result<T, HttpError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        self.with_retries_if(url, true, attempt).await
+    }
+
+    /// [`Self::with_retries`]; a request that is not `idempotent` is sent again only after a
+    /// rate limit, which the server answered without acting.
+    async fn with_retries_if<T, F, Fut>(
+        &self,
+        url: &Url,
+        idempotent: bool,
+        mut attempt: F,
+    ) -> Result<T, HttpError>
     where
         F: FnMut(u32) -> Fut,
         Fut: std::future::Future<Output = Result<T, Failure>>,
@@ -668,7 +773,9 @@ impl HttpClient {
             let (error, wait) = match attempt(number).await {
                 Ok(value) => return Ok(value),
                 Err(Failure::Fail(error)) => return Err(error),
+                Err(Failure::Retry(error, _)) if !idempotent => return Err(error),
                 Err(Failure::Retry(error, wait)) => (error, wait),
+                Err(Failure::Limited(error, wait)) => (error, Some(wait)),
             };
             if number >= attempts {
                 return Err(error);
@@ -750,6 +857,15 @@ impl HttpClient {
             }
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
+        let _slot = match api {
+            Some(Api::GitHub) => Some(
+                self.github_slots
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed"),
+            ),
+            _ => None,
+        };
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) if e.is_redirect() => {
@@ -774,34 +890,50 @@ impl HttpClient {
         }
         let headers = response.headers().clone();
         let body = response.text().await.unwrap_or_default();
-        if let Some(reset) = rate_limit_reset(status, &headers) {
-            let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
-            let error = HttpError::RateLimited {
-                url: shown,
-                reset: Some(reset),
-                api,
-                authenticated,
-            };
-            if wait <= self.settings.max_rate_limit_wait {
-                return Err(Failure::Retry(
-                    error,
-                    Some(wait + Duration::from_millis(250)),
-                ));
+        match rate_limit(status, &headers, &body) {
+            Some(RateLimit::Until(reset)) => {
+                let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
+                let error = HttpError::RateLimited {
+                    url: shown,
+                    reset: Some(reset),
+                    api,
+                    authenticated,
+                };
+                if wait <= self.settings.max_rate_limit_wait {
+                    return Err(Failure::Limited(error, wait + Duration::from_millis(250)));
+                }
+                return Err(Failure::Fail(error));
             }
-            return Err(Failure::Fail(error));
+            Some(RateLimit::Secondary) => {
+                let wait = secondary_wait(attempt);
+                let allowed = self.settings.max_rate_limit_wait;
+                let error = HttpError::SecondaryRateLimited {
+                    url: shown,
+                    wait_secs: wait.as_secs(),
+                    allowed_secs: allowed.as_secs(),
+                };
+                if wait <= allowed {
+                    self.printer.warn(&format!(
+                        "GitHub's secondary rate limit: waiting {} before trying again",
+                        human_duration(wait)
+                    ));
+                    return Err(Failure::Limited(error, wait));
+                }
+                return Err(Failure::Fail(error));
+            }
+            None => {}
         }
         let message = api_message(&body);
         Err(match status.as_u16() {
-            404 | 410 => Failure::Fail(HttpError::NotFound { url: shown }),
+            404 => Failure::Fail(HttpError::NotFound { url: shown }),
+            410 => Failure::Fail(HttpError::Gone {
+                url: shown,
+                message,
+                api,
+            }),
             401 => Failure::Fail(HttpError::Unauthorized {
                 url: shown,
                 status: 401,
-                api,
-                authenticated,
-            }),
-            429 => Failure::Fail(HttpError::RateLimited {
-                url: shown,
-                reset: None,
                 api,
                 authenticated,
             }),
@@ -901,8 +1033,17 @@ impl HttpClient {
     }
 }
 
-/// The reset time of a rate-limit answer, or `None` when the answer is not one.
-fn rate_limit_reset(status: StatusCode, headers: &HeaderMap) -> Option<SystemTime> {
+/// How long a rate-limited answer asks to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RateLimit {
+    /// Until this time (`Retry-After`, or the primary limit's reset).
+    Until(SystemTime),
+    /// A secondary limit with no time given: at least a minute, doubling.
+    Secondary,
+}
+
+/// Whether an answer is a rate limit, and which; `None` when it is not one.
+fn rate_limit(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<RateLimit> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
@@ -914,10 +1055,12 @@ fn rate_limit_reset(status: StatusCode, headers: &HeaderMap) -> Option<SystemTim
     };
     if let Some(after) = text("retry-after") {
         if let Ok(secs) = after.parse::<u64>() {
-            return Some(SystemTime::now() + Duration::from_secs(secs));
+            return Some(RateLimit::Until(
+                SystemTime::now() + Duration::from_secs(secs),
+            ));
         }
         if let Ok(date) = httpdate::parse_http_date(after) {
-            return Some(date);
+            return Some(RateLimit::Until(date));
         }
     }
     // GitHub says `x-ratelimit-*`, GitLab `ratelimit-*`.
@@ -927,9 +1070,20 @@ fn rate_limit_reset(status: StatusCode, headers: &HeaderMap) -> Option<SystemTim
             .or_else(|| text("ratelimit-reset"))
             .and_then(|r| r.parse::<u64>().ok())
             .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
-        return Some(reset.unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60)));
+        return Some(RateLimit::Until(
+            reset.unwrap_or_else(|| SystemTime::now() + SECONDARY_WAIT),
+        ));
     }
-    None
+    // Requests remain: a 429 is a secondary limit, and so is a 403 that says it is (a plain
+    // 403 is a permission problem).
+    let message = api_message(body).to_ascii_lowercase();
+    let says_so = message.contains("secondary rate limit") || message.contains("abuse");
+    (status == StatusCode::TOO_MANY_REQUESTS || says_so).then_some(RateLimit::Secondary)
+}
+
+/// The wait after secondary limit number `attempt` (1-based): a minute, then doubling.
+fn secondary_wait(attempt: u32) -> Duration {
+    SECONDARY_WAIT.saturating_mul(1 << attempt.saturating_sub(1).min(6))
 }
 
 /// The web address of a forge whose API is `api`: `https://api.HOST` -> `https://HOST`, else
@@ -1046,21 +1200,75 @@ mod tests {
     #[test]
     fn recognises_rate_limits() {
         let mut headers = HeaderMap::new();
-        assert!(
-            rate_limit_reset(StatusCode::FORBIDDEN, &headers).is_none(),
+        let forbidden =
+            |headers: &HeaderMap, body: &str| rate_limit(StatusCode::FORBIDDEN, headers, body);
+        assert_eq!(
+            forbidden(
+                &headers,
+                r#"{"message": "Resource not accessible by integration"}"#
+            ),
+            None,
             "a plain 403 is not a rate limit"
+        );
+        assert_eq!(
+            forbidden(
+                &headers,
+                r#"{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#
+            ),
+            Some(RateLimit::Secondary)
+        );
+        assert_eq!(
+            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, ""),
+            Some(RateLimit::Secondary)
         );
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         headers.insert("x-ratelimit-reset", HeaderValue::from_static("4102444800"));
-        let reset = rate_limit_reset(StatusCode::FORBIDDEN, &headers).unwrap();
         assert_eq!(
-            reset,
-            SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800)
+            forbidden(&headers, ""),
+            Some(RateLimit::Until(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800)
+            ))
         );
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("3"));
-        assert!(rate_limit_reset(StatusCode::TOO_MANY_REQUESTS, &headers).is_some());
-        assert!(rate_limit_reset(StatusCode::OK, &headers).is_none());
+        assert!(matches!(
+            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, ""),
+            Some(RateLimit::Until(_))
+        ));
+        assert_eq!(rate_limit(StatusCode::OK, &headers, ""), None);
+    }
+
+    #[test]
+    fn secondary_limits_wait_a_minute_then_double() {
+        assert_eq!(secondary_wait(1), Duration::from_secs(60));
+        assert_eq!(secondary_wait(2), Duration::from_secs(120));
+        assert_eq!(secondary_wait(3), Duration::from_secs(240));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn writes_are_paced_to_eighty_a_minute() {
+        let mut pacer = Pacer::new(WRITES_PER_MINUTE, Duration::from_secs(60));
+        let start = tokio::time::Instant::now();
+        for _ in 0..WRITES_PER_MINUTE {
+            pacer.turn().await;
+        }
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "a burst of 80 goes at once"
+        );
+        pacer.turn().await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(60),
+            "the 81st waits a minute"
+        );
+        for _ in 0..WRITES_PER_MINUTE - 1 {
+            pacer.turn().await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(60));
+        pacer.turn().await;
+        assert_eq!(start.elapsed(), Duration::from_secs(120));
     }
 
     #[test]

@@ -52,6 +52,40 @@ pub fn pull_request_repository(manifest: &Manifest) -> Result<String, ForgeError
         .ok_or(ForgeError::NoRepository)
 }
 
+/// The forge for `repository`'s pull requests, knowing where branches are pushed: when the
+/// push remote (`settings.remote`) is a forge repository other than `repository`, a fork,
+/// heads are `forkowner:branch`.
+pub fn forge_for(
+    manifest: &Manifest,
+    http: std::sync::Arc<crate::http::HttpClient>,
+    repository: String,
+) -> Forge {
+    let pushed_to = Repo::discover(&manifest.root)
+        .ok()
+        .and_then(|repo| repo.configured_remote_url(&manifest.settings.remote))
+        .filter(|url| on_a_host(url))
+        .and_then(|url| forge::repository_from_remote(&url));
+    let forge = Forge::new(http, repository.clone());
+    match pushed_to {
+        Some(fork) if !fork.eq_ignore_ascii_case(&repository) => forge.with_fork(&fork),
+        _ => forge,
+    }
+}
+
+/// Whether a remote URL names a host (`https://host/…`, `ssh://…`, `git@host:…`), as a
+/// forge repository's does, rather than a local path.
+fn on_a_host(url: &str) -> bool {
+    match url.split_once("://") {
+        Some((scheme, _)) => scheme != "file",
+        None => {
+            // scp-like `user@host:path`; a local path has no colon before its first slash.
+            url.split('/')
+                .next()
+                .is_some_and(|first| first.contains(':'))
+        }
+    }
+}
+
 /// Pushes an update branch and, with a forge, opens or refreshes its pull request: one
 /// dependency's, or a group's (`updates` in commit order, `members` for their labels).
 pub async fn publish(

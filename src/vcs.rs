@@ -1031,6 +1031,16 @@ impl Repo {
             .to_owned())
     }
 
+    /// The URL of `remote` as configured (`remote.NAME.url`), before any `insteadOf`
+    /// rewriting: the address that names the repository on its forge.
+    pub fn configured_remote_url(&self, remote: &str) -> Option<String> {
+        self.repo
+            .config()
+            .ok()?
+            .get_string(&format!("remote.{remote}.url"))
+            .ok()
+    }
+
     fn find_remote(&self, remote: &str) -> Result<Remote<'_>, GitError> {
         self.repo
             .find_remote(remote)

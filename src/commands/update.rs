@@ -4,10 +4,10 @@ use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::apply::{ApplyOptions, UpdateResult, update_group};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
-use crate::forge::{Forge, PullRequestOutcome};
+use crate::forge::PullRequestOutcome;
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
-use crate::publish::{publish, publishable, pull_request_repository};
+use crate::publish::{forge_for, publish, publishable, pull_request_repository};
 use crate::report::hints;
 use crate::summary::{BranchState, UpdateSummary};
 
@@ -33,7 +33,7 @@ pub async fn run(
     let publishing = args.push || args.pr;
     let forge = if args.pr {
         let repository = pull_request_repository(&manifest)?;
-        Some(Forge::new(context.http.clone(), repository))
+        Some(forge_for(&manifest, context.http.clone(), repository))
     } else {
         None
     };

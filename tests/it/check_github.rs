@@ -533,3 +533,35 @@ fn plain_http_is_refused_off_loopback() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retired_api_is_reported_as_gone_not_as_missing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/old/api/releases"))
+        .respond_with(ResponseTemplate::new(410).set_body_json(
+            serde_json::json!({"message": "This API version is no longer supported."}),
+        ))
+        .mount(&server)
+        .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project.manifest(&github_dep("old", "github-release", "old/api", "1.0.0", ""));
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "`{}/repos/old/api/releases?per_page=100` is gone (410): This API version is no longer supported.",
+            server.uri()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: GitHub retired this endpoint or the API version"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not found"), "{}", run.stderr);
+}

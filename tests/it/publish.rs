@@ -17,6 +17,10 @@ struct Forge {
     failing: Option<(&'static str, ResponseTemplate)>,
     /// This many pull request listings come back empty (a listing that lags behind).
     stale_lists: u32,
+    /// Who may be asked for a review; anyone else gets GitHub's 422.
+    collaborators: Vec<&'static str>,
+    /// Reviews submitted, as `(pull request number, login)`.
+    reviews: Vec<(u64, &'static str)>,
 }
 
 #[derive(Clone)]
@@ -25,10 +29,12 @@ struct FakeGithub(Arc<Mutex<Forge>>);
 impl FakeGithub {
     /// Answers the pull request and label routes of `node/node` on `server`.
     async fn mount(&self, server: &MockServer) {
-        Mock::given(path_regex(r"^/repos/node/node/(pulls|issues)"))
-            .respond_with(self.clone())
-            .mount(server)
-            .await;
+        Mock::given(path_regex(
+            r"^/repos/node/node/(pulls|issues|collaborators)",
+        ))
+        .respond_with(self.clone())
+        .mount(server)
+        .await;
     }
 }
 
@@ -52,7 +58,8 @@ impl Respond for FakeGithub {
                 forge.stale_lists -= 1;
                 ResponseTemplate::new(200).set_body_json(json!([]))
             }
-            ("GET", ["repos", owner, _, "pulls"]) => {
+            ("GET", ["repos", _, _, "pulls"]) => {
+                // GitHub filters by `head=owner:branch`, the owner being the fork's.
                 let head = request
                     .url
                     .query_pairs()
@@ -62,24 +69,27 @@ impl Respond for FakeGithub {
                 let open: Vec<Value> = forge
                     .pulls
                     .iter()
-                    .filter(|pr| {
-                        pr["state"] == "open"
-                            && format!("{owner}:{}", pr["head"]["ref"].as_str().unwrap()) == head
-                    })
+                    .filter(|pr| pr["state"] == "open" && pr["head"]["label"] == head.as_str())
                     .cloned()
                     .collect();
                 ResponseTemplate::new(200).set_body_json(open)
             }
             ("POST", ["repos", owner, name, "pulls"]) => {
+                // `head` is `branch` in this repository, or `forkowner:branch`.
                 let head = body["head"].as_str().unwrap().to_owned();
+                let (head_owner, branch) = match head.split_once(':') {
+                    Some((fork, branch)) => (fork.to_owned(), branch.to_owned()),
+                    None => ((*owner).to_owned(), head.clone()),
+                };
+                let label = format!("{head_owner}:{branch}");
                 if forge
                     .pulls
                     .iter()
-                    .any(|pr| pr["state"] == "open" && pr["head"]["ref"] == head.as_str())
+                    .any(|pr| pr["state"] == "open" && pr["head"]["label"] == label.as_str())
                 {
                     return ResponseTemplate::new(422).set_body_json(json!({
                         "message": "Validation Failed",
-                        "errors": [{"message": format!("A pull request already exists for {owner}:{head}.")}]
+                        "errors": [{"message": format!("A pull request already exists for {label}.")}]
                     }));
                 }
                 let number = forge.pulls.len() as u64 + 1;
@@ -88,10 +98,61 @@ impl Respond for FakeGithub {
                     "html_url": format!("https://github.example/{owner}/{name}/pull/{number}"),
                     "state": "open",
                     "title": body["title"], "body": body["body"], "draft": body["draft"],
-                    "head": {"ref": head}, "base": {"ref": body["base"]}, "labels": []
+                    "head": {"ref": branch, "label": label, "repo": {"owner": {"login": head_owner}}},
+                    "base": {"ref": body["base"]}, "labels": [], "requested_reviewers": []
                 });
                 forge.pulls.push(pr.clone());
                 ResponseTemplate::new(201).set_body_json(pr)
+            }
+            ("GET", ["repos", _, _, "pulls", number, "reviews"]) => {
+                let number: u64 = number.parse().unwrap();
+                let reviews: Vec<Value> = forge
+                    .reviews
+                    .iter()
+                    .filter(|(n, _)| *n == number)
+                    .map(|(_, login)| json!({"user": {"login": login}, "state": "APPROVED"}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(reviews)
+            }
+            ("GET", ["repos", _, _, "collaborators", login]) => {
+                if forge.collaborators.contains(login) {
+                    ResponseTemplate::new(204)
+                } else {
+                    ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))
+                }
+            }
+            ("POST", ["repos", _, _, "pulls", number, "requested_reviewers"]) => {
+                let number: u64 = number.parse().unwrap();
+                let wanted: Vec<String> = body["reviewers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap().to_owned())
+                    .collect();
+                if wanted
+                    .iter()
+                    .any(|r| !forge.collaborators.contains(&r.as_str()))
+                {
+                    return ResponseTemplate::new(422).set_body_json(json!({
+                        "message": "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the node/node repository."
+                    }));
+                }
+                let pr = forge
+                    .pulls
+                    .iter_mut()
+                    .find(|pr| pr["number"] == number)
+                    .unwrap();
+                let mut requested = pr["requested_reviewers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                for login in wanted {
+                    if !requested.iter().any(|r| r["login"] == login.as_str()) {
+                        requested.push(json!({"login": login}));
+                    }
+                }
+                pr["requested_reviewers"] = Value::Array(requested);
+                ResponseTemplate::new(201).set_body_json(pr.clone())
             }
             ("PATCH", ["repos", _, _, "pulls", number]) => {
                 let number: u64 = number.parse().unwrap();
@@ -665,4 +726,123 @@ async fn names_from_the_archive_cannot_write_markdown_in_the_pull_request() {
         "{body}"
     );
     assert!(!body.contains('\u{202e}'), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secondary_rate_limit_is_reported_as_one_when_it_cannot_be_waited_out() {
+    let (mut project, _server, forge) = three_outdated().await;
+    // Requests remain and no Retry-After: GitHub's secondary limit, which asks for a minute.
+    forge.0.lock().unwrap().failing = Some((
+        "POST",
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "4990")
+            .set_body_json(json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})),
+    ));
+    project.env("DEPS_UPDATE_MAX_RATE_LIMIT_WAIT", "30");
+    let started = std::time::Instant::now();
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("GitHub's secondary rate limit was hit at `")
+            && run.stderr.contains(
+                "it asks for a wait of at least 60 seconds, more than the 30 seconds allowed (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`)"
+            ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: run again in a few minutes"),
+        "{}",
+        run.stderr
+    );
+    assert!(remote_branches(&project).contains(&"deps-update/brotli".to_owned()));
+    assert!(forge.0.lock().unwrap().pulls.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_branch_pushed_to_a_fork_is_its_owners_head() {
+    let (project, _server, forge) = three_outdated().await;
+    // The bot pushes to its fork; `insteadOf` sends the push to the local bare repository.
+    let origin = project.scratch("origin.git");
+    project.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        "https://github.com/bot/node.git",
+    ]);
+    project.git(&[
+        "config",
+        &format!("url.{}.insteadOf", origin.display()),
+        "https://github.com/bot/node.git",
+    ]);
+    for expected in ["opened #1", "#1 unchanged"] {
+        let run = project.run(&["update", "brotli", "--pr"]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains(expected), "{}", run.stdout);
+    }
+    let state = forge.0.lock().unwrap();
+    assert_eq!(state.pulls.len(), 1);
+    assert_eq!(state.pulls[0]["head"]["label"], "bot:deps-update/brotli");
+    assert!(remote_branches(&project).contains(&"deps-update/brotli".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reviewers_are_requested_on_refresh_and_a_non_collaborator_is_named() {
+    let (mut project, _server, forge) = three_outdated().await;
+    let registry = std::fs::read_to_string(project.root().join("deps.toml"))
+        .unwrap()
+        .replace(
+            "[settings]\n",
+            "[settings]\nreviewers = [\"alice\", \"mallory\"]\n",
+        );
+    project.write("deps.toml", &registry);
+    project.commit_all("reviewers");
+    project.git(&["push", "-q", "origin", "main"]);
+    forge.0.lock().unwrap().collaborators = vec!["alice"];
+
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "pull request #1 is open, but GitHub refused to request a review from `mallory`: Reviews may only be requested from collaborators"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "hint: they are not collaborators of `node/node`: invite them (and have them accept), or remove them from `settings.reviewers`; the next run asks again"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(forge.0.lock().unwrap().pulls.len(), 1);
+
+    // Mallory accepts the invitation: the next run asks both, on the existing pull request.
+    forge.0.lock().unwrap().collaborators = vec!["alice", "mallory"];
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("refreshed #1"), "{}", run.stdout);
+    let requested = |forge: &FakeGithub| -> Vec<String> {
+        forge.0.lock().unwrap().pulls[0]["requested_reviewers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["login"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(requested(&forge), ["alice", "mallory"]);
+
+    // Alice reviews (and so leaves the requested list): she is not asked again.
+    {
+        let mut state = forge.0.lock().unwrap();
+        state.reviews.push((1, "alice"));
+        state.pulls[0]["requested_reviewers"] = json!([{"login": "mallory"}]);
+        state.writes.clear();
+    }
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("#1 unchanged"), "{}", run.stdout);
+    assert!(forge.0.lock().unwrap().writes.is_empty());
 }

@@ -51,6 +51,7 @@ impl DownloadSink for HashingFile {
 pub async fn download(
     http: &HttpClient,
     url: &Url,
+    name: Option<&str>,
     dir: &Path,
     limit: u64,
     printer: &Printer,
@@ -65,10 +66,12 @@ pub async fn download(
         sha256: Sha256::new(),
         sha512: Sha512::new(),
     };
-    let name = url
-        .path_segments()
-        .and_then(|mut s| s.next_back())
-        .filter(|s| !s.is_empty())
+    let name = name
+        .or_else(|| {
+            url.path_segments()
+                .and_then(|mut s| s.next_back())
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or("archive")
         .to_owned();
     let progress = printer.progress(&name);

@@ -370,6 +370,9 @@ pub enum Accept {
     Page,
     /// Any file: archives, checksum lists, signatures.
     Archive,
+    /// A file from GitHub's API (a release asset by id), which sends the bytes only when
+    /// asked for exactly this type.
+    Binary,
 }
 
 impl Accept {
@@ -382,6 +385,7 @@ impl Accept {
             Self::Json => "application/json",
             Self::Page => "text/html, text/plain, application/json;q=0.9, */*;q=0.8",
             Self::Archive => "application/octet-stream, */*;q=0.8",
+            Self::Binary => "application/octet-stream",
         }
     }
 }
@@ -642,10 +646,14 @@ impl HttpClient {
         ensure_secure(url)?;
         // Each attempt borrows the sink in turn; an async mutex hands it over.
         let sink = tokio::sync::Mutex::new(sink);
+        let accept = match self.api_of(url) {
+            Some(Api::GitHub) => Accept::Binary,
+            _ => Accept::Archive,
+        };
         self.with_retries(url, |attempt| {
             let sink = &sink;
             async move {
-                let mut response = self.send(url, Accept::Archive, None, attempt).await?;
+                let mut response = self.send(url, accept, None, attempt).await?;
                 let total = response.content_length();
                 let too_large = || {
                     Failure::Fail(HttpError::TooLarge {

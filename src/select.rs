@@ -48,7 +48,11 @@ impl ReleaseCandidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseAsset {
     pub name: String,
+    /// The public download address.
     pub url: String,
+    /// GitHub's API address of the asset (`/releases/assets/{id}`), which serves private
+    /// repositories' assets too, with the token.
+    pub api_url: Option<String>,
 }
 
 /// An archive as a package registry published it, with its integrity string

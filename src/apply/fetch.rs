@@ -52,6 +52,7 @@ pub fn origin(
         return Ok(Origin::Download {
             url: parse_url(&template.render(vars), "archive")?,
             integrity: None,
+            name: None,
         });
     }
     Ok(source.origin(target, vars, context)?)
@@ -74,10 +75,14 @@ pub async fn fetch_tree(
     std::fs::create_dir(&unpack_dir).map_err(ApplyError::Temp)?;
     let limit = manifest.settings.max_archive_bytes;
     let (staged, verification, shown) = match origin {
-        Origin::Download { url, integrity } => {
+        Origin::Download {
+            url,
+            integrity,
+            name,
+        } => {
             let (downloaded, verification) = download_verified(
                 (dep, manifest, context),
-                &url,
+                (&url, name.as_deref()),
                 integrity.as_deref(),
                 &mut vars,
                 staging.path(),
@@ -149,7 +154,7 @@ pub async fn fetch_tree(
 /// is unpacked.
 async fn download_verified(
     (dep, manifest, context): (&Dependency, &Manifest, &SourceContext),
-    url: &Url,
+    (url, name): (&Url, Option<&str>),
     integrity: Option<&str>,
     vars: &mut Vars,
     dir: &Path,
@@ -157,7 +162,7 @@ async fn download_verified(
 ) -> Result<(Downloaded, Verification), ApplyError> {
     let http = &context.http;
     let limit = manifest.settings.max_archive_bytes;
-    let downloaded = download::download(http, url, dir, limit, &context.printer)
+    let downloaded = download::download(http, url, name, dir, limit, &context.printer)
         .await
         .map_err(|source| ApplyError::Download {
             what: "archive",

@@ -70,6 +70,9 @@ struct Release {
 struct Asset {
     name: String,
     browser_download_url: String,
+    /// `/repos/{repo}/releases/assets/{id}`.
+    #[serde(default)]
+    url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +116,7 @@ impl Source for GithubReleaseSource<'_> {
                     .map(|a| ReleaseAsset {
                         name: a.name.clone(),
                         url: a.browser_download_url.clone(),
+                        api_url: a.url.clone(),
                     })
                     .collect(),
                 ..candidate
@@ -126,7 +130,10 @@ impl Source for GithubReleaseSource<'_> {
         vars: &Vars,
         context: &SourceContext,
     ) -> Result<Origin, SourceError> {
-        asset_or(self.asset, target, vars, || {
+        // With a token, assets come through the API: `browser_download_url` serves only
+        // public repositories' assets.
+        let through_api = context.http.has_github_token();
+        asset_or(self.asset, target, vars, through_api, || {
             tarball(context, self.repo, target)
         })
     }
@@ -179,6 +186,7 @@ fn tarball(
     Ok(Origin::Download {
         url: repo_api_url(&context.http, repo, &["tarball", tag], None)?,
         integrity: None,
+        name: None,
     })
 }
 

@@ -121,6 +121,7 @@ impl Source for GitlabReleaseSource<'_> {
                     .links
                     .iter()
                     .map(|a| ReleaseAsset {
+                        api_url: None,
                         name: a.name.clone(),
                         url: a.direct_asset_url.clone().unwrap_or_else(|| a.url.clone()),
                     })
@@ -136,7 +137,7 @@ impl Source for GitlabReleaseSource<'_> {
         vars: &Vars,
         context: &SourceContext,
     ) -> Result<Origin, SourceError> {
-        asset_or(self.asset, target, vars, || {
+        asset_or(self.asset, target, vars, false, || {
             archive(context, self.repo, target)
         })
     }
@@ -194,6 +195,7 @@ fn archive(
             Some(&query),
         )?,
         integrity: None,
+        name: None,
     })
 }
 

@@ -90,6 +90,9 @@ pub enum Origin {
         url: Url,
         /// npm's `integrity` for the tarball.
         integrity: Option<String>,
+        /// The file's name, when the URL does not end with it (GitHub's asset API): for
+        /// messages and the `checksums` lookup.
+        name: Option<String>,
     },
     /// A commit of a git remote, exported as it is.
     Commit {
@@ -363,7 +366,11 @@ fn candidates_from_tags<'t, T: 't>(
 }
 
 /// The asset named by the rendered `asset` template among a release's assets.
-fn release_asset(asset: &Template, target: &Target<'_>, vars: &Vars) -> Result<Url, SourceError> {
+fn release_asset<'t>(
+    asset: &Template,
+    target: &Target<'t>,
+    vars: &Vars,
+) -> Result<&'t crate::select::ReleaseAsset, SourceError> {
     let wanted = asset.render(vars);
     let assets = target
         .candidate
@@ -378,7 +385,7 @@ fn release_asset(asset: &Template, target: &Target<'_>, vars: &Vars) -> Result<U
                 tag: target.tag.unwrap_or(target.version).to_owned(),
                 available: assets.iter().map(|a| a.name.clone()).collect(),
             })?;
-    parse_url(&found.url)
+    Ok(found)
 }
 
 /// Parses a URL an upstream gave.
@@ -452,19 +459,27 @@ fn url_path(text: &str) -> String {
 }
 
 /// The release `asset` when the registry names one, else the source's own download.
+/// With `through_api`, the asset's API address is used when the forge gave one.
 fn asset_or(
     asset: Option<&Template>,
     target: &Target<'_>,
     vars: &Vars,
+    through_api: bool,
     default: impl FnOnce() -> Result<Origin, SourceError>,
 ) -> Result<Origin, SourceError> {
-    match asset {
-        Some(asset) => Ok(Origin::Download {
-            url: release_asset(asset, target, vars)?,
-            integrity: None,
-        }),
-        None => default(),
-    }
+    let Some(asset) = asset else {
+        return default();
+    };
+    let found = release_asset(asset, target, vars)?;
+    let url = match (&found.api_url, through_api) {
+        (Some(api), true) => api,
+        _ => &found.url,
+    };
+    Ok(Origin::Download {
+        url: parse_url(url)?,
+        integrity: None,
+        name: Some(found.name.clone()),
+    })
 }
 
 /// Pages followed at most for one listing (100 items each).

@@ -151,6 +151,7 @@ impl Source for NpmSource<'_> {
         Ok(Origin::Download {
             url: parse_url(&published.url).map_err(|_| no_tarball())?,
             integrity: published.integrity.clone(),
+            name: None,
         })
     }
 

@@ -475,3 +475,71 @@ fn gpg_export(project: &Project, who: &str) -> Vec<u8> {
         .unwrap();
     output.stdout
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_release_asset_comes_through_the_api_with_the_token() {
+    let server = MockServer::start().await;
+    let archive = crate::support::tar_gz(&[crate::support::Entry::File(
+        "lib-2.0.0/lib.c",
+        b"int v = 2;\n",
+    )]);
+    let uri = server.uri();
+    crate::support::mount_json(
+        &server,
+        "/repos/corp/lib/releases",
+        serde_json::json!([{
+            "tag_name": "v2.0.0", "draft": false, "prerelease": false,
+            "assets": [{
+                "name": "lib-2.0.0.tar.gz",
+                // Private: the public address answers 404 to everyone.
+                "browser_download_url": format!("{uri}/corp/lib/releases/download/v2.0.0/lib-2.0.0.tar.gz"),
+                "url": format!("{uri}/repos/corp/lib/releases/assets/7"),
+            }]
+        }]),
+    )
+    .await;
+    // The API sends the bytes only for `Accept: application/octet-stream` with the token, by
+    // redirecting to a signed address.
+    Mock::given(method("GET"))
+        .and(path("/repos/corp/lib/releases/assets/7"))
+        .and(wiremock::matchers::header(
+            "accept",
+            "application/octet-stream",
+        ))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer ghs_private",
+        ))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("{uri}/signed/lib-2.0.0.tar.gz?sig=1").as_str(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/signed/lib-2.0.0.tar.gz"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(archive))
+        .mount(&server)
+        .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project.env("GITHUB_TOKEN", "ghs_private");
+    project
+        .manifest(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"corp/lib\"\n\
+             version = \"1.0.0\"\nasset = \"lib-{version}.tar.gz\"\n",
+        )
+        .write("deps/lib/lib.c", "int v = 1;\n");
+    project.commit_all("initial");
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        project.git(&["show", "deps-update/lib:deps/lib/lib.c"]),
+        "int v = 2;"
+    );
+    let message = project.git(&["log", "-1", "--format=%B", "deps-update/lib"]);
+    assert!(
+        message.contains(&format!("Source: {uri}/repos/corp/lib/releases/assets/7\n")),
+        "{message}"
+    );
+}

@@ -28,7 +28,7 @@ pub struct GlobalArgs {
     pub manifest: Option<PathBuf>,
 
     /// How many upstreams to ask at once (GitHub allows up to 100 concurrent requests)
-    #[arg(short, long, global = true, value_name = "N", default_value_t = 32,
+    #[arg(short, long, global = true, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
 

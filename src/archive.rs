@@ -33,6 +33,9 @@ pub struct Unpacked {
     pub bytes: u64,
     /// Folders created so far (each is created once, not once per file).
     pub(crate) folders: std::collections::HashSet<PathBuf>,
+    /// The commit a `git archive` tarball says it was made from (its pax global header's
+    /// `comment`, as GitHub's generated archives carry): a claim, to be checked.
+    pub commit: Option<String>,
 }
 
 /// Why an archive was refused.
@@ -405,8 +408,13 @@ fn unpack_tar(reader: impl Read, dest: &Path, limit: u64) -> Result<Unpacked, Ar
             })
         };
         match kind {
-            // Metadata entries (`pax_global_header` from `git archive`) carry no files.
-            T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => continue,
+            // `git archive` names its commit in the global header.
+            T::XGlobalHeader => {
+                unpacked.commit = archive_commit(&mut entry);
+                continue;
+            }
+            // Other metadata entries carry no files.
+            T::XHeader | T::GNULongName | T::GNULongLink => continue,
             T::Char => return special("character device"),
             T::Block => return special("block device"),
             T::Fifo => return special("named pipe"),
@@ -440,6 +448,18 @@ fn unpack_tar(reader: impl Read, dest: &Path, limit: u64) -> Result<Unpacked, Ar
         }
     }
     Ok(unpacked)
+}
+
+/// The commit id in a pax global header's `comment` (`git archive` writes it there).
+fn archive_commit<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<String> {
+    let extensions = entry.pax_extensions().ok()??;
+    extensions.filter_map(Result::ok).find_map(|extension| {
+        let value = extension.value().ok()?.trim();
+        (extension.key().ok()? == "comment"
+            && value.len() == 40
+            && value.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| value.to_ascii_lowercase())
+    })
 }
 
 fn unpack_zip(file: File, dest: &Path, limit: u64) -> Result<Unpacked, ArchiveError> {

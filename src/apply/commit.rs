@@ -214,6 +214,7 @@ impl Plan {
             &self.dep.name,
             recorded_version,
             self.fetched.verification.sha256.as_deref(),
+            self.fetched.archive_commit.as_deref(),
         )?;
 
         let mut update = UpdateSummary {

@@ -7,6 +7,12 @@
 //! ([`crate::archive`]) or, with `format = "file"`, taken as the one file. A git commit is
 //! exported from the cache instead: its id is its checksum. Either way the result is laid out
 //! by [`super::layout`].
+//!
+//! An archive made by `git archive` (GitHub's generated tag archives) names its commit; for a
+//! GitHub dependency, its files are hashed into a tree and compared with that commit's tree
+//! through the API. When they match, the commit is recorded (`archive-commit`), so that when
+//! GitHub re-compresses its archives (new bytes, same files) `verify` can tell that apart from
+//! a changed archive.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +26,7 @@ use crate::download::{self, Downloaded};
 use crate::http::{DownloadSink, HttpClient, HttpError, redact};
 use crate::manifest::{Dependency, Format, Manifest};
 use crate::signature::verify_detached;
-use crate::source::{AnySource, Origin, Source, SourceContext, Target};
+use crate::source::{AnySource, Origin, Source, SourceContext, SourceSpec, Target};
 use crate::summary::Verification;
 use crate::template::Vars;
 use crate::vcs;
@@ -38,6 +44,8 @@ pub struct Fetched {
     pub source: String,
     /// Holds the staged files; dropped when they are no longer needed.
     pub staging: tempfile::TempDir,
+    /// The commit whose tree the archive's files were checked to be (`archive-commit`).
+    pub archive_commit: Option<String>,
 }
 
 /// Where the code of `target` is: `archive` when given, else the source's own answer.
@@ -74,22 +82,33 @@ pub async fn fetch_tree(
     let unpack_dir = staging.path().join("tree");
     std::fs::create_dir(&unpack_dir).map_err(ApplyError::Temp)?;
     let limit = manifest.settings.max_archive_bytes;
+    let github_repo = match &dep.source {
+        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => Some(repo.as_str()),
+        _ => None,
+    };
+    let mut archive_commit = None;
     let (staged, verification, shown) = match origin {
         Origin::Download {
             url,
             integrity,
             name,
         } => {
-            let (downloaded, verification) = download_verified(
+            // A recorded commit lets a changed sha256 be checked against that commit's tree.
+            let recorded_commit = dep
+                .apply
+                .archive_commit
+                .as_deref()
+                .filter(|_| github_repo.is_some());
+            let (downloaded, mut verification, mismatch) = download_verified(
                 (dep, manifest, context),
                 (&url, name.as_deref()),
                 integrity.as_deref(),
                 &mut vars,
                 staging.path(),
-                expected_sha256,
+                (expected_sha256, recorded_commit.is_some()),
             )
             .await?;
-            let staged = match dep.apply.format {
+            let (staged, tree) = match dep.apply.format {
                 Format::File => {
                     // The download is the file: keep it past the download's own lifetime.
                     let file = unpack_dir.join("file");
@@ -97,10 +116,14 @@ pub async fn fetch_tree(
                         .file
                         .persist(&file)
                         .map_err(|e| ApplyError::Temp(e.error))?;
-                    layout::single_file(&dep.path, &file)
+                    (layout::single_file(&dep.path, &file), None)
                 }
                 Format::Archive => {
                     let (dest, apply) = (unpack_dir.clone(), dep.apply.clone());
+                    let hash_tree = github_repo.is_some();
+                    let claimed = mismatch
+                        .as_ref()
+                        .map(|_| recorded_commit.map(str::to_owned));
                     tokio::task::spawn_blocking(move || {
                         let unpacked = archive::unpack(
                             downloaded.file.path(),
@@ -108,12 +131,68 @@ pub async fn fetch_tree(
                             &dest,
                             limit,
                         )?;
-                        Ok::<_, ApplyError>(layout::stage(&unpacked, &dest, &apply, true)?)
+                        // The commit to check against: the recorded one when the bytes
+                        // changed, else the one the archive names.
+                        let commit = claimed.unwrap_or_else(|| unpacked.commit.clone());
+                        let tree = match commit {
+                            Some(commit) if hash_tree => Some((
+                                commit,
+                                vcs::tree_id_of(&unpacked, &dest)
+                                    .map_err(|e| ApplyError::Staged {
+                                        path: dest.clone(),
+                                        source: e,
+                                    })?
+                                    .to_string(),
+                            )),
+                            _ => None,
+                        };
+                        let staged = layout::stage(&unpacked, &dest, &apply, true)?;
+                        Ok::<_, ApplyError>((staged, tree))
                     })
                     .await
                     .map_err(|e| ApplyError::Task(e.to_string()))??
                 }
             };
+            let matched = match (github_repo, tree) {
+                (Some(repo), Some((commit, tree))) => {
+                    match commit_tree(context, repo, &commit).await {
+                        Ok(expected) if expected == tree => Some(commit),
+                        Ok(_) => None,
+                        Err(error) => {
+                            context.printer.verbose(&format!(
+                                "`{}`: the tree of commit {commit} could not be read: {error}",
+                                dep.name
+                            ));
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            match (mismatch, matched) {
+                (Some((expected, actual)), Some(commit)) => {
+                    let note = format!(
+                        "the archive's bytes changed since they were recorded (sha256 {actual}, recorded {expected}): GitHub generated it anew, and its files are identical to the tree of the recorded commit {commit}"
+                    );
+                    context.printer.warn(&format!("`{}`: {note}", dep.name));
+                    verification.checks.push(note);
+                    archive_commit = Some(commit);
+                }
+                (Some((expected, actual)), None) => {
+                    return Err(ApplyError::ArchiveChanged {
+                        expected,
+                        actual,
+                        commit: recorded_commit.unwrap_or_default().to_owned(),
+                    });
+                }
+                (None, Some(commit)) => {
+                    verification.checks.push(format!(
+                        "files identical to the tree of commit {commit} (checked through GitHub's API)"
+                    ));
+                    archive_commit = Some(commit);
+                }
+                (None, None) => {}
+            }
             (staged, verification, redact(&url))
         }
         Origin::Commit {
@@ -147,7 +226,32 @@ pub async fn fetch_tree(
         verification,
         source: shown,
         staging,
+        archive_commit,
     })
+}
+
+/// The tree id of `commit` in the GitHub repository `repo`.
+async fn commit_tree(
+    context: &SourceContext,
+    repo: &str,
+    commit: &str,
+) -> Result<String, HttpError> {
+    #[derive(serde::Deserialize)]
+    struct Commit {
+        tree: Tree,
+    }
+    #[derive(serde::Deserialize)]
+    struct Tree {
+        sha: String,
+    }
+    let url = context
+        .http
+        .github_repo_url(repo, &["git", "commits", commit], None)?;
+    let page = context
+        .http
+        .get_json::<Commit>(&url, crate::http::Accept::GitHub)
+        .await?;
+    Ok(page.body.tree.sha.to_ascii_lowercase())
 }
 
 /// Downloads the archive and runs every verification the registry asks for, before anything
@@ -158,8 +262,8 @@ async fn download_verified(
     integrity: Option<&str>,
     vars: &mut Vars,
     dir: &Path,
-    expected_sha256: Option<&str>,
-) -> Result<(Downloaded, Verification), ApplyError> {
+    (expected_sha256, tolerate_regenerated): (Option<&str>, bool),
+) -> Result<(Downloaded, Verification, Option<(String, String)>), ApplyError> {
     let http = &context.http;
     let limit = manifest.settings.max_archive_bytes;
     let downloaded = download::download(http, url, name, dir, limit, &context.printer)
@@ -174,16 +278,21 @@ async fn download_verified(
     };
     vars.insert("archive", url.to_string());
     vars.insert("archive-name", downloaded.name.clone());
+    // With a recorded commit the mismatch is decided once the files are hashed.
+    let mut mismatch = None;
     if let Some(expected) = expected_sha256 {
-        if expected != downloaded.sha256 {
+        if expected == downloaded.sha256 {
+            verification
+                .checks
+                .push("sha256 matches `sha256` in the registry".into());
+        } else if tolerate_regenerated {
+            mismatch = Some((expected.to_owned(), downloaded.sha256.clone()));
+        } else {
             return Err(ApplyError::Sha256Mismatch {
                 expected: expected.to_owned(),
                 actual: downloaded.sha256.clone(),
             });
         }
-        verification
-            .checks
-            .push("sha256 matches `sha256` in the registry".into());
     }
     if let Some(expected) = integrity {
         if expected.starts_with("sha512-") {
@@ -246,7 +355,7 @@ async fn download_verified(
             .checks
             .push(format!("OpenPGP signature by key {fingerprint}"));
     }
-    Ok((downloaded, verification))
+    Ok((downloaded, verification, mismatch))
 }
 
 /// A small file (checksums, signature) in memory.

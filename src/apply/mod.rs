@@ -95,6 +95,14 @@ pub enum ApplyError {
         "the archive's sha256 does not match `sha256` in the registry\n  expected: {expected}\n  actual:   {actual}"
     )]
     Sha256Mismatch { expected: String, actual: String },
+    #[error(
+        "the archive's sha256 does not match `sha256` in the registry, and its files are not those of the recorded commit {commit}\n  expected: {expected}\n  actual:   {actual}"
+    )]
+    ArchiveChanged {
+        expected: String,
+        actual: String,
+        commit: String,
+    },
     #[error("cannot read the keyring `{}`", path.display())]
     Keyring {
         path: PathBuf,
@@ -188,7 +196,7 @@ impl ApplyError {
             Self::Check(e) => e.hint(),
             Self::Source(e) => e.hint(),
             Self::Download { source, .. } => source.hint(),
-            Self::IntegrityMismatch { .. } | Self::ChecksumMismatch { .. } | Self::Sha256Mismatch { .. } => Some(
+            Self::IntegrityMismatch { .. } | Self::ChecksumMismatch { .. } | Self::Sha256Mismatch { .. } | Self::ArchiveChanged { .. } => Some(
                 "do not vendor this archive: it is not what upstream published; report it upstream if it persists".into(),
             ),
             Self::ChecksumMissing { .. } => Some("check `checksums` and the archive's name".into()),

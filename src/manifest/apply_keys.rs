@@ -22,6 +22,7 @@ pub(super) struct RawApply {
     pub(super) asset: Option<Spanned<String>>,
     pub(super) checksums: Option<Spanned<String>>,
     pub(super) sha256: Option<Spanned<String>>,
+    pub(super) archive_commit: Option<Spanned<String>>,
     pub(super) signature: Option<Spanned<String>>,
     pub(super) keyring: Option<Spanned<String>>,
     pub(super) format: Option<Spanned<String>>,
@@ -52,6 +53,10 @@ pub(super) fn validate_apply(
         ("archive", raw.archive.as_ref().map(Spanned::span)),
         ("checksums", raw.checksums.as_ref().map(Spanned::span)),
         ("sha256", raw.sha256.as_ref().map(Spanned::span)),
+        (
+            "archive-commit",
+            raw.archive_commit.as_ref().map(Spanned::span),
+        ),
         ("signature", raw.signature.as_ref().map(Spanned::span)),
         ("format", format_span.clone()),
     ] {
@@ -147,6 +152,21 @@ pub(super) fn validate_apply(
                     s.span(),
                     "sha256",
                     format!("expected 64 hex digits, found `{}`", s.get_ref()),
+                ))
+            }
+        })
+        .transpose()?;
+    let archive_commit = raw
+        .archive_commit
+        .map(|s| {
+            let text = s.get_ref().trim().to_ascii_lowercase();
+            if text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(text)
+            } else {
+                Err(fail(
+                    s.span(),
+                    "archive-commit",
+                    format!("expected a 40-hex-digit commit id, found `{}`", s.get_ref()),
                 ))
             }
         })
@@ -277,6 +297,7 @@ pub(super) fn validate_apply(
         asset,
         checksums,
         sha256,
+        archive_commit,
         signature,
         format,
         strip,

@@ -14,13 +14,15 @@ pub enum EditError {
     NoPatchList(String),
 }
 
-/// Sets `version` (when the dependency records one) and `sha256` (when given) of
-/// `[deps.<name>]`, keeping each value's surrounding whitespace and trailing comment.
+/// Sets `version` (when the dependency records one), `sha256` (when given) and
+/// `archive-commit` (removed when `None`) of `[deps.<name>]`, keeping each value's
+/// surrounding whitespace and trailing comment.
 pub fn record_update(
     text: &str,
     name: &str,
     version: Option<&str>,
     sha256: Option<&str>,
+    archive_commit: Option<&str>,
 ) -> Result<String, EditError> {
     let mut doc: DocumentMut = text.parse().map_err(EditError::Parse)?;
     let table = doc
@@ -33,6 +35,14 @@ pub fn record_update(
     }
     if let Some(sha256) = sha256 {
         set_keeping_decor(table, "sha256", sha256);
+    }
+    // The commit belongs to the archive just recorded: kept up to date, or removed when this
+    // archive could not be tied to one.
+    match archive_commit {
+        Some(commit) => set_keeping_decor(table, "archive-commit", commit),
+        None => {
+            table.remove("archive-commit");
+        }
     }
     Ok(doc.to_string())
 }
@@ -70,12 +80,12 @@ mod tests {
     #[test]
     fn keeps_comments_order_and_formatting() {
         let text = "# Node's deps\n\n[deps.nghttp2]\npath = \"deps/nghttp2\"   # vendored here\nversion   = \"1.63.0\"  # bumped by deps-update\nsource = \"github-release\"\n\n[deps.other]\nversion = \"1.63.0\"\n";
-        let edited = record_update(text, "nghttp2", Some("1.64.0"), Some("ab12")).unwrap();
+        let edited = record_update(text, "nghttp2", Some("1.64.0"), Some("ab12"), None).unwrap();
         assert_eq!(
             edited,
             "# Node's deps\n\n[deps.nghttp2]\npath = \"deps/nghttp2\"   # vendored here\nversion   = \"1.64.0\"  # bumped by deps-update\nsource = \"github-release\"\nsha256 = \"ab12\"\n\n[deps.other]\nversion = \"1.63.0\"\n"
         );
-        let again = record_update(&edited, "nghttp2", Some("1.65.0"), Some("cd34")).unwrap();
+        let again = record_update(&edited, "nghttp2", Some("1.65.0"), Some("cd34"), None).unwrap();
         assert!(again.contains("version   = \"1.65.0\"  # bumped by deps-update\n"));
         assert!(again.contains("sha256 = \"cd34\"\n"));
     }
@@ -83,7 +93,7 @@ mod tests {
     #[test]
     fn a_missing_table_is_an_error() {
         assert!(matches!(
-            record_update("[deps.a]\n", "b", Some("1"), None),
+            record_update("[deps.a]\n", "b", Some("1"), None, None),
             Err(EditError::Missing(_))
         ));
     }

@@ -130,6 +130,10 @@ pub struct ApplySpec {
     pub checksums: Option<Template>,
     /// `sha256`: the archive hash of the vendored version.
     pub sha256: Option<String>,
+    /// `archive-commit`: the commit a generated archive (`git archive`, as GitHub makes for
+    /// tags) was made from, recorded when its files were checked against that commit's tree;
+    /// lets `verify` tell a re-compressed archive from a changed one.
+    pub archive_commit: Option<String>,
     /// `signature` and `keyring`: an OpenPGP signature of the archive, and the keys to trust.
     pub signature: Option<(Template, PathBuf)>,
     /// `format`: an archive to unpack, or a single file that is `path` itself.
@@ -588,6 +592,7 @@ fn validate_dependency(
         asset: raw.asset.take(),
         checksums: raw.checksums.take(),
         sha256: raw.sha256.take(),
+        archive_commit: raw.archive_commit.take(),
         signature: raw.signature.take(),
         keyring: raw.keyring.take(),
         format: raw.format.take(),

@@ -54,6 +54,7 @@ pub struct RawDependency {
     pub asset: Option<Spanned<String>>,
     pub checksums: Option<Spanned<String>>,
     pub sha256: Option<Spanned<String>>,
+    pub archive_commit: Option<Spanned<String>>,
     pub signature: Option<Spanned<String>>,
     pub keyring: Option<Spanned<String>>,
     pub format: Option<Spanned<String>>,

@@ -387,6 +387,30 @@ impl Upstream {
         format!("file://{}", self.bare.display())
     }
 
+    /// `git archive` of `tag` as an uncompressed tar under `prefix/`, as GitHub generates it
+    /// (with the commit id in the pax global header).
+    pub fn git_archive(&self, tag: &str, prefix: &str) -> Vec<u8> {
+        let output = std::process::Command::new("git")
+            .args([
+                "archive",
+                "--format=tar",
+                &format!("--prefix={prefix}/"),
+                tag,
+            ])
+            .current_dir(&self.work)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        output.stdout
+    }
+
+    /// `git rev-parse` in the work tree.
+    pub fn rev_parse(&self, what: &str) -> String {
+        git(&self.work, &["rev-parse", what])
+    }
+
     /// Commits `files` and tags the commit `tag`.
     pub fn release(&self, tag: &str, files: &[(&str, &str)]) {
         for (path, text) in files {

@@ -543,3 +543,104 @@ async fn a_private_release_asset_comes_through_the_api_with_the_token() {
         "{message}"
     );
 }
+
+/// A GitHub tag dependency whose code is GitHub's generated archive of the tag.
+async fn generated_archive_project() -> (Project, MockServer, crate::support::Upstream) {
+    let server = MockServer::start().await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    let upstream = crate::support::Upstream::new(&project, "lib");
+    upstream.release(
+        "v2.0.0",
+        &[
+            ("lib.c", "int v = 2;\n"),
+            ("include/lib.h", "#pragma once\n"),
+        ],
+    );
+    mount_tags(&server, "up/lib", "v", &["v2.0.0"]).await;
+    let commit = upstream.rev_parse("v2.0.0");
+    let tree = upstream.rev_parse("v2.0.0^{tree}");
+    crate::support::mount_json(
+        &server,
+        &format!("/repos/up/lib/git/commits/{commit}"),
+        json!({"sha": commit, "tree": {"sha": tree}}),
+    )
+    .await;
+    project
+        .manifest(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-tag\"\nrepo = \"up/lib\"\ntag = \"v{version}\"\nversion = \"1.0.0\"\n",
+        )
+        .write("deps/lib/lib.c", "int v = 1;\n");
+    project.commit_all("initial");
+    (project, server, upstream)
+}
+
+/// Serves `bytes` as GitHub's tarball of v2.0.0, replacing what was served before.
+async fn serve_tarball(server: &MockServer, bytes: Vec<u8>, priority: u8) {
+    Mock::given(method("GET"))
+        .and(path("/repos/up/lib/tarball/v2.0.0"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes))
+        .with_priority(priority)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_regenerated_github_archive_is_told_apart_from_a_changed_one() {
+    let (project, server, upstream) = generated_archive_project().await;
+    let commit = upstream.rev_parse("v2.0.0");
+    let tar = upstream.git_archive("v2.0.0", "up-lib-abc1234");
+    serve_tarball(&server, crate::support::gzip(&tar), 5).await;
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let registry = project.git(&["show", "deps-update/lib:deps.toml"]);
+    assert!(
+        registry.contains(&format!("archive-commit = \"{commit}\"")),
+        "{registry}"
+    );
+    let message = project.git(&["log", "-1", "--format=%B", "deps-update/lib"]);
+    assert!(
+        message.contains(&format!(
+            "files identical to the tree of commit {commit} (checked through GitHub's API)"
+        )),
+        "{message}"
+    );
+    // The update lands.
+    project.git(&["merge", "-q", "--ff-only", "deps-update/lib"]);
+
+    // GitHub re-compresses its archives: new bytes, same files.
+    let mut best = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    best.write_all(&tar).unwrap();
+    serve_tarball(&server, best.finish().unwrap(), 4).await;
+    let run = project.run(&["verify", "lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "GitHub generated it anew, and its files are identical to the tree of the recorded commit {commit}"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("warning: `lib`: the archive's bytes changed"),
+        "{}",
+        run.stderr
+    );
+
+    // Other files under the same name: a real mismatch.
+    let changed = crate::support::tar_gz(&[
+        Entry::File("up-lib-abc1234/lib.c", b"int v = 666;\n"),
+        Entry::File("up-lib-abc1234/include/lib.h", b"#pragma once\n"),
+    ]);
+    serve_tarball(&server, changed, 3).await;
+    let run = project.run(&["verify", "lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "the archive's sha256 does not match `sha256` in the registry, and its files are not those of the recorded commit {commit}"
+        )),
+        "{}",
+        run.stderr
+    );
+}

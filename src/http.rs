@@ -1027,8 +1027,10 @@ impl HttpClient {
         let write = || -> std::io::Result<()> {
             let dir = file.parent().expect("cache files live in a folder");
             std::fs::create_dir_all(dir)?;
+            // One write: serde_json writes token by token, a system call each to a file.
+            let bytes = serde_json::to_vec(&entry)?;
             let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            serde_json::to_writer(&mut temp, &entry)?;
+            std::io::Write::write_all(&mut temp, &bytes)?;
             temp.persist(&file).map_err(|e| e.error)?;
             Ok(())
         };

@@ -172,17 +172,37 @@ impl GitError {
 }
 
 /// Sets libgit2's network timeouts; call once before any network use.
+///
+/// Only recorded here: libgit2 starts (and, built with OpenSSL, parses the system's whole
+/// certificate store, some 25 ms) the first time deps-update needs git, so that a `check` of
+/// forge and npm dependencies never pays for it.
 pub fn set_timeouts(timeout: Duration) {
-    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: called at start-up, before any other thread uses libgit2.
-    unsafe {
-        let _ = git2::opts::set_server_connect_timeout_in_milliseconds(ms);
-        let _ = git2::opts::set_server_timeout_in_milliseconds(ms);
-    }
+    let _ = TIMEOUT.set(timeout);
+}
+
+static TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// Starts libgit2 with the network timeouts; every entry point of this module that reaches
+/// the network or a repository calls it first.
+fn libgit2() {
+    static READY: std::sync::Once = std::sync::Once::new();
+    READY.call_once(|| {
+        let Some(timeout) = TIMEOUT.get() else {
+            return;
+        };
+        let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: the options are set inside a `Once` that every libgit2 user of this module
+        // passes first, so no other thread of ours uses libgit2 while they are written.
+        unsafe {
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(ms);
+            let _ = git2::opts::set_server_timeout_in_milliseconds(ms);
+        }
+    });
 }
 
 /// A remote's refs (`git ls-remote`), retrying network failures under `retry`.
 pub fn list_remote(url: &str, retry: RetryPolicy) -> Result<Vec<RemoteRef>, GitError> {
+    libgit2();
     let attempts = retry.attempts.max(1);
     let mut attempt = 0;
     loop {
@@ -252,6 +272,7 @@ fn fetch_into_cache(
     local_ref: &str,
     depth: usize,
 ) -> Result<CacheRepo, GitError> {
+    libgit2();
     // A panic elsewhere cannot leave the cache half-written in a way the next fetch minds.
     let guard = CACHE_LOCK
         .lock()
@@ -564,6 +585,7 @@ impl Base {
 impl Repo {
     /// The repository holding `path`.
     pub fn discover(path: &Path) -> Result<Self, GitError> {
+        libgit2();
         Repository::discover(path)
             .map(|repo| Self { repo })
             .map_err(|source| GitError::NotARepository {

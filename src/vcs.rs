@@ -768,38 +768,52 @@ impl Repo {
         Ok(tree)
     }
 
-    /// Builds nested trees from a flat list of files; `None` when there are none.
+    /// Builds nested trees from a flat list of files; `None` when there are none. Works on
+    /// the sorted map in place (a folder's files are one run of it), so memory does not grow
+    /// with a copy of the paths per level.
     fn build_tree(&self, files: &BTreeMap<PathBuf, TreeFile>) -> Result<Option<Oid>, GitError> {
-        let mut here: BTreeMap<String, TreeFile> = BTreeMap::new();
-        let mut below: BTreeMap<String, BTreeMap<PathBuf, TreeFile>> = BTreeMap::new();
-        for (path, file) in files {
-            let mut components = path.components();
-            let first = components
-                .next()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let rest: PathBuf = components.collect();
-            if rest.as_os_str().is_empty() {
-                here.insert(first, *file);
-            } else {
-                below.entry(first).or_default().insert(rest, *file);
-            }
-        }
-        if here.is_empty() && below.is_empty() {
-            return Ok(None);
-        }
+        let entries: Vec<(&Path, TreeFile)> =
+            files.iter().map(|(p, f)| (p.as_path(), *f)).collect();
+        self.build_level(&entries, 0)
+    }
+
+    /// The tree of `entries` (sorted paths sharing their first `depth` components).
+    fn build_level(
+        &self,
+        entries: &[(&Path, TreeFile)],
+        depth: usize,
+    ) -> Result<Option<Oid>, GitError> {
         let mut builder = self.repo.treebuilder(None).map_err(GitError::Object)?;
-        for (name, file) in here {
-            builder
-                .insert(&name, file.id, file.mode)
-                .map_err(GitError::Object)?;
-        }
-        for (name, children) in below {
-            if let Some(id) = self.build_tree(&children)? {
+        let mut at = 0;
+        while at < entries.len() {
+            let mut parts = entries[at].0.iter().skip(depth);
+            let Some(name) = parts.next() else {
+                at += 1;
+                continue;
+            };
+            if parts.next().is_none() {
+                let file = entries[at].1;
                 builder
-                    .insert(&name, id, 0o040000)
+                    .insert(name, file.id, file.mode)
+                    .map_err(GitError::Object)?;
+                at += 1;
+                continue;
+            }
+            // Paths sort component by component: the folder's files are contiguous.
+            let end = at
+                + entries[at..]
+                    .iter()
+                    .take_while(|(path, _)| path.iter().nth(depth) == Some(name))
+                    .count();
+            if let Some(id) = self.build_level(&entries[at..end], depth + 1)? {
+                builder
+                    .insert(name, id, 0o040000)
                     .map_err(GitError::Object)?;
             }
+            at = end;
+        }
+        if builder.is_empty() {
+            return Ok(None);
         }
         builder
             .write()

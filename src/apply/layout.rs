@@ -129,8 +129,7 @@ pub fn stage(
         let rest = moved(&spec.map, rest);
         (!spec.keep.matches(&rest)).then_some(rest)
     };
-    let mut staged = BTreeMap::new();
-    let mut origins: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+    let mut staged: BTreeMap<PathBuf, Staged> = BTreeMap::new();
     let mut place = |rel: PathBuf, from: &Path, file: Staged| {
         // Git trees store bytes, but renaming or merging names silently would be worse than
         // refusing: every later step (diff, summary, patches) shows names as text.
@@ -139,15 +138,27 @@ pub fn stage(
                 entry: shown_path(from),
             }));
         }
-        if let Some(first) = origins.insert(rel.clone(), from.to_owned()) {
-            return Err(LayoutError::MapCollision {
-                path: rel,
-                first,
-                second: from.to_owned(),
-            });
+        match staged.entry(rel) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(file);
+                Ok(())
+            }
+            // Where the first one came from is in its source path (no per-file map of
+            // origins is kept: memory stays one entry per file).
+            std::collections::btree_map::Entry::Occupied(taken) => {
+                let first = match taken.get() {
+                    Staged::File { source, .. } => {
+                        source.strip_prefix(root).unwrap_or(source).to_owned()
+                    }
+                    Staged::Link { .. } => taken.key().clone(),
+                };
+                Err(LayoutError::MapCollision {
+                    path: taken.key().clone(),
+                    first,
+                    second: from.to_owned(),
+                })
+            }
         }
-        staged.insert(rel, file);
-        Ok(())
     };
     for (path, executable) in &unpacked.files {
         if let Some(rel) = mapped(path) {

@@ -812,13 +812,7 @@ impl Repo {
             }
             at = end;
         }
-        if builder.is_empty() {
-            return Ok(None);
-        }
-        builder
-            .write()
-            .map(Some)
-            .map_err(|e| self.write_failed("a folder listing (tree)", e))
+        self.write_tree(&builder)
     }
 
     /// `tree` with the entry at `path` set to `entry` (or removed), creating or pruning
@@ -873,6 +867,11 @@ impl Repo {
                 }
             }
         }
+        self.write_tree(&builder)
+    }
+
+    /// Writes a tree being built; `None` for an empty one (git keeps no empty folders).
+    fn write_tree(&self, builder: &git2::TreeBuilder<'_>) -> Result<Option<Oid>, GitError> {
         if builder.is_empty() {
             return Ok(None);
         }

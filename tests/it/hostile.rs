@@ -3,19 +3,37 @@
 
 use wiremock::MockServer;
 
-use crate::support::{Entry, Project, mount_file, mount_releases, tar_gz};
+use crate::support::{Entry, Project, mount_releases, tar_gz};
 
 /// A repository vendoring `lib` 1.0.0, whose upstream serves `archive` as 2.0.0.
 async fn project_with_archive(archive: Vec<u8>, extra: &str) -> (Project, MockServer) {
+    project_serving(
+        "tar.gz",
+        wiremock::ResponseTemplate::new(200).set_body_bytes(archive),
+        extra,
+    )
+    .await
+}
+
+/// A repository vendoring `lib` 1.0.0, whose upstream answers `lib-2.0.0.{suffix}` with
+/// `answer`.
+async fn project_serving(
+    suffix: &str,
+    answer: wiremock::ResponseTemplate,
+    extra: &str,
+) -> (Project, MockServer) {
     let server = MockServer::start().await;
     mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
-    mount_file(&server, "/lib-2.0.0.tar.gz", archive).await;
+    wiremock::Mock::given(wiremock::matchers::path(format!("/lib-2.0.0.{suffix}")))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
     let mut project = Project::new();
     project.fake_upstreams(&server);
     project
         .manifest(&format!(
             "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
-             archive = \"{}/lib-{{version}}.tar.gz\"\n{extra}\n",
+             archive = \"{}/lib-{{version}}.{suffix}\"\n{extra}\n",
             server.uri()
         ))
         .write("deps/lib/lib.c", "int v = 1;\n");
@@ -332,19 +350,8 @@ async fn a_full_disk_in_the_object_store_says_so() {
         .collect();
     let archive = crate::support::tar_xz(&entries);
     assert!(archive.len() < 48 << 10, "{}", archive.len());
-    let server = MockServer::start().await;
-    mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
-    mount_file(&server, "/lib-2.0.0.tar.xz", archive).await;
-    let mut project = Project::new();
-    project.fake_upstreams(&server);
-    project
-        .manifest(&format!(
-            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
-             archive = \"{}/lib-{{version}}.tar.xz\"\n",
-            server.uri()
-        ))
-        .write("deps/lib/lib.c", "int v = 1;\n");
-    project.commit_all("initial");
+    let answer = wiremock::ResponseTemplate::new(200).set_body_bytes(archive);
+    let (project, _server) = project_serving("tar.xz", answer, "").await;
     let before = project.checkout_state();
     let run = project.run_with_file_limit(64, &["lib"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -368,25 +375,9 @@ async fn a_full_disk_in_the_object_store_says_so() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_redirect_to_plain_text_is_refused_for_what_it_is() {
-    let server = MockServer::start().await;
-    mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
-    wiremock::Mock::given(wiremock::matchers::path("/lib-2.0.0.tar.gz"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(302)
-                .insert_header("location", "http://downloads.example.com/lib-2.0.0.tar.gz"),
-        )
-        .mount(&server)
-        .await;
-    let mut project = Project::new();
-    project.fake_upstreams(&server);
-    project
-        .manifest(&format!(
-            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
-             archive = \"{}/lib-{{version}}.tar.gz\"\n",
-            server.uri()
-        ))
-        .write("deps/lib/lib.c", "int v = 1;\n");
-    project.commit_all("initial");
+    let answer = wiremock::ResponseTemplate::new(302)
+        .insert_header("location", "http://downloads.example.com/lib-2.0.0.tar.gz");
+    let (project, server) = project_serving("tar.gz", answer, "").await;
     let before = project.checkout_state();
     let run = project.run(&["lib"]);
     assert_eq!(run.code, 1, "{run:?}");

@@ -8,7 +8,7 @@
 //! anchored there; there is no fuzz, so every context line must match. A patch applies whole
 //! or not at all. A patch whose reverse applies is [`PatchState::AlreadyUpstream`].
 //!
-//! [`write`] does the opposite: the unified diff between two versions of some files, in the
+//! [`write()`] does the opposite: the unified diff between two versions of some files, in the
 //! form [`parse`] reads.
 
 use std::collections::BTreeMap;
@@ -390,7 +390,7 @@ fn apply_hunks(original: &[u8], hunks: &[Hunk]) -> Result<Vec<u8>, (usize, Strin
     Ok(lines.concat())
 }
 
-/// One file's two sides for [`write`].
+/// One file's two sides for [`write()`].
 pub struct FileDiff<'a> {
     /// Relative to the dependency's folder, `/`-separated.
     pub path: String,

@@ -1,0 +1,142 @@
+//! What went wrong talking to git, and what to do about it.
+
+use std::path::PathBuf;
+
+/// What went wrong talking to git.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("could not list the refs of `{url}` after {attempts} attempt{}", if *attempts == 1 { "" } else { "s" })]
+    ListRemote {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("could not fetch branch `{branch}` from `{url}`")]
+    Fetch {
+        url: String,
+        branch: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("the cache repository `{}` is unusable", path.display())]
+    Cache {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("could not create a temporary folder")]
+    TempDir(#[source] std::io::Error),
+    #[error("`{}` is not inside a git repository", path.display())]
+    NotARepository {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot find the base `{what}`")]
+    Base {
+        what: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("git failed")]
+    Object(#[source] git2::Error),
+    /// Writing into the object store failed: the machine's fault (disk full, permissions).
+    #[error("could not write {what} into `{}`: {reason}", objects.display())]
+    WriteObjects {
+        what: &'static str,
+        objects: PathBuf,
+        /// The operating system's reason, found by a test write when libgit2 gave none.
+        reason: String,
+        cause: Option<std::io::ErrorKind>,
+    },
+    #[error("commit `{commit}` is not reachable from what `{url}` offers")]
+    MissingCommit {
+        commit: String,
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("the exported tree is larger than {} MiB (`settings.max-archive-mib`)", limit >> 20)]
+    TooLarge { limit: u64 },
+    #[error("cannot write the exported file `{}`", path.display())]
+    Export {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "no author for the commit: neither `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` nor `user.name`/`user.email` is set"
+    )]
+    NoIdentity,
+    #[error("no remote `{remote}`")]
+    Remote {
+        remote: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("pushing `{branch}` to `{url}` failed")]
+    Push {
+        branch: String,
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("`{url}` refused `{branch}`: {status}{}", remote_says.iter().map(|l| format!("\n  remote: {l}")).collect::<String>())]
+    PushRefused {
+        branch: String,
+        url: String,
+        status: String,
+        /// The remote's own explanation, line by line, made safe to print.
+        remote_says: Vec<String>,
+    },
+    #[error(
+        "`{branch}` at `{url}` has a commit deps-update did not make ({tip}); it is never overwritten"
+    )]
+    NotOurBranch {
+        branch: String,
+        url: String,
+        tip: String,
+    },
+    #[error("cannot move branch `{branch}`")]
+    Branch {
+        branch: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("the git task stopped unexpectedly: {0}")]
+    Task(String),
+}
+
+impl GitError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::ListRemote { .. } | Self::Fetch { .. } => {
+                Some("check `url`, and that this machine can reach the remote".into())
+            }
+            Self::Cache { path, .. } => Some(format!("delete `{}` and run again", path.display())),
+            Self::NotARepository { .. } => Some("run deps-update inside the git repository that vendors the dependencies".into()),
+            Self::Base { .. } => Some("check `settings.base`: it must name a branch, tag or commit".into()),
+            Self::NoIdentity => Some("run `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into()),
+            Self::Branch { .. } => Some("the branch moved while deps-update ran; run it again".into()),
+            Self::Remote { .. } => Some("check `settings.remote` (default `origin`)".into()),
+            Self::Push { .. } => Some(
+                "with `GITHUB_TOKEN` set, https remotes on the forge authenticate with it; otherwise your git credential helper is used".into(),
+            ),
+            Self::PushRefused { .. } => Some(
+                "the remote's own rules (a hook or branch protection) refused the push, for the reason it gives; the branch is kept here for the next run".into(),
+            ),
+            Self::NotOurBranch { branch, .. } => Some(format!(
+                "someone pushed to `{branch}`: merge or close their work, or delete the branch, then run again"
+            )),
+            Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
+            Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),
+            Self::Export { source, .. } => Some(crate::report::local_write_hint(source, "the temporary folder")),
+            Self::WriteObjects { cause, .. } => Some(crate::report::local_write_hint(
+                &std::io::Error::from(cause.unwrap_or(std::io::ErrorKind::Other)),
+                "the repository's `.git/objects`",
+            ) + "; nothing was committed"),
+            Self::TempDir(_) | Self::Task(_) | Self::Object(_) => None,
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! Git plumbing: the only user of `git2`. Synchronous and silent; callers reach it through
+//! `spawn_blocking` and decide what to print.
+//!
+//! - here, [`Repo`]: the user's repository, for building update commits in the object
+//!   database without touching the checkout, and moving branches;
+//! - `remote`: [`list_remote`] (a remote's refs, like `git ls-remote`), [`branch_history`] (a
+//!   branch's first-parent commits, fetched into a cache repository) and [`export_commit`];
+//! - `push`: [`Repo::push_branch`], with a lease on the tool's own branches;
+//! - `worktree`: [`TempWorktree`], a throwaway checkout for `after` commands;
+//! - `tree_hash`: [`tree_id_of`], a tree id from files on disk, without a repository;
+//! - `error`: [`GitError`], what went wrong, each with its hint.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use git2::Oid;
+use git2::{ObjectType, Repository};
+
+mod error;
+mod push;
+mod remote;
+mod tree_hash;
+mod worktree;
+
+pub use error::GitError;
+pub use push::{PushCredentials, PushOutcome};
+pub use remote::{branch_history, export_commit, list_remote, set_timeouts};
+pub use tree_hash::tree_id_of;
+pub use worktree::TempWorktree;
+
+/// One ref a remote advertises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRef {
+    /// `refs/tags/v1.2.3`, `refs/heads/main`.
+    pub name: String,
+    /// The object id, in hex.
+    pub id: String,
+}
+
+/// A commit and its committer time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    /// Seconds since the Unix epoch.
+    pub time: i64,
+}
+
+/// A remote URL as it may be shown: without user name or password.
+fn shown(url: &str) -> String {
+    url::Url::parse(url).map_or_else(|_| url.to_owned(), |u| crate::http::redact(&u))
+}
+
+/// A file in a git tree: its blob id and mode (`0o100644`, `0o100755`, `0o120000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeFile {
+    pub id: Oid,
+    pub mode: i32,
+}
+
+/// Modes of the files deps-update writes.
+pub const MODE_FILE: i32 = 0o100644;
+pub const MODE_EXECUTABLE: i32 = 0o100755;
+pub const MODE_LINK: i32 = 0o120000;
+
+/// The user's repository, for building update commits. Nothing here touches the checkout:
+/// objects are written to the object database and only the update branch's ref moves.
+pub struct Repo {
+    repo: Repository,
+}
+
+/// Where an update starts from.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub commit: Oid,
+    /// How it was found, for messages (`origin/main`, `HEAD`).
+    pub described: String,
+    /// The branch it names (`main` for `origin/main`), for pull requests.
+    pub branch: Option<String>,
+}
+
+impl Base {
+    /// The branch a pull request should target.
+    pub fn branch_name(&self) -> String {
+        self.branch.clone().unwrap_or_else(|| "main".into())
+    }
+}
+
+impl Repo {
+    /// The repository holding `path`.
+    pub fn discover(path: &Path) -> Result<Self, GitError> {
+        remote::libgit2();
+        Repository::discover(path)
+            .map(|repo| Self { repo })
+            .map_err(|source| GitError::NotARepository {
+                path: path.to_owned(),
+                source,
+            })
+    }
+
+    /// The working tree's root.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// The commit updates start from: `setting` when given (a branch, tag or commit), else
+    /// the current branch's upstream, else `HEAD`.
+    pub fn base(&self, setting: Option<&str>) -> Result<Base, GitError> {
+        let fail = |what: &str, source| GitError::Base {
+            what: what.to_owned(),
+            source,
+        };
+        if let Some(rev) = setting {
+            let commit = self
+                .repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|e| fail(rev, e))?;
+            let branch = rev.rsplit_once('/').map_or(rev, |(_, b)| b).to_owned();
+            return Ok(Base {
+                commit: commit.id(),
+                described: rev.to_owned(),
+                branch: Some(branch),
+            });
+        }
+        let head = self.repo.head().map_err(|e| fail("HEAD", e))?;
+        if head.is_branch()
+            && let Ok(name) = head.shorthand()
+            && let Ok(branch) = self.repo.find_branch(name, git2::BranchType::Local)
+            && let Ok(upstream) = branch.upstream()
+            && let Some(target) = upstream.get().target()
+        {
+            let described = upstream
+                .name()
+                .ok()
+                .flatten()
+                .unwrap_or("upstream")
+                .to_owned();
+            let branch = upstream
+                .get()
+                .name()
+                .ok()
+                .and_then(|n| n.strip_prefix("refs/remotes/"))
+                .and_then(|n| n.split_once('/'))
+                .map(|(_, b)| b.to_owned());
+            return Ok(Base {
+                commit: target,
+                described,
+                branch,
+            });
+        }
+        let commit = head.peel_to_commit().map_err(|e| fail("HEAD", e))?;
+        let branch = head
+            .is_branch()
+            .then(|| head.shorthand().ok().map(str::to_owned))
+            .flatten();
+        Ok(Base {
+            commit: commit.id(),
+            described: "HEAD".into(),
+            branch,
+        })
+    }
+
+    /// Every file under `dir` in `commit`'s tree, by path relative to `dir`.
+    pub fn files_under(
+        &self,
+        commit: Oid,
+        dir: &Path,
+    ) -> Result<BTreeMap<PathBuf, TreeFile>, GitError> {
+        let tree = self.tree_of(commit)?;
+        let mut files = BTreeMap::new();
+        let sub = match tree.get_path(dir) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                self.repo.find_tree(entry.id()).map_err(GitError::Object)?
+            }
+            _ => return Ok(files),
+        };
+        sub.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() == Some(ObjectType::Blob)
+                && let Ok(name) = entry.name()
+            {
+                files.insert(
+                    Path::new(parent).join(name),
+                    TreeFile {
+                        id: entry.id(),
+                        mode: entry.filemode(),
+                    },
+                );
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(GitError::Object)?;
+        Ok(files)
+    }
+
+    /// A file's content at `path` (relative to the root) in `commit`, if it exists.
+    pub fn file_at(&self, commit: Oid, path: &Path) -> Result<Option<Vec<u8>>, GitError> {
+        let tree = self.tree_of(commit)?;
+        match tree.get_path(path) {
+            Ok(entry) => Ok(Some(self.read_blob(entry.id())?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A blob's bytes.
+    pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>, GitError> {
+        Ok(self
+            .repo
+            .find_blob(id)
+            .map_err(GitError::Object)?
+            .content()
+            .to_vec())
+    }
+
+    /// Stores a file's content as a blob. Reading the file here, rather than `blob_path`,
+    /// skips libgit2's per-path canonicalisation and attribute lookups.
+    pub fn blob_from_file(&self, path: &Path) -> Result<Oid, GitError> {
+        let bytes = std::fs::read(path).map_err(|source| GitError::Export {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.blob_from_bytes(&bytes, true)
+    }
+
+    /// Stores bytes as a blob, or only computes its id when `write` is false.
+    pub fn blob_from_bytes(&self, bytes: &[u8], write: bool) -> Result<Oid, GitError> {
+        if write {
+            self.repo
+                .blob(bytes)
+                .map_err(|e| self.write_failed("a file's content", e))
+        } else {
+            Oid::hash_object(ObjectType::Blob, bytes).map_err(GitError::Object)
+        }
+    }
+
+    fn tree_of(&self, commit: Oid) -> Result<git2::Tree<'_>, GitError> {
+        self.repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(GitError::Object)
+    }
+
+    /// The file at `path` (relative to the root) in `commit`'s tree, if there is one.
+    pub fn entry_at(&self, commit: Oid, path: &Path) -> Result<Option<TreeFile>, GitError> {
+        let tree = self.tree_of(commit)?;
+        Ok(tree
+            .get_path(path)
+            .ok()
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .map(|e| TreeFile {
+                id: e.id(),
+                mode: e.filemode(),
+            }))
+    }
+
+    /// The tree of `base` with `folder`'s files, when given, replaced by its map, and each of
+    /// `files` (path from the root, written blob) set; returns the new tree's id.
+    pub fn updated_tree(
+        &self,
+        base: Oid,
+        folder: Option<(&Path, &BTreeMap<PathBuf, TreeFile>)>,
+        files: &[(PathBuf, TreeFile)],
+    ) -> Result<Oid, GitError> {
+        let mut tree = self.tree_of(base)?.id();
+        if let Some((dir, contents)) = folder {
+            let subtree = self.build_tree(contents)?;
+            tree = self.replace_at(tree, dir, subtree.map(|id| (id, 0o040000)))?;
+        }
+        for (path, file) in files {
+            tree = self.replace_at(tree, path, Some((file.id, file.mode)))?;
+        }
+        Ok(tree)
+    }
+
+    /// Builds nested trees from a flat list of files; `None` when there are none. Works on
+    /// the sorted map in place (a folder's files are one run of it), so memory does not grow
+    /// with a copy of the paths per level.
+    fn build_tree(&self, files: &BTreeMap<PathBuf, TreeFile>) -> Result<Option<Oid>, GitError> {
+        let entries: Vec<(&Path, TreeFile)> =
+            files.iter().map(|(p, f)| (p.as_path(), *f)).collect();
+        self.build_level(&entries, 0)
+    }
+
+    /// The tree of `entries` (sorted paths sharing their first `depth` components).
+    fn build_level(
+        &self,
+        entries: &[(&Path, TreeFile)],
+        depth: usize,
+    ) -> Result<Option<Oid>, GitError> {
+        let mut builder = self.repo.treebuilder(None).map_err(GitError::Object)?;
+        let mut at = 0;
+        while at < entries.len() {
+            let mut parts = entries[at].0.iter().skip(depth);
+            let Some(name) = parts.next() else {
+                at += 1;
+                continue;
+            };
+            if parts.next().is_none() {
+                let file = entries[at].1;
+                builder
+                    .insert(name, file.id, file.mode)
+                    .map_err(GitError::Object)?;
+                at += 1;
+                continue;
+            }
+            // Paths sort component by component: the folder's files are contiguous.
+            let end = at
+                + entries[at..]
+                    .iter()
+                    .take_while(|(path, _)| path.iter().nth(depth) == Some(name))
+                    .count();
+            if let Some(id) = self.build_level(&entries[at..end], depth + 1)? {
+                builder
+                    .insert(name, id, 0o040000)
+                    .map_err(GitError::Object)?;
+            }
+            at = end;
+        }
+        self.write_tree(&builder)
+    }
+
+    /// `tree` with the entry at `path` set to `entry` (or removed), creating or pruning
+    /// folders on the way.
+    fn replace_at(
+        &self,
+        tree: Oid,
+        path: &Path,
+        entry: Option<(Oid, i32)>,
+    ) -> Result<Oid, GitError> {
+        let parts: Vec<String> = path
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        self.replace_in(Some(tree), &parts, entry)
+            .map(|id| id.unwrap_or_else(|| self.empty_tree().expect("empty tree")))
+    }
+
+    fn replace_in(
+        &self,
+        tree: Option<Oid>,
+        parts: &[String],
+        entry: Option<(Oid, i32)>,
+    ) -> Result<Option<Oid>, GitError> {
+        let existing = tree
+            .map(|id| self.repo.find_tree(id))
+            .transpose()
+            .map_err(GitError::Object)?;
+        let mut builder = self
+            .repo
+            .treebuilder(existing.as_ref())
+            .map_err(GitError::Object)?;
+        let name = parts[0].as_str();
+        let new = if parts.len() == 1 {
+            entry
+        } else {
+            let child = existing
+                .as_ref()
+                .and_then(|t| t.get_name(name))
+                .filter(|e| e.kind() == Some(ObjectType::Tree))
+                .map(|e| e.id());
+            self.replace_in(child, &parts[1..], entry)?
+                .map(|id| (id, 0o040000))
+        };
+        match new {
+            Some((id, mode)) => {
+                builder.insert(name, id, mode).map_err(GitError::Object)?;
+            }
+            None => {
+                if builder.get(name).map_err(GitError::Object)?.is_some() {
+                    builder.remove(name).map_err(GitError::Object)?;
+                }
+            }
+        }
+        self.write_tree(&builder)
+    }
+
+    /// Writes a tree being built; `None` for an empty one (git keeps no empty folders).
+    fn write_tree(&self, builder: &git2::TreeBuilder<'_>) -> Result<Option<Oid>, GitError> {
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        builder
+            .write()
+            .map(Some)
+            .map_err(|e| self.write_failed("a folder listing (tree)", e))
+    }
+
+    fn empty_tree(&self) -> Result<Oid, GitError> {
+        self.repo
+            .treebuilder(None)
+            .and_then(|b| b.write())
+            .map_err(|e| self.write_failed("the empty tree", e))
+    }
+
+    /// The tree id of a commit.
+    pub fn tree_id(&self, commit: Oid) -> Result<Oid, GitError> {
+        Ok(self.tree_of(commit)?.id())
+    }
+
+    /// The first parent of a commit.
+    pub fn parent_of(&self, commit: Oid) -> Option<Oid> {
+        self.repo.find_commit(commit).ok()?.parent_id(0).ok()
+    }
+
+    /// Writes a commit with one parent; no ref moves.
+    pub fn commit(&self, parent: Oid, tree: Oid, message: &str) -> Result<Oid, GitError> {
+        let author = self.identity("AUTHOR")?;
+        let committer = self.identity("COMMITTER")?;
+        let tree = self.repo.find_tree(tree).map_err(GitError::Object)?;
+        let parent = self.repo.find_commit(parent).map_err(GitError::Object)?;
+        self.repo
+            .commit(None, &author, &committer, message, &tree, &[&parent])
+            .map_err(|e| self.write_failed("the commit", e))
+    }
+
+    /// The error for a failed object write. libgit2 may lose the operating system's reason
+    /// (a full disk shows as "no error"), so a small test write into the object store finds
+    /// it again.
+    fn write_failed(&self, what: &'static str, error: git2::Error) -> GitError {
+        let objects = self.repo.path().join("objects");
+        let probe = (|| -> std::io::Result<()> {
+            let mut file = tempfile::NamedTempFile::new_in(&objects)?;
+            std::io::Write::write_all(&mut file, &[0u8; 256 << 10])?;
+            file.as_file().sync_data()
+        })();
+        let message = error.message().trim();
+        let (reason, cause) = match probe {
+            Err(io) => (io.to_string(), Some(io.kind())),
+            Ok(()) if message.is_empty() || message.eq_ignore_ascii_case("no error") => {
+                ("libgit2 gave no reason".to_owned(), None)
+            }
+            Ok(()) => (message.to_owned(), None),
+        };
+        GitError::WriteObjects {
+            what,
+            objects,
+            reason,
+            cause,
+        }
+    }
+
+    /// `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL` (or `COMMITTER`), else `user.name`/`user.email`.
+    fn identity(&self, role: &str) -> Result<git2::Signature<'static>, GitError> {
+        let configured = self.repo.signature().ok();
+        let env = |what: &str| {
+            std::env::var(format!("GIT_{role}_{what}"))
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        };
+        let name = env("NAME").or_else(|| {
+            configured
+                .as_ref()
+                .and_then(|s| s.name().ok().map(str::to_owned))
+        });
+        let email = env("EMAIL").or_else(|| {
+            configured
+                .as_ref()
+                .and_then(|s| s.email().ok().map(str::to_owned))
+        });
+        match (name, email) {
+            (Some(name), Some(email)) => {
+                git2::Signature::now(&name, &email).map_err(GitError::Object)
+            }
+            _ => Err(GitError::NoIdentity),
+        }
+    }
+
+    /// The commit a local branch points at.
+    pub fn branch_tip(&self, branch: &str) -> Option<Oid> {
+        self.repo
+            .refname_to_id(&format!("refs/heads/{branch}"))
+            .ok()
+    }
+
+    /// The branch checked out now, if any.
+    pub fn current_branch(&self) -> Option<String> {
+        let head = self.repo.head().ok()?;
+        head.is_branch()
+            .then(|| head.shorthand().ok().map(str::to_owned))
+            .flatten()
+    }
+
+    /// Points `branch` at `commit`, if it still points at `expected` (`None`: must not exist).
+    pub fn set_branch(
+        &self,
+        branch: &str,
+        commit: Oid,
+        expected: Option<Oid>,
+        log: &str,
+    ) -> Result<(), GitError> {
+        let name = format!("refs/heads/{branch}");
+        let fail = |source| GitError::Branch {
+            branch: branch.to_owned(),
+            source,
+        };
+        match expected {
+            Some(old) => self
+                .repo
+                .reference_matching(&name, commit, true, old, log)
+                .map(drop)
+                .map_err(fail),
+            None => self
+                .repo
+                .reference(&name, commit, false, log)
+                .map(drop)
+                .map_err(fail),
+        }
+    }
+}
+
+/// The trailer every update commit carries; a branch tip without it was not made by
+/// deps-update, and is never overwritten.
+pub const TRAILER: &str = "Deps-Update-Dependency";

@@ -16,339 +16,35 @@
 //!   answers `304 Not Modified` and costs no API budget.
 //! - Plain-text URLs (`http://`, `git://`) are refused unless they point at a loopback address,
 //!   on every request and every redirect.
+//!
+//! Here the client and its request loop; apart: `settings` (tokens, addresses, patience),
+//! `address` (redaction, the plain-text rule, API URLs), `limits` (rate limits and the write
+//! pace), `cache` (the conditional-request cache) and `error` ([`HttpError`] and its hints).
 
 use std::error::Error as _;
-use std::fmt;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 use crate::printer::Printer;
 use crate::retry::RetryPolicy;
 
-/// A credential; prints as `****`.
-#[derive(Clone)]
-pub struct Secret(String);
+mod address;
+mod cache;
+mod error;
+mod limits;
+mod settings;
 
-impl Secret {
-    /// Wraps a token; `None` for an empty one.
-    pub fn new(value: String) -> Option<Self> {
-        let value = value.trim().to_owned();
-        (!value.is_empty()).then_some(Self(value))
-    }
-
-    /// The value, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(****)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("****")
-    }
-}
-
-/// How the client behaves; every field has a documented environment override.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// `GITHUB_API_URL`: where GitHub's REST API lives.
-    pub github_api: Url,
-    /// `GITHUB_TOKEN` or `GH_TOKEN`.
-    pub github_token: Option<Secret>,
-    /// `GITLAB_API_URL`: where GitLab's REST API lives (`https://gitlab.com/api/v4`).
-    pub gitlab_api: Url,
-    /// `GITLAB_TOKEN`.
-    pub gitlab_token: Option<Secret>,
-    /// Where conditional-request answers are kept; `None` disables the cache.
-    pub cache_dir: Option<PathBuf>,
-    /// Attempts and backoff for transient failures (`DEPS_UPDATE_HTTP_ATTEMPTS`,
-    /// `DEPS_UPDATE_RETRY_DELAY_MS`).
-    pub retry: RetryPolicy,
-    /// The longest rate-limit wait taken instead of failing (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`).
-    pub max_rate_limit_wait: Duration,
-    /// Per-request timeout (`DEPS_UPDATE_HTTP_TIMEOUT`).
-    pub timeout: Duration,
-}
-
-/// The public GitHub API.
-pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
-/// The public GitLab API.
-pub const DEFAULT_GITLAB_API: &str = "https://gitlab.com/api/v4";
-
-/// A forge API that takes a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    GitHub,
-    GitLab,
-}
-
-impl Api {
-    /// The environment variable that holds its token.
-    pub fn token_variable(self) -> &'static str {
-        match self {
-            Self::GitHub => "GITHUB_TOKEN",
-            Self::GitLab => "GITLAB_TOKEN",
-        }
-    }
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            github_api: Url::parse(DEFAULT_GITHUB_API).expect("valid URL"),
-            github_token: None,
-            gitlab_api: Url::parse(DEFAULT_GITLAB_API).expect("valid URL"),
-            gitlab_token: None,
-            cache_dir: None,
-            retry: RetryPolicy::default(),
-            max_rate_limit_wait: Duration::from_secs(60),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Redirects followed at most for one request.
-const MAX_REDIRECTS: usize = 5;
-
-/// Why a redirect was not followed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RefusedRedirect {
-    #[error(
-        "it redirects to plain-text `{to}`, which is refused: only loopback addresses may use `http://`"
-    )]
-    PlainText { to: String },
-    #[error("it redirects more than {MAX_REDIRECTS} times")]
-    TooMany,
-}
-
-/// What went wrong with a request. URLs are shown without credentials.
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    #[error("refusing plain-text `{url}`: only loopback addresses may use `http://` or `git://`")]
-    InsecureUrl { url: String },
-    #[error("`{url}` is not a usable URL")]
-    BadUrl { url: String },
-    #[error("`{url}` was not downloaded: {reason}")]
-    Redirect {
-        url: String,
-        reason: RefusedRedirect,
-    },
-    #[error("could not reach `{url}` after {attempts} attempt{}", plural(*attempts))]
-    Transport {
-        url: String,
-        attempts: u32,
-        #[source]
-        source: reqwest::Error,
-    },
-    #[error("`{url}` answered {status} after {attempts} attempt{}{}", plural(*attempts), excerpt(message))]
-    ServerError {
-        url: String,
-        status: u16,
-        attempts: u32,
-        message: String,
-    },
-    #[error("`{url}` answered {status}{}", excerpt(message))]
-    Status {
-        url: String,
-        status: u16,
-        message: String,
-    },
-    #[error("`{url}` was not found (404)")]
-    NotFound { url: String },
-    #[error("`{url}` is gone (410){}", excerpt(message))]
-    Gone {
-        url: String,
-        message: String,
-        api: Option<Api>,
-    },
-    #[error("`{url}` refused the credentials ({status})")]
-    Unauthorized {
-        url: String,
-        status: u16,
-        /// The forge API the URL belongs to, if any.
-        api: Option<Api>,
-        authenticated: bool,
-    },
-    #[error("rate limit reached at `{url}`{}", reset_text(*reset))]
-    RateLimited {
-        url: String,
-        reset: Option<SystemTime>,
-        api: Option<Api>,
-        authenticated: bool,
-    },
-    #[error("GitHub's secondary rate limit was hit at `{url}` (too many requests at once, or content created too fast); it asks for a wait of at least {}, more than the {} allowed (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`)", human_duration(Duration::from_secs(*wait_secs)), human_duration(Duration::from_secs(*allowed_secs)))]
-    SecondaryRateLimited {
-        url: String,
-        wait_secs: u64,
-        allowed_secs: u64,
-    },
-    #[error("`{url}` is larger than the limit of {} MiB (`settings.max-archive-mib`)", limit >> 20)]
-    TooLarge { url: String, limit: u64 },
-    #[error("cannot write what `{url}` sent")]
-    Write {
-        url: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot set up the HTTP client")]
-    Client(#[source] reqwest::Error),
-    #[error("`{url}` sent a response that is not the JSON expected")]
-    Malformed {
-        url: String,
-        #[source]
-        source: serde_json::Error,
-    },
-}
-
-fn plural(n: u32) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-fn excerpt(message: &str) -> String {
-    let message = message.trim();
-    if message.is_empty() {
-        return String::new();
-    }
-    let short: String = message.chars().take(200).collect();
-    format!(": {}", short.replace('\n', " "))
-}
-
-fn reset_text(reset: Option<SystemTime>) -> String {
-    let Some(reset) = reset else {
-        return String::new();
-    };
-    let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
-    format!(
-        "; it resets at {} (in {})",
-        httpdate::fmt_http_date(reset),
-        human_duration(wait)
-    )
-}
-
-/// `41 minutes`, `2 hours 5 minutes`, `30 seconds`.
-pub fn human_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    match secs {
-        0..=89 => format!("{secs} seconds"),
-        90..=5399 => format!("{} minutes", (secs + 30) / 60),
-        _ => format!("{} hours {} minutes", secs / 3600, (secs % 3600) / 60),
-    }
-}
-
-impl HttpError {
-    /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Self::RateLimited { authenticated: false, api: Some(Api::GitHub), .. } => Some(
-                "set `GITHUB_TOKEN` (or `GH_TOKEN`): authenticated requests get 5,000 an hour instead of 60"
-                    .into(),
-            ),
-            Self::RateLimited { authenticated: false, api: Some(Api::GitLab), .. } => Some(
-                "set `GITLAB_TOKEN`: authenticated requests get a larger allowance".into(),
-            ),
-            Self::RateLimited { .. } => {
-                Some("wait until the limit resets, or run fewer dependencies at once (`--jobs`)".into())
-            }
-            Self::SecondaryRateLimited { .. } => Some(
-                "run again in a few minutes (what was done is kept; the next run picks up from there), or raise `DEPS_UPDATE_MAX_RATE_LIMIT_WAIT` to let this run wait".into(),
-            ),
-            Self::Unauthorized { authenticated: true, api: Some(api), .. } => Some(format!(
-                "check that `{}` is valid and not expired",
-                api.token_variable()
-            )),
-            Self::Unauthorized { authenticated: false, api: Some(api), .. } => Some(format!(
-                "this upstream needs credentials: set `{}`",
-                api.token_variable()
-            )),
-            Self::Unauthorized { .. } => {
-                Some("this upstream needs credentials that deps-update cannot send".into())
-            }
-            Self::InsecureUrl { .. } => Some("use the `https://` address of the upstream".into()),
-            Self::Redirect { reason: RefusedRedirect::PlainText { .. }, .. } => Some(
-                "the server sends the file over plain HTTP, where it could be altered on the way: ask upstream to serve it over https, or point `archive` at a mirror that does".into(),
-            ),
-            Self::Redirect { reason: RefusedRedirect::TooMany, .. } => {
-                Some("the address may loop; open it in a browser, and point `archive` at where it ends".into())
-            }
-            Self::Transport { .. } | Self::ServerError { .. } => {
-                Some("the upstream may be down; run the command again later".into())
-            }
-            Self::Gone { api: Some(Api::GitHub), .. } => Some(
-                "GitHub retired this endpoint or the API version deps-update asks for (`X-GitHub-Api-Version: 2022-11-28`): upgrade deps-update".into(),
-            ),
-            Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
-            Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
-            Self::Write { .. } => Some("check the free space of the temporary folder".into()),
-            Self::BadUrl { .. }
-            | Self::Client(_)
-            | Self::Status { .. }
-            | Self::NotFound { .. }
-            | Self::Malformed { .. } => None,
-        }
-    }
-}
-
-/// A URL as it may be shown: without user name or password.
-pub fn redact(url: &Url) -> String {
-    let mut shown = url.clone();
-    if !shown.username().is_empty() || shown.password().is_some() {
-        let _ = shown.set_username("");
-        let _ = shown.set_password(None);
-    }
-    shown.to_string()
-}
-
-/// Refuses plain-text transports to anything but a loopback address.
-pub fn ensure_secure(url: &Url) -> Result<(), HttpError> {
-    match url.scheme() {
-        "https" | "ssh" | "file" => Ok(()),
-        "http" | "git" if is_loopback(url) => Ok(()),
-        "http" | "git" => Err(HttpError::InsecureUrl { url: redact(url) }),
-        _ => Err(HttpError::BadUrl { url: redact(url) }),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        // Hosts of non-special schemes (`git://`) come back as text, addresses included.
-        Some(url::Host::Domain(host)) => {
-            host.eq_ignore_ascii_case("localhost")
-                || host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// `base` with `segments` appended as path segments (each one escaped, so GitLab's
-/// `group%2Fname` stays one segment) and `query` set: the one builder of API URLs, which
-/// keeps a path prefix such as GitHub Enterprise's `/api/v3` or GitLab's `/api/v4`.
-pub fn api_url(base: &Url, segments: &[&str], query: Option<&str>) -> Result<Url, HttpError> {
-    let mut url = base.clone();
-    url.path_segments_mut()
-        .map_err(|()| HttpError::BadUrl { url: redact(base) })?
-        .pop_if_empty()
-        .extend(segments);
-    url.set_query(query);
-    Ok(url)
-}
+pub use address::{api_url, ensure_secure, redact};
+use cache::CacheEntry;
+use error::MAX_REDIRECTS;
+pub use error::{HttpError, RefusedRedirect, human_duration};
+pub use limits::Pacer;
+use limits::{MAX_CONCURRENT_GITHUB, RateLimit, WRITES_PER_MINUTE, rate_limit, secondary_wait};
+pub use settings::{Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
 
 /// A JSON response and the next page's URL from its `Link` header.
 #[derive(Debug)]
@@ -412,16 +108,6 @@ pub struct RequestStats {
     pub not_modified: u64,
 }
 
-/// One cached response.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct CacheEntry {
-    url: String,
-    etag: Option<String>,
-    last_modified: Option<String>,
-    next: Option<String>,
-    body: String,
-}
-
 /// Why one attempt failed: worth retrying (after the wait the server asked for, if any),
 /// or not.
 enum Failure {
@@ -429,52 +115,6 @@ enum Failure {
     /// A rate limit: the server did nothing, so even a `POST` may be sent again after `wait`.
     Limited(HttpError, Duration),
     Fail(HttpError),
-}
-
-/// GitHub's documented limits on content-creating requests.
-const WRITES_PER_MINUTE: usize = 80;
-/// GitHub's documented limit on concurrent requests.
-const MAX_CONCURRENT_GITHUB: usize = 100;
-/// The least wait after a secondary rate limit without `Retry-After`.
-const SECONDARY_WAIT: Duration = Duration::from_secs(60);
-
-/// Paces writes: at most `limit` in any `period` (a sliding window).
-#[derive(Debug)]
-pub struct Pacer {
-    limit: usize,
-    period: Duration,
-    sent: std::collections::VecDeque<tokio::time::Instant>,
-}
-
-impl Pacer {
-    pub fn new(limit: usize, period: Duration) -> Self {
-        Self {
-            limit,
-            period,
-            sent: std::collections::VecDeque::new(),
-        }
-    }
-
-    /// Waits until one more request fits in the window, and counts it.
-    pub async fn turn(&mut self) {
-        loop {
-            let now = tokio::time::Instant::now();
-            while self
-                .sent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.period)
-            {
-                self.sent.pop_front();
-            }
-            match self.sent.front() {
-                Some(oldest) if self.sent.len() >= self.limit => {
-                    tokio::time::sleep_until(*oldest + self.period).await;
-                }
-                _ => break,
-            }
-        }
-        self.sent.push_back(tokio::time::Instant::now());
-    }
 }
 
 /// Where a download's bytes go; restarted when an attempt fails half-way.
@@ -982,118 +622,6 @@ impl HttpClient {
         }?;
         Some((api, token))
     }
-
-    fn cache_file(&self, url: &Url, accept: Accept, authenticated: bool) -> Option<PathBuf> {
-        let dir = self.settings.cache_dir.as_ref()?;
-        let mut hasher = Sha256::new();
-        hasher.update(url.as_str());
-        hasher.update([0, accept as u8, u8::from(authenticated)]);
-        let key: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Some(dir.join("http").join(format!("{key}.json")))
-    }
-
-    fn store(
-        &self,
-        url: &Url,
-        accept: Accept,
-        authenticated: bool,
-        headers: &HeaderMap,
-        body: &str,
-        next: Option<&Url>,
-    ) {
-        let Some(file) = self.cache_file(url, accept, authenticated) else {
-            return;
-        };
-        let header_text = |name| {
-            headers
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let entry = CacheEntry {
-            url: url.to_string(),
-            etag: header_text(header::ETAG),
-            last_modified: header_text(header::LAST_MODIFIED),
-            next: next.map(Url::to_string),
-            body: body.to_owned(),
-        };
-        if entry.etag.is_none() && entry.last_modified.is_none() {
-            return;
-        }
-        let write = || -> std::io::Result<()> {
-            let dir = file.parent().expect("cache files live in a folder");
-            std::fs::create_dir_all(dir)?;
-            // One write: serde_json writes token by token, a system call each to a file.
-            let bytes = serde_json::to_vec(&entry)?;
-            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            std::io::Write::write_all(&mut temp, &bytes)?;
-            temp.persist(&file).map_err(|e| e.error)?;
-            Ok(())
-        };
-        if let Err(error) = write() {
-            self.printer.verbose(&format!(
-                "could not write the cache file `{}`: {error}",
-                file.display()
-            ));
-        }
-    }
-}
-
-/// How long a rate-limited answer asks to wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RateLimit {
-    /// Until this time (`Retry-After`, or the primary limit's reset).
-    Until(SystemTime),
-    /// A secondary limit with no time given: at least a minute, doubling.
-    Secondary,
-}
-
-/// Whether an answer is a rate limit, and which; `None` when it is not one.
-fn rate_limit(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<RateLimit> {
-    if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
-        return None;
-    }
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    if let Some(after) = text("retry-after") {
-        if let Ok(secs) = after.parse::<u64>() {
-            return Some(RateLimit::Until(
-                SystemTime::now() + Duration::from_secs(secs),
-            ));
-        }
-        if let Ok(date) = httpdate::parse_http_date(after) {
-            return Some(RateLimit::Until(date));
-        }
-    }
-    // GitHub says `x-ratelimit-*`, GitLab `ratelimit-*`.
-    let remaining = text("x-ratelimit-remaining").or_else(|| text("ratelimit-remaining"));
-    if remaining == Some("0") {
-        let reset = text("x-ratelimit-reset")
-            .or_else(|| text("ratelimit-reset"))
-            .and_then(|r| r.parse::<u64>().ok())
-            .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
-        return Some(RateLimit::Until(
-            reset.unwrap_or_else(|| SystemTime::now() + SECONDARY_WAIT),
-        ));
-    }
-    // Requests remain: a 429 is a secondary limit, and so is a 403 that says it is (a plain
-    // 403 is a permission problem).
-    let message = api_message(body).to_ascii_lowercase();
-    let says_so = message.contains("secondary rate limit") || message.contains("abuse");
-    (status == StatusCode::TOO_MANY_REQUESTS || says_so).then_some(RateLimit::Secondary)
-}
-
-/// The wait after secondary limit number `attempt` (1-based): a minute, then doubling.
-fn secondary_wait(attempt: u32) -> Duration {
-    SECONDARY_WAIT.saturating_mul(1 << attempt.saturating_sub(1).min(6))
 }
 
 /// The web address of a forge whose API is `api`: `https://api.HOST` -> `https://HOST`, else
@@ -1109,7 +637,7 @@ fn web_base(api: &Url, suffix: &str) -> String {
 
 /// GitHub's `{"message": "...", "errors": [{"message": "..."}]}`, or the start of whatever
 /// else the body holds.
-fn api_message(body: &str) -> String {
+pub(super) fn api_message(body: &str) -> String {
     #[derive(serde::Deserialize)]
     struct ApiError {
         message: String,
@@ -1151,36 +679,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_text_only_on_loopback() {
-        let ok = [
-            "https://api.github.com",
-            "http://127.0.0.1:8080/x",
-            "http://localhost/x",
-            "http://[::1]:9/",
-            "git://127.0.0.5/r",
-            "file:///tmp/r",
-        ];
-        for url in ok {
-            assert!(ensure_secure(&Url::parse(url).unwrap()).is_ok(), "{url}");
-        }
-        for url in [
-            "http://registry.npmjs.org/x",
-            "git://github.com/a/b",
-            "http://10.0.0.1/",
-            "http://localhost.evil.com/",
-        ] {
-            let error = ensure_secure(&Url::parse(url).unwrap()).unwrap_err();
-            assert!(matches!(error, HttpError::InsecureUrl { .. }), "{url}");
-        }
-    }
-
-    #[test]
-    fn redacts_credentials() {
-        let url = Url::parse("https://user:hunter2@registry.example.com/x?a=1").unwrap();
-        assert_eq!(redact(&url), "https://registry.example.com/x?a=1");
-    }
-
-    #[test]
     fn secrets_never_print() {
         let secret = Secret::new("ghp_abc".into()).unwrap();
         assert_eq!(format!("{secret} {secret:?}"), "**** Secret(****)");
@@ -1205,89 +703,5 @@ mod tests {
             HeaderValue::from_static("<https://a/x?page=1>; rel=\"prev\""),
         );
         assert_eq!(next_link(&headers), None);
-    }
-
-    #[test]
-    fn recognises_rate_limits() {
-        let mut headers = HeaderMap::new();
-        let forbidden =
-            |headers: &HeaderMap, body: &str| rate_limit(StatusCode::FORBIDDEN, headers, body);
-        assert_eq!(
-            forbidden(
-                &headers,
-                r#"{"message": "Resource not accessible by integration"}"#
-            ),
-            None,
-            "a plain 403 is not a rate limit"
-        );
-        assert_eq!(
-            forbidden(
-                &headers,
-                r#"{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#
-            ),
-            Some(RateLimit::Secondary)
-        );
-        assert_eq!(
-            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, ""),
-            Some(RateLimit::Secondary)
-        );
-        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
-        headers.insert("x-ratelimit-reset", HeaderValue::from_static("4102444800"));
-        assert_eq!(
-            forbidden(&headers, ""),
-            Some(RateLimit::Until(
-                SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800)
-            ))
-        );
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", HeaderValue::from_static("3"));
-        assert!(matches!(
-            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, ""),
-            Some(RateLimit::Until(_))
-        ));
-        assert_eq!(rate_limit(StatusCode::OK, &headers, ""), None);
-    }
-
-    #[test]
-    fn secondary_limits_wait_a_minute_then_double() {
-        assert_eq!(secondary_wait(1), Duration::from_secs(60));
-        assert_eq!(secondary_wait(2), Duration::from_secs(120));
-        assert_eq!(secondary_wait(3), Duration::from_secs(240));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn writes_are_paced_to_eighty_a_minute() {
-        let mut pacer = Pacer::new(WRITES_PER_MINUTE, Duration::from_secs(60));
-        let start = tokio::time::Instant::now();
-        for _ in 0..WRITES_PER_MINUTE {
-            pacer.turn().await;
-        }
-        assert_eq!(
-            start.elapsed(),
-            Duration::ZERO,
-            "a burst of 80 goes at once"
-        );
-        pacer.turn().await;
-        assert_eq!(
-            start.elapsed(),
-            Duration::from_secs(60),
-            "the 81st waits a minute"
-        );
-        for _ in 0..WRITES_PER_MINUTE - 1 {
-            pacer.turn().await;
-        }
-        assert_eq!(start.elapsed(), Duration::from_secs(60));
-        pacer.turn().await;
-        assert_eq!(start.elapsed(), Duration::from_secs(120));
-    }
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(human_duration(Duration::from_secs(30)), "30 seconds");
-        assert_eq!(human_duration(Duration::from_secs(41 * 60)), "41 minutes");
-        assert_eq!(
-            human_duration(Duration::from_secs(7500)),
-            "2 hours 5 minutes"
-        );
     }
 }

@@ -1,0 +1,201 @@
+//! What went wrong with a request, said without credentials, with what to do about it.
+
+use std::time::{Duration, SystemTime};
+
+use super::Api;
+
+/// Redirects followed at most for one request.
+pub(super) const MAX_REDIRECTS: usize = 5;
+
+/// Why a redirect was not followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefusedRedirect {
+    #[error(
+        "it redirects to plain-text `{to}`, which is refused: only loopback addresses may use `http://`"
+    )]
+    PlainText { to: String },
+    #[error("it redirects more than {MAX_REDIRECTS} times")]
+    TooMany,
+}
+
+/// What went wrong with a request. URLs are shown without credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("refusing plain-text `{url}`: only loopback addresses may use `http://` or `git://`")]
+    InsecureUrl { url: String },
+    #[error("`{url}` is not a usable URL")]
+    BadUrl { url: String },
+    #[error("`{url}` was not downloaded: {reason}")]
+    Redirect {
+        url: String,
+        reason: RefusedRedirect,
+    },
+    #[error("could not reach `{url}` after {attempts} attempt{}", plural(*attempts))]
+    Transport {
+        url: String,
+        attempts: u32,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("`{url}` answered {status} after {attempts} attempt{}{}", plural(*attempts), excerpt(message))]
+    ServerError {
+        url: String,
+        status: u16,
+        attempts: u32,
+        message: String,
+    },
+    #[error("`{url}` answered {status}{}", excerpt(message))]
+    Status {
+        url: String,
+        status: u16,
+        message: String,
+    },
+    #[error("`{url}` was not found (404)")]
+    NotFound { url: String },
+    #[error("`{url}` is gone (410){}", excerpt(message))]
+    Gone {
+        url: String,
+        message: String,
+        api: Option<Api>,
+    },
+    #[error("`{url}` refused the credentials ({status})")]
+    Unauthorized {
+        url: String,
+        status: u16,
+        /// The forge API the URL belongs to, if any.
+        api: Option<Api>,
+        authenticated: bool,
+    },
+    #[error("rate limit reached at `{url}`{}", reset_text(*reset))]
+    RateLimited {
+        url: String,
+        reset: Option<SystemTime>,
+        api: Option<Api>,
+        authenticated: bool,
+    },
+    #[error("GitHub's secondary rate limit was hit at `{url}` (too many requests at once, or content created too fast); it asks for a wait of at least {}, more than the {} allowed (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`)", human_duration(Duration::from_secs(*wait_secs)), human_duration(Duration::from_secs(*allowed_secs)))]
+    SecondaryRateLimited {
+        url: String,
+        wait_secs: u64,
+        allowed_secs: u64,
+    },
+    #[error("`{url}` is larger than the limit of {} MiB (`settings.max-archive-mib`)", limit >> 20)]
+    TooLarge { url: String, limit: u64 },
+    #[error("cannot write what `{url}` sent")]
+    Write {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+    #[error("`{url}` sent a response that is not the JSON expected")]
+    Malformed {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn excerpt(message: &str) -> String {
+    let message = message.trim();
+    if message.is_empty() {
+        return String::new();
+    }
+    let short: String = message.chars().take(200).collect();
+    format!(": {}", short.replace('\n', " "))
+}
+
+fn reset_text(reset: Option<SystemTime>) -> String {
+    let Some(reset) = reset else {
+        return String::new();
+    };
+    let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
+    format!(
+        "; it resets at {} (in {})",
+        httpdate::fmt_http_date(reset),
+        human_duration(wait)
+    )
+}
+
+/// `41 minutes`, `2 hours 5 minutes`, `30 seconds`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..=89 => format!("{secs} seconds"),
+        90..=5399 => format!("{} minutes", (secs + 30) / 60),
+        _ => format!("{} hours {} minutes", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+impl HttpError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::RateLimited { authenticated: false, api: Some(Api::GitHub), .. } => Some(
+                "set `GITHUB_TOKEN` (or `GH_TOKEN`): authenticated requests get 5,000 an hour instead of 60"
+                    .into(),
+            ),
+            Self::RateLimited { authenticated: false, api: Some(Api::GitLab), .. } => Some(
+                "set `GITLAB_TOKEN`: authenticated requests get a larger allowance".into(),
+            ),
+            Self::RateLimited { .. } => {
+                Some("wait until the limit resets, or run fewer dependencies at once (`--jobs`)".into())
+            }
+            Self::SecondaryRateLimited { .. } => Some(
+                "run again in a few minutes (what was done is kept; the next run picks up from there), or raise `DEPS_UPDATE_MAX_RATE_LIMIT_WAIT` to let this run wait".into(),
+            ),
+            Self::Unauthorized { authenticated: true, api: Some(api), .. } => Some(format!(
+                "check that `{}` is valid and not expired",
+                api.token_variable()
+            )),
+            Self::Unauthorized { authenticated: false, api: Some(api), .. } => Some(format!(
+                "this upstream needs credentials: set `{}`",
+                api.token_variable()
+            )),
+            Self::Unauthorized { .. } => {
+                Some("this upstream needs credentials that deps-update cannot send".into())
+            }
+            Self::InsecureUrl { .. } => Some("use the `https://` address of the upstream".into()),
+            Self::Redirect { reason: RefusedRedirect::PlainText { .. }, .. } => Some(
+                "the server sends the file over plain HTTP, where it could be altered on the way: ask upstream to serve it over https, or point `archive` at a mirror that does".into(),
+            ),
+            Self::Redirect { reason: RefusedRedirect::TooMany, .. } => {
+                Some("the address may loop; open it in a browser, and point `archive` at where it ends".into())
+            }
+            Self::Transport { .. } | Self::ServerError { .. } => {
+                Some("the upstream may be down; run the command again later".into())
+            }
+            Self::Gone { api: Some(Api::GitHub), .. } => Some(
+                "GitHub retired this endpoint or the API version deps-update asks for (`X-GitHub-Api-Version: 2022-11-28`): upgrade deps-update".into(),
+            ),
+            Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
+            Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
+            Self::Write { .. } => Some("check the free space of the temporary folder".into()),
+            Self::BadUrl { .. }
+            | Self::Client(_)
+            | Self::Status { .. }
+            | Self::NotFound { .. }
+            | Self::Malformed { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(Duration::from_secs(30)), "30 seconds");
+        assert_eq!(human_duration(Duration::from_secs(41 * 60)), "41 minutes");
+        assert_eq!(
+            human_duration(Duration::from_secs(7500)),
+            "2 hours 5 minutes"
+        );
+    }
+}

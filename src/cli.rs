@@ -90,9 +90,34 @@ pub enum Command {
     /// the new upstream code. Exit status: 0 when written or nothing to write, 1 otherwise.
     Patch(PatchArgs),
 
+    /// Write a software bill of materials of the vendored dependencies (CycloneDX or SPDX)
+    ///
+    /// From `deps.toml` and the vendored tree alone, without the network: each dependency's
+    /// version, package URL, archive SHA-256, VCS and download addresses, `license`, and (in
+    /// CycloneDX) its patch queue. Deterministic but for the timestamp, which is
+    /// `SOURCE_DATE_EPOCH` when set. Exit status: 0 when written, 1 when a dependency could
+    /// not be described (nothing is written), 2 for a usage or registry error.
+    Sbom(SbomArgs),
+
     /// `deps-update NAME...`: the short form of `update NAME...`
     #[command(external_subcommand)]
     Short(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// Dependencies to describe [default: all]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// The document's format
+    #[arg(long, value_enum, default_value = "cyclonedx")]
+    pub format: crate::sbom::SbomFormat,
+
+    /// Where to write it; `-` for standard output [default: `sbom.cdx.json` or
+    /// `sbom.spdx.json` beside `deps.toml`]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,7 @@ pub mod printer;
 pub mod publish;
 pub mod report;
 pub mod retry;
+pub mod sbom;
 pub mod select;
 pub mod signature;
 pub mod source;

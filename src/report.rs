@@ -36,6 +36,12 @@ pub enum CommandError {
     Forge(#[from] ForgeError),
     #[error("cannot read the current folder")]
     CurrentDir(#[source] std::io::Error),
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CommandError {
@@ -50,7 +56,9 @@ impl CommandError {
             | Self::UnknownDependency(_)
             | Self::Config(ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. })
             | Self::Forge(ForgeError::NoRepository) => EXIT_USAGE,
-            Self::Http(_) | Self::Forge(_) | Self::CurrentDir(_) => EXIT_FAILURE,
+            Self::Http(_) | Self::Forge(_) | Self::CurrentDir(_) | Self::Write { .. } => {
+                EXIT_FAILURE
+            }
         }
     }
 }
@@ -82,6 +90,7 @@ impl Diagnose for CommandError {
             Self::Http(e) => e.hint(),
             Self::Forge(e) => e.hint(),
             Self::CurrentDir(_) => None,
+            Self::Write { source, .. } => Some(local_write_hint(source, "that folder")),
         }
     }
 }

@@ -113,6 +113,16 @@ impl TagTemplate {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The tag this template gives `version` (`v{version}` and 1.2.3: `v1.2.3`).
+    pub fn render(&self, version: &Version) -> String {
+        let part = |i: usize| version.release().get(i).copied().unwrap_or(0).to_string();
+        self.text
+            .replace("{version}", version.plain())
+            .replace("{major}", &part(0))
+            .replace("{minor}", &part(1))
+            .replace("{patch}", &part(2))
+    }
 }
 
 /// The templates of one dependency, tried in order.
@@ -150,6 +160,11 @@ impl TagScheme {
             prefix = &prefix[..shared];
         }
         prefix
+    }
+
+    /// The tag of `version` under the first template: what upstream most likely calls it.
+    pub fn tag_for(&self, version: &Version) -> String {
+        self.templates[0].render(version)
     }
 
     /// The templates, for messages.

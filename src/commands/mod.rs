@@ -3,6 +3,7 @@
 mod check;
 mod list;
 mod patch;
+mod sbom;
 mod update;
 mod validate;
 mod verify;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
         Command::Update(args) => update::run(&cli.global, &args, printer).await,
         Command::Verify(args) => verify::run(&cli.global, &args, printer).await,
         Command::Patch(args) => patch::run(&cli.global, &args, printer).await,
+        Command::Sbom(args) => sbom::run(&cli.global, &args, printer),
         Command::Short(names) => {
             let args = crate::cli::UpdateArgs {
                 names,

@@ -117,6 +117,8 @@ pub struct Dependency {
     pub apply: ApplySpec,
     /// `group`: dependencies updated together, on one branch with one pull request.
     pub group: Option<String>,
+    /// `license`: the upstream's license, an SPDX expression (for SBOMs).
+    pub license: Option<String>,
 }
 
 /// How a new version is fetched, verified and laid into `path`.
@@ -839,6 +841,21 @@ fn validate_dependency(
             }
         })
         .transpose()?;
+    let license = raw
+        .license
+        .map(|l| match spdx::Expression::parse(l.get_ref()) {
+            Ok(_) => Ok(l.get_ref().trim().to_owned()),
+            Err(error) => Err(fail(
+                l.span(),
+                "license",
+                format!(
+                    "`{}` is not an SPDX license expression ({}): use identifiers from https://spdx.org/licenses/ joined with AND, OR and WITH",
+                    l.get_ref(),
+                    error.reason
+                ),
+            )),
+        })
+        .transpose()?;
     if tracking.recorded().is_none() && version_file.is_none() {
         return Err(missing(
             "version",
@@ -853,6 +870,7 @@ fn validate_dependency(
         version_file,
         apply,
         group,
+        license,
     })
 }
 

@@ -67,6 +67,7 @@ pub struct RawDependency {
     pub after: Option<Spanned<Vec<RawStep>>>,
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
+    pub license: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

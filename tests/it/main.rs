@@ -13,6 +13,7 @@ mod page;
 mod patches;
 mod publish;
 mod registry;
+mod sbom;
 mod support;
 mod update;
 mod update_sources;

@@ -1,0 +1,75 @@
+//! `deps-update sbom`: a CycloneDX or SPDX document of the vendored dependencies.
+
+use std::path::PathBuf;
+
+use super::{Outcome, load_manifest};
+use crate::cli::{GlobalArgs, SbomArgs};
+use crate::printer::Printer;
+use crate::report::CommandError;
+use crate::sbom::{SbomFormat, components, cyclonedx, spdx};
+
+pub fn run(
+    global: &GlobalArgs,
+    args: &SbomArgs,
+    printer: &Printer,
+) -> Result<Outcome, CommandError> {
+    let manifest = load_manifest(global)?;
+    let deps = manifest.select(&args.names)?;
+    let components = match components(&manifest, &deps) {
+        Ok(components) => components,
+        // A partial bill of materials would be worse than none: nothing is written.
+        Err(error) => {
+            let hints: Vec<String> = error.hint().into_iter().collect();
+            printer.error("", &error, &hints);
+            return Ok(Outcome::SomeFailed);
+        }
+    };
+    let project = manifest.settings.repository.clone().unwrap_or_else(|| {
+        manifest
+            .root
+            .canonicalize()
+            .ok()
+            .and_then(|root| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "project".into())
+    });
+    let timestamp = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(super::now);
+    let document = match args.format {
+        SbomFormat::Cyclonedx => cyclonedx(&project, &components, timestamp),
+        SbomFormat::Spdx => spdx(&project, &components, timestamp),
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("JSON values serialize");
+    text.push('\n');
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| manifest.root.join(args.format.default_file()));
+    if output.as_os_str() == "-" {
+        printer.data(&text);
+        return Ok(Outcome::Success);
+    }
+    std::fs::write(&output, text).map_err(|source| CommandError::Write {
+        path: output.clone(),
+        source,
+    })?;
+    printer.status(&format!(
+        "wrote `{}`: {} dependencies",
+        shown(&output),
+        components.len()
+    ));
+    Ok(Outcome::Success)
+}
+
+/// A path as the user would write it: relative to the current folder, without `./`.
+fn shown(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let relative = path.strip_prefix(&cwd).unwrap_or(path);
+    relative
+        .strip_prefix(".")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| relative.to_owned())
+        .display()
+        .to_string()
+}

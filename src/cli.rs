@@ -90,6 +90,16 @@ pub enum Command {
     /// the new upstream code. Exit status: 0 when written or nothing to write, 1 otherwise.
     Patch(PatchArgs),
 
+    /// List the known vulnerabilities of what is vendored, and whether the update fixes them
+    ///
+    /// Asks OSV (`OSV_API_URL`, default `https://api.osv.dev`) about each dependency's vendored
+    /// and newest allowed versions in one batch (git-forge code by commit and by repository
+    /// and tag, npm packages by name and version), and GitHub's published repository
+    /// advisories of GitHub upstreams. `ignore-advisories` are listed as ignored, with their
+    /// reason. Exit status: 0 when no advisory that is not ignored affects a vendored version,
+    /// 1 otherwise or when OSV could not be asked, 2 for a usage or registry error.
+    Audit(AuditArgs),
+
     /// Write a software bill of materials of the vendored dependencies (CycloneDX or SPDX)
     ///
     /// From `deps.toml` and the vendored tree alone, without the network: each dependency's
@@ -102,6 +112,17 @@ pub enum Command {
     /// `deps-update NAME...`: the short form of `update NAME...`
     #[command(external_subcommand)]
     Short(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Dependencies to audit [default: all]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Print a JSON array, one object per dependency, instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@
 
 pub mod apply;
 pub mod archive;
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod commands;

@@ -36,6 +36,8 @@ pub enum CommandError {
     Forge(#[from] ForgeError),
     #[error("cannot read the current folder")]
     CurrentDir(#[source] std::io::Error),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     #[error("cannot write `{}`", path.display())]
     Write {
         path: std::path::PathBuf,
@@ -56,9 +58,11 @@ impl CommandError {
             | Self::UnknownDependency(_)
             | Self::Config(ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. })
             | Self::Forge(ForgeError::NoRepository) => EXIT_USAGE,
-            Self::Http(_) | Self::Forge(_) | Self::CurrentDir(_) | Self::Write { .. } => {
-                EXIT_FAILURE
-            }
+            Self::Http(_)
+            | Self::Forge(_)
+            | Self::CurrentDir(_)
+            | Self::Write { .. }
+            | Self::Audit(_) => EXIT_FAILURE,
         }
     }
 }
@@ -91,6 +95,7 @@ impl Diagnose for CommandError {
             Self::Forge(e) => e.hint(),
             Self::CurrentDir(_) => None,
             Self::Write { source, .. } => Some(local_write_hint(source, "that folder")),
+            Self::Audit(e) => e.hint(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand; each turns arguments into engine calls and printer output.
 
+mod audit;
 mod check;
 mod list;
 mod patch;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
         Command::Verify(args) => verify::run(&cli.global, &args, printer).await,
         Command::Patch(args) => patch::run(&cli.global, &args, printer).await,
         Command::Sbom(args) => sbom::run(&cli.global, &args, printer),
+        Command::Audit(args) => audit::run(&cli.global, &args, printer).await,
         Command::Short(names) => {
             let args = crate::cli::UpdateArgs {
                 names,

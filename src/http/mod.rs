@@ -375,6 +375,39 @@ impl HttpClient {
         self.with_retries_if(url, idempotent, attempt).await
     }
 
+    /// `POST`s a JSON query that only reads (OSV's batch query) and parses the answer; retried
+    /// like a `GET`, never cached.
+    pub async fn post_query<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+    ) -> Result<T, HttpError> {
+        ensure_secure(url)?;
+        self.with_retries(url, |attempt| async move {
+            let response = self
+                .send_with(
+                    reqwest::Method::POST,
+                    url,
+                    Accept::Json,
+                    None,
+                    Some(body),
+                    attempt,
+                )
+                .await?;
+            let text = response
+                .text()
+                .await
+                .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?;
+            serde_json::from_str(&text).map_err(|source| {
+                Failure::Fail(HttpError::Malformed {
+                    url: redact(url),
+                    source,
+                })
+            })
+        })
+        .await
+    }
+
     /// The status of one `GET` to the GitHub API (`204`, `404`, ...), or `None` when no answer
     /// came: for yes-or-no questions such as "is this user a collaborator?".
     pub async fn github_status(&self, url: &Url) -> Option<u16> {

@@ -119,6 +119,16 @@ pub struct Dependency {
     pub group: Option<String>,
     /// `license`: the upstream's license, an SPDX expression (for SBOMs).
     pub license: Option<String>,
+    /// `ignore-advisories`: advisories reviewed and found not to apply, each with its reason.
+    pub ignore_advisories: Vec<IgnoredAdvisory>,
+}
+
+/// An advisory the project reviewed and set aside; `audit` still lists it, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredAdvisory {
+    /// An id or alias: `CVE-…`, `GHSA-…`, `OSV-…`.
+    pub id: String,
+    pub reason: String,
 }
 
 /// How a new version is fetched, verified and laid into `path`.
@@ -856,6 +866,33 @@ fn validate_dependency(
             )),
         })
         .transpose()?;
+    let ignore_advisories = match raw.ignore_advisories {
+        None => Vec::new(),
+        Some(list) => {
+            let span = list.span();
+            let mut ignored = Vec::new();
+            for item in list.into_inner() {
+                let id = item.id.trim().to_owned();
+                let reason = item.reason.unwrap_or_default().trim().to_owned();
+                if id.is_empty() || reason.is_empty() {
+                    return Err(fail(
+                        span,
+                        "ignore-advisories",
+                        format!(
+                            "each ignored advisory needs an `id` and a `reason` (why it does not apply){}",
+                            if id.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": `{id}` has none")
+                            }
+                        ),
+                    ));
+                }
+                ignored.push(IgnoredAdvisory { id, reason });
+            }
+            ignored
+        }
+    };
     if tracking.recorded().is_none() && version_file.is_none() {
         return Err(missing(
             "version",
@@ -871,6 +908,7 @@ fn validate_dependency(
         apply,
         group,
         license,
+        ignore_advisories,
     })
 }
 

@@ -68,6 +68,7 @@ pub struct RawDependency {
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
     pub license: Option<Spanned<String>>,
+    pub ignore_advisories: Option<Spanned<Vec<RawIgnore>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +107,14 @@ impl<'de> Deserialize<'de> for OneOrMany {
         }
         deserializer.deserialize_any(OneOrManyVisitor)
     }
+}
+
+/// One of `ignore-advisories`: `{ id = "CVE-2018-25032", reason = "…" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIgnore {
+    pub id: String,
+    pub reason: Option<String>,
 }
 
 /// An `after` step: `"make"`, or `{ run = "make", commit = "deps: regenerate …" }`.

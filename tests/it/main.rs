@@ -1,6 +1,7 @@
 //! Behaviour tests: the real `deps-update` binary against fakes on 127.0.0.1 and local git
 //! repositories, with `HOME`, git config and the cache isolated per test.
 
+mod audit;
 mod check_git;
 mod check_github;
 mod check_npm;

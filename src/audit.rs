@@ -1,0 +1,741 @@
+//! Known vulnerabilities of what is vendored: OSV and GitHub's repository security advisories.
+//!
+//! For each dependency, the vendored version and the newest allowed one (as `check` finds it)
+//! are asked about:
+//!
+//! - OSV, in one `POST /v1/querybatch` (then `GET /v1/vulns/{id}` for each advisory's
+//!   details), following `next_page_token` until none comes: C and C++ code from a git forge by
+//!   its commit (a tag resolved through GitHub's API, annotated tags dereferenced) and by the
+//!   repository with the `GIT` ecosystem and the tag, since OSV's C/C++ records carry GIT
+//!   ranges and no package (a `pkg:github` purl would match nothing); npm packages by name and
+//!   version. Pages without a package or repository (`source = "url"`) cannot be asked.
+//! - GitHub's published repository advisories of each GitHub upstream, which OSV may lack;
+//!   their `vulnerable_version_range` is matched against the versions, and one that states no
+//!   range is listed as such.
+//!
+//! An advisory affects the vendored version when a query about it returned it (or its range
+//! holds it); the update fixes it when the newest allowed version is not affected. The
+//! dependency's `ignore-advisories` set advisories aside, by id or alias, with their reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::StreamExt;
+use reqwest::Url;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::check::{Current, check_dependency, current_version};
+use crate::http::{Accept, HttpClient, HttpError, api_url};
+use crate::manifest::{Dependency, Tracking};
+use crate::source::{SourceContext, SourceSpec};
+use crate::version::Version;
+
+/// The public OSV API.
+pub const DEFAULT_OSV_API: &str = "https://api.osv.dev";
+
+/// Rounds of `next_page_token` followed at most.
+const MAX_PAGES: usize = 20;
+
+/// One advisory, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Advisory {
+    pub id: String,
+    /// Other names of the same advisory (`CVE-…`, `GHSA-…`).
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub severity: Option<String>,
+    /// Versions or commits that fix it, where the record says.
+    pub fixed_in: Vec<String>,
+    pub url: String,
+}
+
+impl Advisory {
+    /// Whether `name` is this advisory's id or one of its aliases.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.id.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+/// An advisory that affects the vendored version.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Affecting {
+    #[serde(flatten)]
+    pub advisory: Advisory,
+    /// Whether the newest allowed version is free of it; `None` when that version is not known
+    /// or is the vendored one.
+    pub fixed_by_update: Option<bool>,
+    /// `ignore-advisories`: why the project set it aside.
+    pub ignored: Option<String>,
+}
+
+/// One dependency's audit.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DependencyAudit {
+    pub name: String,
+    pub version: String,
+    /// The newest allowed version, when it could be found.
+    pub latest: Option<String>,
+    pub advisories: Vec<Affecting>,
+    /// What could not be asked, and why (said, never silent).
+    pub notes: Vec<String>,
+}
+
+impl DependencyAudit {
+    /// Advisories that affect the vendored version and are not ignored.
+    pub fn open(&self) -> impl Iterator<Item = &Affecting> {
+        self.advisories.iter().filter(|a| a.ignored.is_none())
+    }
+}
+
+/// Why the audit could not run at all (a dependency's own trouble is a note instead).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("OSV could not be asked")]
+    Osv(#[source] HttpError),
+}
+
+impl AuditError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Osv(e) => e
+                .hint()
+                .or_else(|| Some("check `OSV_API_URL`, or run again later".into())),
+        }
+    }
+}
+
+/// What one dependency's two versions are, as far as they are known.
+struct Subject<'a> {
+    dep: &'a Dependency,
+    current: String,
+    current_tag: Option<String>,
+    latest: Option<(String, Option<String>)>,
+    notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Current,
+    Latest,
+}
+
+/// Audits `deps`: checks each, asks OSV once for all, and GitHub per repository.
+pub async fn audit(
+    deps: &[&Dependency],
+    root: &std::path::Path,
+    context: &SourceContext,
+    osv: &Url,
+    now: i64,
+    jobs: usize,
+) -> Result<Vec<DependencyAudit>, AuditError> {
+    let http = &context.http;
+    let subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
+        .map(|dep| subject(dep, root, context, now))
+        .buffered(jobs.max(1))
+        .collect()
+        .await;
+
+    // The OSV queries, each for one dependency's one side.
+    let mut queries: Vec<(usize, Side, Value)> = Vec::new();
+    let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let resolved: Vec<Vec<(Side, Option<String>)>> = futures::stream::iter(subjects.iter())
+        .map(|s| commits_of(http, s))
+        .buffered(jobs.max(1))
+        .collect()
+        .await;
+    for (index, subject) in subjects.iter().enumerate() {
+        let mut sides = vec![(
+            Side::Current,
+            subject.current.clone(),
+            subject.current_tag.clone(),
+        )];
+        if let Some((latest, tag)) = &subject.latest
+            && latest != &subject.current
+        {
+            sides.push((Side::Latest, latest.clone(), tag.clone()));
+        }
+        let before = queries.len();
+        for (side, version, tag) in sides {
+            let commit = resolved[index]
+                .iter()
+                .find(|(s, _)| *s == side)
+                .and_then(|(_, c)| c.clone());
+            for query in osv_queries(subject.dep, &version, tag.as_deref(), commit.as_deref()) {
+                queries.push((index, side, query));
+            }
+        }
+        if queries.len() == before {
+            notes
+                .entry(index)
+                .or_default()
+                .push("OSV cannot be asked about it: it has no package and no repository".into());
+        }
+    }
+    let found = query_osv(http, osv, &queries).await?;
+    let ids: BTreeSet<&String> = found.values().flatten().collect();
+    let details: BTreeMap<String, Advisory> = futures::stream::iter(ids)
+        .map(|id| async move { (id.clone(), osv_advisory(http, osv, id).await) })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .map(|(id, result)| {
+            let advisory = result.unwrap_or_else(|_| Advisory {
+                id: id.clone(),
+                aliases: Vec::new(),
+                summary: "(details could not be read)".into(),
+                severity: None,
+                fixed_in: Vec::new(),
+                url: format!("https://osv.dev/vulnerability/{id}"),
+            });
+            (id, advisory)
+        })
+        .collect();
+    let github: Vec<Result<Vec<RepoAdvisory>, HttpError>> = futures::stream::iter(subjects.iter())
+        .map(|s| repo_advisories(http, s.dep))
+        .buffered(jobs.max(1))
+        .collect()
+        .await;
+
+    let mut reports = Vec::new();
+    for (index, subject) in subjects.into_iter().enumerate() {
+        let mut by_side: BTreeMap<Side, BTreeMap<String, Advisory>> = BTreeMap::new();
+        for ((query_index, side), ids) in &found {
+            if queries[*query_index].0 != index {
+                continue;
+            }
+            for id in ids {
+                if let Some(advisory) = details.get(id) {
+                    by_side
+                        .entry(*side)
+                        .or_default()
+                        .insert(id.clone(), advisory.clone());
+                }
+            }
+        }
+        let mut notes_here = subject.notes;
+        notes_here.extend(notes.remove(&index).unwrap_or_default());
+        match &github[index] {
+            Ok(list) => {
+                for repo_advisory in list {
+                    let versions = [
+                        Some((Side::Current, subject.current.as_str())),
+                        subject
+                            .latest
+                            .as_ref()
+                            .filter(|(l, _)| l != &subject.current)
+                            .map(|(l, _)| (Side::Latest, l.as_str())),
+                    ];
+                    for (side, version) in versions.into_iter().flatten() {
+                        match repo_advisory.affects(version) {
+                            Some(true) => {
+                                merge(
+                                    by_side.entry(side).or_default(),
+                                    repo_advisory.advisory.clone(),
+                                );
+                            }
+                            Some(false) => {}
+                            None if side == Side::Current => {
+                                notes_here.push(format!(
+                                    "GitHub advisory {} states no affected versions: review it ({})",
+                                    repo_advisory.advisory.id, repo_advisory.advisory.url
+                                ));
+                            }
+                            None => {}
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                notes_here.push(format!("GitHub's advisories could not be read: {error}"))
+            }
+        }
+        let latest = subject.latest.as_ref().map(|(l, _)| l.clone());
+        let moves = latest.as_ref().is_some_and(|l| l != &subject.current);
+        let in_latest = by_side.get(&Side::Latest).cloned().unwrap_or_default();
+        let advisories = by_side
+            .remove(&Side::Current)
+            .unwrap_or_default()
+            .into_values()
+            .map(|advisory| {
+                let fixed_by_update = moves.then(|| {
+                    !in_latest.values().any(|other| {
+                        other.id == advisory.id
+                            || advisory.aliases.iter().any(|a| other.is_named(a))
+                    })
+                });
+                let ignored = subject
+                    .dep
+                    .ignore_advisories
+                    .iter()
+                    .find(|i| advisory.is_named(&i.id))
+                    .map(|i| i.reason.clone());
+                Affecting {
+                    advisory,
+                    fixed_by_update,
+                    ignored,
+                }
+            })
+            .collect();
+        reports.push(DependencyAudit {
+            name: subject.dep.name.clone(),
+            version: subject.current,
+            latest,
+            advisories,
+            notes: notes_here,
+        });
+    }
+    Ok(reports)
+}
+
+/// Adds `advisory` to `known`, unless it is already there under another of its names.
+fn merge(known: &mut BTreeMap<String, Advisory>, advisory: Advisory) {
+    let same = known
+        .values_mut()
+        .find(|k| k.is_named(&advisory.id) || advisory.aliases.iter().any(|a| k.is_named(a)));
+    match same {
+        Some(existing) => {
+            if !existing.is_named(&advisory.id) {
+                existing.aliases.push(advisory.id);
+            }
+        }
+        None => {
+            known.insert(advisory.id.clone(), advisory);
+        }
+    }
+}
+
+async fn subject<'a>(
+    dep: &'a Dependency,
+    root: &std::path::Path,
+    context: &SourceContext,
+    now: i64,
+) -> Subject<'a> {
+    let mut notes = Vec::new();
+    match check_dependency(dep, root, context, now).await {
+        Ok(finding) => {
+            let current_tag = finding
+                .current_tag
+                .clone()
+                .or_else(|| tag_of(dep, &finding.current));
+            Subject {
+                dep,
+                current: finding.current.to_string(),
+                current_tag,
+                latest: Some((finding.latest.clone(), finding.tag.clone())),
+                notes,
+            }
+        }
+        Err(error) => {
+            notes.push(format!("the newest allowed version is unknown: {error}"));
+            let current = current_version(dep, root).map(|(c, _)| c);
+            let current_text = current
+                .as_ref()
+                .map_or_else(|_| "?".to_owned(), ToString::to_string);
+            let current_tag = current.ok().and_then(|c| tag_of(dep, &c));
+            Subject {
+                dep,
+                current: current_text,
+                current_tag,
+                latest: None,
+                notes,
+            }
+        }
+    }
+}
+
+/// The tag of a vendored version under the dependency's first tag template.
+fn tag_of(dep: &Dependency, current: &Current) -> Option<String> {
+    match (&dep.tracking, current) {
+        (Tracking::Releases { scheme, .. }, Current::Version(v)) => Some(scheme.tag_for(v)),
+        _ => None,
+    }
+}
+
+/// The repository address OSV's GIT ranges use, for sources on a git forge.
+fn repository(dep: &Dependency) -> Option<String> {
+    match &dep.source {
+        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => {
+            Some(format!("https://github.com/{repo}"))
+        }
+        SourceSpec::GitlabRelease { repo } | SourceSpec::GitlabTag { repo } => {
+            Some(format!("https://gitlab.com/{repo}"))
+        }
+        SourceSpec::Git { url } => Some(
+            url.trim_end_matches('/')
+                .trim_end_matches(".git")
+                .to_owned(),
+        ),
+        SourceSpec::Npm { .. } | SourceSpec::Url { .. } => None,
+    }
+}
+
+/// The OSV queries for one version of one dependency.
+fn osv_queries(
+    dep: &Dependency,
+    version: &str,
+    tag: Option<&str>,
+    commit: Option<&str>,
+) -> Vec<Value> {
+    let mut queries = Vec::new();
+    if let SourceSpec::Npm { package } = &dep.source {
+        queries.push(json!({"package": {"name": package, "ecosystem": "npm"}, "version": version}));
+        return queries;
+    }
+    if let Some(commit) = commit.filter(|c| c.len() == 40) {
+        queries.push(json!({"commit": commit}));
+    }
+    if let (Some(repo), Some(tag)) = (repository(dep), tag) {
+        queries.push(json!({"package": {"name": repo, "ecosystem": "GIT"}, "version": tag}));
+    }
+    queries
+}
+
+/// The commits of a subject's versions: a branch-tracked one is one; a GitHub tag is resolved
+/// through the API (annotated tags dereferenced).
+async fn commits_of(http: &HttpClient, subject: &Subject<'_>) -> Vec<(Side, Option<String>)> {
+    let mut out = Vec::new();
+    let sides = [
+        (
+            Side::Current,
+            Some(subject.current.clone()),
+            subject.current_tag.clone(),
+        ),
+        (
+            Side::Latest,
+            subject.latest.as_ref().map(|(l, _)| l.clone()),
+            subject.latest.as_ref().and_then(|(_, t)| t.clone()),
+        ),
+    ];
+    for (side, version, tag) in sides {
+        let commit = match (&subject.dep.tracking, &subject.dep.source) {
+            (Tracking::Branch { .. }, _) => version,
+            (_, SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo }) => match tag {
+                Some(tag) => tag_commit(http, repo, &tag).await,
+                None => None,
+            },
+            _ => None,
+        };
+        out.push((side, commit));
+    }
+    out
+}
+
+/// The commit a GitHub tag names, following annotated tags.
+async fn tag_commit(http: &HttpClient, repo: &str, tag: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Ref {
+        object: Object,
+    }
+    #[derive(Deserialize)]
+    struct Object {
+        #[serde(rename = "type")]
+        kind: String,
+        sha: String,
+    }
+    // `git/ref/tags/release/v9`: a tag's slashes stay path separators.
+    let mut segments = vec!["git", "ref", "tags"];
+    segments.extend(tag.split('/'));
+    let url = http.github_repo_url(repo, &segments, None).ok()?;
+    let mut object = http
+        .get_json::<Ref>(&url, Accept::GitHub)
+        .await
+        .ok()?
+        .body
+        .object;
+    for _ in 0..3 {
+        if object.kind != "tag" {
+            break;
+        }
+        let url = http
+            .github_repo_url(repo, &["git", "tags", &object.sha], None)
+            .ok()?;
+        object = http
+            .get_json::<Ref>(&url, Accept::GitHub)
+            .await
+            .ok()?
+            .body
+            .object;
+    }
+    (object.kind == "commit").then_some(object.sha)
+}
+
+/// Runs the batch, following page tokens; returns the advisory ids per query (by index).
+async fn query_osv(
+    http: &HttpClient,
+    osv: &Url,
+    queries: &[(usize, Side, Value)],
+) -> Result<BTreeMap<(usize, Side), BTreeSet<String>>, AuditError> {
+    #[derive(Deserialize)]
+    struct Batch {
+        #[serde(default)]
+        results: Vec<BatchResult>,
+    }
+    #[derive(Deserialize, Default)]
+    struct BatchResult {
+        #[serde(default)]
+        vulns: Vec<Listed>,
+        next_page_token: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Listed {
+        id: String,
+    }
+    let url = api_url(osv, &["v1", "querybatch"], None).map_err(AuditError::Osv)?;
+    let mut found: BTreeMap<(usize, Side), BTreeSet<String>> = BTreeMap::new();
+    // (query index, page token)
+    let mut pending: Vec<(usize, Option<String>)> = (0..queries.len()).map(|i| (i, None)).collect();
+    for _ in 0..MAX_PAGES {
+        if pending.is_empty() {
+            break;
+        }
+        let body: Vec<Value> = pending
+            .iter()
+            .map(|(i, token)| {
+                let mut query = queries[*i].2.clone();
+                if let Some(token) = token {
+                    query["page_token"] = json!(token);
+                }
+                query
+            })
+            .collect();
+        let batch: Batch = http
+            .post_query(&url, &json!({"queries": body}))
+            .await
+            .map_err(AuditError::Osv)?;
+        let mut next = Vec::new();
+        for ((i, _), result) in pending.iter().zip(
+            batch
+                .results
+                .into_iter()
+                .chain(std::iter::repeat_with(BatchResult::default)),
+        ) {
+            let key = (*i, queries[*i].1);
+            let entry = found.entry(key).or_default();
+            entry.extend(result.vulns.into_iter().map(|v| v.id));
+            if let Some(token) = result.next_page_token.filter(|t| !t.is_empty()) {
+                next.push((*i, Some(token)));
+            }
+        }
+        pending = next;
+    }
+    Ok(found)
+}
+
+/// One OSV record's details.
+async fn osv_advisory(http: &HttpClient, osv: &Url, id: &str) -> Result<Advisory, HttpError> {
+    #[derive(Deserialize)]
+    struct Record {
+        id: String,
+        #[serde(default)]
+        aliases: Vec<String>,
+        #[serde(default)]
+        summary: Option<String>,
+        #[serde(default)]
+        details: Option<String>,
+        #[serde(default)]
+        affected: Vec<Affected>,
+        #[serde(default)]
+        severity: Vec<Severity>,
+        #[serde(default)]
+        database_specific: Option<Value>,
+    }
+    #[derive(Deserialize)]
+    struct Affected {
+        #[serde(default)]
+        ranges: Vec<Range>,
+    }
+    #[derive(Deserialize)]
+    struct Range {
+        #[serde(default)]
+        events: Vec<Value>,
+    }
+    #[derive(Deserialize)]
+    struct Severity {
+        #[serde(rename = "type")]
+        kind: String,
+        score: String,
+    }
+    let url = api_url(osv, &["v1", "vulns", id], None)?;
+    let record: Record = http.get_json(&url, Accept::Json).await?.body;
+    let mut fixed_in: Vec<String> = record
+        .affected
+        .iter()
+        .flat_map(|a| &a.ranges)
+        .flat_map(|r| &r.events)
+        .filter_map(|e| e["fixed"].as_str())
+        .map(|f| {
+            if f.len() == 40 && f.bytes().all(|b| b.is_ascii_hexdigit()) {
+                f[..12].to_owned()
+            } else {
+                f.to_owned()
+            }
+        })
+        .collect();
+    fixed_in.dedup();
+    let severity = record
+        .database_specific
+        .as_ref()
+        .and_then(|d| d["severity"].as_str())
+        .map(str::to_owned)
+        .or_else(|| {
+            record
+                .severity
+                .first()
+                .map(|s| format!("{} {}", s.kind, s.score))
+        });
+    let summary = record
+        .summary
+        .or_else(|| {
+            record
+                .details
+                .map(|d| d.lines().next().unwrap_or_default().to_owned())
+        })
+        .unwrap_or_default();
+    Ok(Advisory {
+        url: format!("https://osv.dev/vulnerability/{}", record.id),
+        id: record.id,
+        aliases: record.aliases,
+        summary,
+        severity,
+        fixed_in,
+    })
+}
+
+/// A GitHub repository advisory with the version ranges it states.
+#[derive(Debug, Clone)]
+struct RepoAdvisory {
+    advisory: Advisory,
+    /// `vulnerable_version_range` of each listed vulnerability (`< 1.57.0`, `>= 1.0, < 1.2`).
+    ranges: Vec<String>,
+}
+
+impl RepoAdvisory {
+    /// Whether `version` is in one of the ranges; `None` when no range is stated or the
+    /// version is not one (a commit).
+    fn affects(&self, version: &str) -> Option<bool> {
+        let version = Version::parse(version).ok()?;
+        let mut stated = false;
+        for range in &self.ranges {
+            if let Some(hit) = in_range(&version, range) {
+                stated = true;
+                if hit {
+                    return Some(true);
+                }
+            }
+        }
+        stated.then_some(false)
+    }
+}
+
+/// Whether `version` satisfies every comparator of `range` (`>= 1.0.0, < 1.2.3`); `None` when
+/// the range cannot be read.
+fn in_range(version: &Version, range: &str) -> Option<bool> {
+    let mut any = false;
+    for part in range.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (op, rest) = ["<=", ">=", "<", ">", "="]
+            .iter()
+            .find_map(|op| part.strip_prefix(op).map(|rest| (*op, rest.trim())))
+            .unwrap_or(("=", part));
+        let bound = Version::parse(rest).ok()?;
+        let ordering = version.cmp(&bound);
+        let holds = match op {
+            "<=" => ordering.is_le(),
+            ">=" => ordering.is_ge(),
+            "<" => ordering.is_lt(),
+            ">" => ordering.is_gt(),
+            _ => ordering.is_eq(),
+        };
+        any = true;
+        if !holds {
+            return Some(false);
+        }
+    }
+    any.then_some(true)
+}
+
+/// The published security advisories of a GitHub upstream (none for other sources).
+async fn repo_advisories(
+    http: &HttpClient,
+    dep: &Dependency,
+) -> Result<Vec<RepoAdvisory>, HttpError> {
+    #[derive(Deserialize)]
+    struct Listed {
+        ghsa_id: String,
+        cve_id: Option<String>,
+        #[serde(default)]
+        summary: String,
+        severity: Option<String>,
+        html_url: Option<String>,
+        #[serde(default)]
+        vulnerabilities: Option<Vec<Vulnerability>>,
+    }
+    #[derive(Deserialize)]
+    struct Vulnerability {
+        vulnerable_version_range: Option<String>,
+        patched_versions: Option<String>,
+    }
+    let repo = match &dep.source {
+        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => repo,
+        _ => return Ok(Vec::new()),
+    };
+    let mut url = Some(http.github_repo_url(
+        repo,
+        &["security-advisories"],
+        Some("state=published&per_page=100"),
+    )?);
+    let mut all = Vec::new();
+    let mut pages = 0;
+    while let Some(next) = url.take() {
+        let page = http.get_json::<Vec<Listed>>(&next, Accept::GitHub).await?;
+        for listed in page.body {
+            let vulnerabilities = listed.vulnerabilities.unwrap_or_default();
+            all.push(RepoAdvisory {
+                ranges: vulnerabilities
+                    .iter()
+                    .filter_map(|v| v.vulnerable_version_range.clone())
+                    .collect(),
+                advisory: Advisory {
+                    url: listed.html_url.unwrap_or_else(|| {
+                        format!(
+                            "https://github.com/{repo}/security/advisories/{}",
+                            listed.ghsa_id
+                        )
+                    }),
+                    aliases: listed.cve_id.into_iter().collect(),
+                    id: listed.ghsa_id,
+                    summary: listed.summary,
+                    severity: listed.severity,
+                    fixed_in: vulnerabilities
+                        .iter()
+                        .filter_map(|v| v.patched_versions.clone())
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                },
+            });
+        }
+        pages += 1;
+        if pages < MAX_PAGES {
+            url = page.next;
+        }
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_ranges() {
+        let v = |s: &str| Version::parse(s).unwrap();
+        assert_eq!(in_range(&v("1.56.0"), "< 1.57.0"), Some(true));
+        assert_eq!(in_range(&v("1.57.0"), "< 1.57.0"), Some(false));
+        assert_eq!(in_range(&v("1.2.0"), ">= 1.0.0, < 1.2.3"), Some(true));
+        assert_eq!(in_range(&v("0.9.0"), ">= 1.0.0, < 1.2.3"), Some(false));
+        assert_eq!(in_range(&v("1.2.3"), "= 1.2.3"), Some(true));
+        assert_eq!(in_range(&v("1.2.3"), ""), None);
+        assert_eq!(in_range(&v("1.2.3"), "< banana"), None);
+    }
+}

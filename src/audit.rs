@@ -77,6 +77,8 @@ pub struct DependencyAudit {
     /// The newest allowed version, when it could be found.
     pub latest: Option<String>,
     pub advisories: Vec<Affecting>,
+    /// Advisories that affect the newest allowed version but not the vendored one.
+    pub introduced: Vec<Advisory>,
     /// What could not be asked, and why (said, never silent).
     pub notes: Vec<String>,
 }
@@ -120,6 +122,18 @@ enum Side {
     Latest,
 }
 
+/// The OSV API: `OSV_API_URL`, else the public one.
+pub fn osv_api() -> Result<Url, crate::config::ConfigError> {
+    let text = std::env::var("OSV_API_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_OSV_API.into());
+    Url::parse(text.trim()).map_err(|_| crate::config::ConfigError::InvalidUrl {
+        name: "OSV_API_URL".into(),
+        value: text.clone(),
+    })
+}
+
 /// Audits `deps`: checks each, asks OSV once for all, and GitHub per repository.
 pub async fn audit(
     deps: &[&Dependency],
@@ -129,12 +143,77 @@ pub async fn audit(
     now: i64,
     jobs: usize,
 ) -> Result<Vec<DependencyAudit>, AuditError> {
-    let http = &context.http;
     let subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
         .map(|dep| subject(dep, root, context, now))
         .buffered(jobs.max(1))
         .collect()
         .await;
+    assess(subjects, context, osv, jobs).await
+}
+
+/// What an update changes in known vulnerabilities, for its pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Security {
+    /// Affecting the old version, not the new.
+    pub fixed: Vec<Advisory>,
+    /// Affecting both (ignored ones included, with their reason in the summary).
+    pub remaining: Vec<Advisory>,
+    /// Affecting the new version only.
+    pub introduced: Vec<Advisory>,
+    /// The lookup failed; said in one line that does not change from run to run.
+    pub unavailable: bool,
+}
+
+/// The advisories an update from `old` to `new` (each with its tag, if any) fixes, keeps and
+/// introduces. Never fails: a lookup that fails says so in [`Security::unavailable`].
+pub async fn for_update(
+    dep: &Dependency,
+    (old, old_tag): (&str, Option<&str>),
+    (new, new_tag): (&str, Option<&str>),
+    context: &SourceContext,
+    osv: &Url,
+) -> Security {
+    let subject = Subject {
+        dep,
+        current: old.to_owned(),
+        current_tag: old_tag.map(str::to_owned),
+        latest: Some((new.to_owned(), new_tag.map(str::to_owned))),
+        notes: Vec::new(),
+    };
+    let Ok(mut reports) = assess(vec![subject], context, osv, 1).await else {
+        return Security {
+            unavailable: true,
+            ..Security::default()
+        };
+    };
+    let report = reports.remove(0);
+    let mut security = Security {
+        introduced: report.introduced,
+        // An upstream whose advisories could not be read is a failed lookup too.
+        unavailable: report.notes.iter().any(|n| n.contains("could not be read")),
+        ..Security::default()
+    };
+    for found in report.advisories {
+        let mut advisory = found.advisory;
+        if let Some(reason) = found.ignored {
+            advisory.summary = format!("{} (ignored: {reason})", advisory.summary);
+        }
+        match found.fixed_by_update {
+            Some(true) => security.fixed.push(advisory),
+            _ => security.remaining.push(advisory),
+        }
+    }
+    security
+}
+
+/// Asks OSV and GitHub about the subjects' versions.
+async fn assess(
+    subjects: Vec<Subject<'_>>,
+    context: &SourceContext,
+    osv: &Url,
+    jobs: usize,
+) -> Result<Vec<DependencyAudit>, AuditError> {
+    let http = &context.http;
 
     // The OSV queries, each for one dependency's one side.
     let mut queries: Vec<(usize, Side, Value)> = Vec::new();
@@ -254,9 +333,17 @@ pub async fn audit(
         let latest = subject.latest.as_ref().map(|(l, _)| l.clone());
         let moves = latest.as_ref().is_some_and(|l| l != &subject.current);
         let in_latest = by_side.get(&Side::Latest).cloned().unwrap_or_default();
-        let advisories = by_side
-            .remove(&Side::Current)
-            .unwrap_or_default()
+        let in_current = by_side.remove(&Side::Current).unwrap_or_default();
+        let introduced = in_latest
+            .values()
+            .filter(|new| {
+                !in_current
+                    .values()
+                    .any(|old| old.id == new.id || new.aliases.iter().any(|a| old.is_named(a)))
+            })
+            .cloned()
+            .collect();
+        let advisories = in_current
             .into_values()
             .map(|advisory| {
                 let fixed_by_update = moves.then(|| {
@@ -283,6 +370,7 @@ pub async fn audit(
             version: subject.current,
             latest,
             advisories,
+            introduced,
             notes: notes_here,
         });
     }

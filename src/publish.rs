@@ -116,6 +116,33 @@ pub async fn publish(
     .map_err(|e| PublishError::Task(e.to_string()))??;
     let pull_request = match forge {
         Some(forge) => {
+            // The pull request says what the update does to known vulnerabilities; a lookup
+            // that fails is said in the body and never stops the pull request.
+            let osv = crate::audit::osv_api().ok();
+            let mut described: Vec<UpdateSummary> = updates.iter().map(|u| (*u).clone()).collect();
+            for update in &mut described {
+                let Some(dep) = members.iter().find(|d| d.name == update.name) else {
+                    continue;
+                };
+                update.security = Some(match &osv {
+                    Some(osv) => {
+                        crate::audit::for_update(
+                            dep,
+                            (&update.old_version, update.old_tag.as_deref()),
+                            (&update.new_version, update.tag.as_deref()),
+                            context,
+                            osv,
+                        )
+                        .await
+                    }
+                    None => crate::audit::Security {
+                        unavailable: true,
+                        ..Default::default()
+                    },
+                });
+            }
+            let updates: Vec<&UpdateSummary> = described.iter().collect();
+            let updates = updates.as_slice();
             let mut labels = manifest.settings.labels.clone();
             for label in members.iter().flat_map(|dep| &dep.apply.labels) {
                 if !labels.contains(label) {

@@ -86,6 +86,9 @@ pub struct UpdateSummary {
     /// What a reviewer should look at: new or removed sources the build files do not follow,
     /// license changes.
     pub needs_look: Vec<String>,
+    /// Known vulnerabilities the update fixes, keeps or introduces; looked up only for pull
+    /// requests.
+    pub security: Option<crate::audit::Security>,
     pub state: BranchState,
     /// With `--dry-run --diff`: the unified diff.
     #[serde(skip)]
@@ -220,6 +223,9 @@ impl UpdateSummary {
             out.push('\n');
         }
 
+        if let Some(security) = &self.security {
+            out.push_str(&security_section(security));
+        }
         out.push_str(&format!("### Changes\n\n{}\n\n", self.changes.totals()));
         if !self.changes.files.is_empty() {
             out.push_str("| | File | Lines |\n| --- | --- | --- |\n");
@@ -329,6 +335,61 @@ pub fn visible(text: &str) -> String {
     out
 }
 
+/// The **Security** section: advisories fixed, remaining and introduced, each linked; empty
+/// when there are none. A failed lookup is one line that reads the same on every run, so a
+/// rerun still writes nothing.
+fn security_section(security: &crate::audit::Security) -> String {
+    let mut out = String::new();
+    let groups = [
+        ("Fixed by this update", &security.fixed),
+        ("Still present in the new version", &security.remaining),
+        ("Introduced by the new version", &security.introduced),
+    ];
+    for (title, advisories) in groups {
+        if advisories.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("**{title}**\n\n"));
+        for advisory in advisories.iter() {
+            let cves: Vec<&String> = advisory
+                .aliases
+                .iter()
+                .filter(|a| a.starts_with("CVE-"))
+                .collect();
+            let also = if cves.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    cves.iter()
+                        .map(|c| markdown(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let severity = advisory
+                .severity
+                .as_deref()
+                .map(|s| format!(", {}", markdown(s)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "- [{}](<{}>){also}{severity}: {}\n",
+                markdown(&advisory.id),
+                visible(&advisory.url).replace('>', "%3E"),
+                markdown(&advisory.summary)
+            ));
+        }
+        out.push('\n');
+    }
+    if security.unavailable {
+        out.push_str("Known vulnerabilities could not be looked up for this update (OSV or GitHub's advisories did not answer); run `deps-update audit`.\n\n");
+    }
+    if out.is_empty() {
+        return out;
+    }
+    format!("### Security\n\n{out}")
+}
+
 /// The end of every pull request body.
 const FOOTER: &str = "<sub>Opened by deps-update. The next run refreshes this pull request and its branch; \
 commits pushed here by hand stop it from replacing the branch.</sub>\n";
@@ -425,6 +486,7 @@ mod tests {
                 commit: Some("abc123".into()),
             }],
             needs_look: Vec::new(),
+            security: None,
             state: BranchState::Previewed,
             diff: None,
         }

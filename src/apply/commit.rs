@@ -230,6 +230,7 @@ impl Plan {
             links: self.links.clone(),
             verification: self.fetched.verification.clone(),
             needs_look: needs_look(&changes, &build_files),
+            security: None,
             changes,
             kept,
             patches,

@@ -1,7 +1,7 @@
 //! `deps-update audit`: known vulnerabilities of what is vendored.
 
 use super::{Outcome, load_manifest, source_context, table};
-use crate::audit::{DEFAULT_OSV_API, audit};
+use crate::audit::{audit, osv_api};
 use crate::cli::{AuditArgs, GlobalArgs};
 use crate::printer::Printer;
 use crate::report::CommandError;
@@ -15,16 +15,7 @@ pub async fn run(
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer)?;
-    let osv = std::env::var("OSV_API_URL")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_OSV_API.into());
-    let osv = reqwest::Url::parse(osv.trim()).map_err(|_| {
-        CommandError::Config(crate::config::ConfigError::InvalidUrl {
-            name: "OSV_API_URL".into(),
-            value: osv.clone(),
-        })
-    })?;
+    let osv = osv_api()?;
     let reports = audit(
         &deps,
         &manifest.root,

@@ -285,3 +285,65 @@ async fn an_osv_that_refuses_the_query_is_reported() {
         run.stderr
     );
 }
+
+/// Records the pull requests created on `node/node`.
+#[derive(Clone, Default)]
+struct Pulls(Arc<Mutex<Vec<Value>>>);
+
+impl Respond for Pulls {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if request.method.as_str() == "GET" || !request.url.path().ends_with("/pulls") {
+            return ResponseTemplate::new(200).set_body_json(json!([]));
+        }
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        self.0.lock().unwrap().push(body);
+        ResponseTemplate::new(201).set_body_json(
+            json!({"number": 1, "html_url": "https://github.example/node/node/pull/1"}),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pull_request_of_an_update_says_which_advisories_it_fixes() {
+    let server_archive = MockServer::start().await;
+    let archive = crate::support::tar_gz(&[crate::support::Entry::File(
+        "nghttp2-1.57.0/lib/session.c",
+        b"int fixed;\n",
+    )]);
+    crate::support::mount_file(&server_archive, "/nghttp2-1.57.0.tar.gz", archive).await;
+    let (mut project, server, _osv) = setup(
+        &format!(
+            "archive = \"{}/nghttp2-{{version}}.tar.gz\"",
+            server_archive.uri()
+        ),
+        "",
+    )
+    .await;
+    let pulls = Pulls::default();
+    Mock::given(wiremock::matchers::path_regex(
+        "^/repos/node/node/(pulls|issues)",
+    ))
+    .respond_with(pulls.clone())
+    .mount(&server)
+    .await;
+    project.write("deps/nghttp2/lib/session.c", "int old;\n");
+    project.commit_all("initial");
+    let origin = project.scratch("origin.git");
+    crate::support::git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    project.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    project.git(&["push", "-q", "origin", "main"]);
+    project.env("GITHUB_REPOSITORY", "node/node");
+    let run = project.run(&["update", "nghttp2", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let body = pulls.0.lock().unwrap()[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        body.contains(
+            "### Security\n\n**Fixed by this update**\n\n- [OSV\\-2023\\-1](<https://osv.dev/vulnerability/OSV-2023-1>) (CVE\\-2023\\-44487), HIGH: HTTP/2 rapid reset exhausts the server\n"
+        ),
+        "{body}"
+    );
+    assert!(!body.contains("could not be looked up"), "{body}");
+}

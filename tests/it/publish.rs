@@ -726,6 +726,13 @@ async fn names_from_the_archive_cannot_write_markdown_in_the_pull_request() {
         "{body}"
     );
     assert!(!body.contains('\u{202e}'), "{body}");
+    // No OSV here: the lookup's failure is one fixed line, and the pull request still opens.
+    assert!(
+        body.contains(
+            "### Security\n\nKnown vulnerabilities could not be looked up for this update"
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

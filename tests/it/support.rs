@@ -100,6 +100,7 @@ impl Project {
             .env("NO_COLOR", "1")
             .env("GITHUB_API_URL", "http://127.0.0.1:9")
             .env("npm_config_registry", "http://127.0.0.1:9/")
+            .env("OSV_API_URL", "http://127.0.0.1:9/osv")
             .env("DEPS_UPDATE_RETRY_DELAY_MS", "20")
             .env("DEPS_UPDATE_HTTP_TIMEOUT", "10");
         for (name, value) in &self.env {

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::manifest::{Dependency, Tracking, VersionFile};
-use crate::select::{ReleaseCandidate, newest_allowed, newest_settled, same_commit};
+use crate::select::{
+    Cooldown, ReleaseCandidate, newest_allowed, newest_settled, old_enough, same_commit,
+};
 use crate::source::{self, Discovery, Source, SourceContext, SourceError};
 use crate::version::{Version, VersionError};
 
@@ -253,6 +255,17 @@ pub fn version_file_agrees(dep: &Dependency, found: &str, version: &str) -> bool
     }
 }
 
+/// How long ago something came out: `3 days`, `1 day`, else hours and minutes.
+fn age(seconds: i64) -> String {
+    match seconds / 86_400 {
+        0 => crate::http::human_duration(std::time::Duration::from_secs(
+            u64::try_from(seconds).unwrap_or(0),
+        )),
+        1 => "1 day".into(),
+        days => format!("{days} days"),
+    }
+}
+
 /// Checks one dependency against its upstream. `now` is seconds since the Unix epoch.
 pub async fn check_dependency(
     dep: &Dependency,
@@ -288,7 +301,40 @@ pub async fn check_dependency(
                 .iter()
                 .find(|c| &c.version == current_version)
                 .and_then(|c| c.tag.clone());
-            let mut finding = match newest_allowed(&candidates, policy) {
+            // `min-age-days`: only releases out long enough are proposed.
+            let aged;
+            let pool = match policy.cooldown {
+                Cooldown::Days(days) => {
+                    aged = old_enough(&candidates, days, now);
+                    &aged
+                }
+                Cooldown::None | Cooldown::Unavailable(_) => &candidates,
+            };
+            let waiting = match (policy.cooldown, newest_allowed(&candidates, policy)) {
+                (Cooldown::Days(days), Some(newest))
+                    if &newest.version > current_version
+                        && newest_allowed(pool, policy)
+                            .is_none_or(|b| b.version < newest.version) =>
+                {
+                    Some(match newest.published_at {
+                        Some(at) => format!(
+                            "{} came out {} ago, less than `min-age-days = {days}`; waiting",
+                            newest.version,
+                            age(now - at)
+                        ),
+                        None => format!(
+                            "{} has no publication date, so `min-age-days = {days}` cannot pass it; waiting",
+                            newest.version
+                        ),
+                    })
+                }
+                (Cooldown::Unavailable(days), _) => Some(format!(
+                    "`min-age-days = {days}` does not apply: `source = \"{}\"` gives no publication dates",
+                    dep.source.kind()
+                )),
+                _ => None,
+            };
+            let mut finding = match newest_allowed(pool, policy) {
                 Some(best) if &best.version > current_version => Finding {
                     latest: best.version.to_string(),
                     tag: best.tag.clone(),
@@ -326,6 +372,15 @@ pub async fn check_dependency(
                 },
             };
             finding.current_tag = current_tag;
+            if let Some(waiting) = waiting {
+                finding.note = Some(match finding.note.take() {
+                    // Nothing passes only because everything is too young: say that alone.
+                    Some(note) if !note.starts_with("no upstream version is allowed") => {
+                        format!("{waiting}; {note}")
+                    }
+                    _ => waiting,
+                });
+            }
             Ok::<_, DependencyError>(finding)
         }
         (

@@ -23,6 +23,9 @@ pub struct ReleaseCandidate {
     pub published: Option<PublishedArchive>,
     /// The commit a git tag points at.
     pub commit: Option<String>,
+    /// When upstream published it (seconds since the Unix epoch), where the source says:
+    /// a GitHub or GitLab release's date, npm's `time`.
+    pub published_at: Option<i64>,
     /// Values the source found beside the version (a page's named regex groups), for the
     /// placeholders of `archive`, `checksums` and `signature`.
     pub vars: Vec<(String, String)>,
@@ -39,6 +42,7 @@ impl ReleaseCandidate {
             assets: Vec::new(),
             published: None,
             commit: None,
+            published_at: None,
             vars: Vec::new(),
         }
     }
@@ -81,6 +85,30 @@ pub struct Policy {
     pub prerelease: bool,
     /// `ignore`: versions never proposed.
     pub ignore: Vec<Version>,
+    /// `min-age-days`: how long a release must have been out before it is proposed.
+    pub cooldown: Cooldown,
+}
+
+/// `min-age-days`, as it applies to one dependency.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cooldown {
+    #[default]
+    None,
+    /// Releases younger than this many days wait.
+    Days(u32),
+    /// `[settings] min-age-days` is set, but this source gives no publication dates.
+    Unavailable(u32),
+}
+
+/// Releases the cooldown lets through at `now`: those published at least `days` ago. One
+/// whose date is unknown is not proven old enough, and waits.
+pub fn old_enough(candidates: &[ReleaseCandidate], days: u32, now: i64) -> Vec<ReleaseCandidate> {
+    let cutoff = now - i64::from(days) * 86_400;
+    candidates
+        .iter()
+        .filter(|c| c.published_at.is_some_and(|t| t <= cutoff))
+        .cloned()
+        .collect()
 }
 
 impl Policy {
@@ -175,6 +203,7 @@ mod tests {
             allow: allow.map(|a| semver::VersionReq::parse(a).unwrap()),
             prerelease,
             ignore: ignore.iter().map(|v| Version::parse(v).unwrap()).collect(),
+            cooldown: Cooldown::None,
         }
     }
 

@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use regex::Regex;
 use toml::Spanned;
 
-use crate::select::Policy;
+use crate::select::{Cooldown, Policy};
 pub use crate::source::SourceSpec;
 use crate::source::{SourceKeys, kind_names, parse_spec};
 use crate::tag::{TagScheme, TagTemplate};
@@ -66,6 +66,8 @@ pub struct Settings {
     pub draft: bool,
     /// Reviewers requested on new pull requests.
     pub reviewers: Vec<String>,
+    /// `min-age-days`: the default release cooldown, for sources that date their releases.
+    pub min_age_days: u32,
 }
 
 /// Placeholders of `settings.branch`.
@@ -101,6 +103,7 @@ impl Default for Settings {
             labels: vec!["dependencies".into()],
             draft: false,
             reviewers: Vec::new(),
+            min_age_days: 0,
         }
     }
 }
@@ -435,7 +438,7 @@ impl Manifest {
         entries.sort_by_key(|(name, _)| name.span().start);
         let mut deps = Vec::with_capacity(entries.len());
         for (name, table) in entries {
-            deps.push(validate_dependency(&locator, name, table)?);
+            deps.push(validate_dependency(&locator, name, table, &settings)?);
         }
         let root = file
             .parent()
@@ -502,6 +505,28 @@ impl Manifest {
 pub struct UnknownDependency {
     pub name: String,
     pub known: Vec<String>,
+}
+
+/// A `min-age-days` value: 0 to 365 days.
+fn days_in(
+    locator: &Locator<'_>,
+    dep: Option<&str>,
+    days: &Spanned<i64>,
+) -> Result<u32, ManifestError> {
+    u32::try_from(*days.get_ref())
+        .ok()
+        .filter(|d| *d <= 365)
+        .ok_or_else(|| {
+            locator.diagnostic(
+                days.span(),
+                dep,
+                Some("min-age-days"),
+                format!(
+                    "expected a number of days from 0 to 365, found {}",
+                    days.get_ref()
+                ),
+            )
+        })
 }
 
 fn validate_settings(
@@ -587,6 +612,10 @@ fn validate_settings(
         reviewers: raw
             .reviewers
             .map_or(defaults.reviewers, Spanned::into_inner),
+        min_age_days: match raw.min_age_days {
+            Some(days) => days_in(locator, None, &days)?,
+            None => defaults.min_age_days,
+        },
     })
 }
 
@@ -594,6 +623,7 @@ fn validate_dependency(
     locator: &Locator<'_>,
     name: Spanned<String>,
     table: Spanned<RawDependency>,
+    settings: &Settings,
 ) -> Result<Dependency, ManifestError> {
     let table_span = table.span();
     let name_span = name.span();
@@ -731,6 +761,14 @@ fn validate_dependency(
                     })?,
                 None => 0,
             };
+            if let Some(days) = &raw.min_age_days {
+                return Err(fail(
+                    days.span(),
+                    "min-age-days",
+                    "`min-age-days` applies to releases; a tracked branch waits with `quiet-days`"
+                        .into(),
+                ));
+            }
             Tracking::Branch {
                 branch: branch_name.to_owned(),
                 commit,
@@ -807,10 +845,32 @@ fn validate_dependency(
                 })
                 .transpose()?
                 .unwrap_or_default();
+            // `[settings] min-age-days` is the default; a source that gives no dates says so
+            // when checked.
+            let cooldown = match &raw.min_age_days {
+                None if settings.min_age_days == 0 => Cooldown::None,
+                None if spec.dates_releases() => Cooldown::Days(settings.min_age_days),
+                None => Cooldown::Unavailable(settings.min_age_days),
+                Some(days) if !spec.dates_releases() => {
+                    return Err(fail(
+                        days.span(),
+                        "min-age-days",
+                        format!(
+                            "`min-age-days` needs publication dates, which `source = \"{}\"` does not give: use a `github-release`, `gitlab-release` or `npm` source",
+                            spec.kind()
+                        ),
+                    ));
+                }
+                Some(days) => match days_in(locator, dep, days)? {
+                    0 => Cooldown::None,
+                    days => Cooldown::Days(days),
+                },
+            };
             let policy = Policy {
                 allow,
                 prerelease: raw.prerelease.map(|p| p.into_inner()).unwrap_or(false),
                 ignore,
+                cooldown,
             };
             Tracking::Releases {
                 version,

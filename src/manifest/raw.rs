@@ -31,6 +31,7 @@ pub struct RawSettings {
     pub labels: Option<Spanned<Vec<String>>>,
     pub draft: Option<Spanned<bool>>,
     pub reviewers: Option<Spanned<Vec<String>>>,
+    pub min_age_days: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +51,7 @@ pub struct RawDependency {
     pub prerelease: Option<Spanned<bool>>,
     pub ignore: Option<Spanned<Vec<Spanned<String>>>>,
     pub quiet_days: Option<Spanned<i64>>,
+    pub min_age_days: Option<Spanned<i64>>,
     pub archive: Option<Spanned<String>>,
     pub asset: Option<Spanned<String>>,
     pub checksums: Option<Spanned<String>>,

@@ -59,6 +59,8 @@ pub struct GithubTagSource<'a> {
 struct Release {
     tag_name: String,
     #[serde(default)]
+    published_at: Option<String>,
+    #[serde(default)]
     draft: bool,
     #[serde(default)]
     prerelease: bool,
@@ -110,6 +112,7 @@ impl Source for GithubReleaseSource<'_> {
             |candidate, release| ReleaseCandidate {
                 upstream_prerelease: release.prerelease,
                 draft: release.draft,
+                published_at: release.published_at.as_deref().and_then(super::seconds_of),
                 assets: release
                     .assets
                     .iter()

@@ -57,6 +57,8 @@ pub struct GitlabTagSource<'a> {
 #[derive(Debug, Deserialize)]
 struct Release {
     tag_name: String,
+    #[serde(default)]
+    released_at: Option<String>,
     /// A release whose date is still to come.
     #[serde(default)]
     upcoming_release: bool,
@@ -116,6 +118,7 @@ impl Source for GitlabReleaseSource<'_> {
             releases.iter().map(|r| (r.tag_name.as_str(), r)),
             |candidate, release| ReleaseCandidate {
                 upstream_prerelease: release.upcoming_release,
+                published_at: release.released_at.as_deref().and_then(super::seconds_of),
                 assets: release
                     .assets
                     .links

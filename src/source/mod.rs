@@ -281,7 +281,19 @@ pub fn for_dependency(dep: &Dependency) -> AnySource<'_> {
             AnySource::GitlabTag(gitlab::GitlabTagSource::new(repo, tracking))
         }
         SourceSpec::Git { url } => AnySource::Git(git::GitSource::new(url, tracking)),
-        SourceSpec::Npm { package } => AnySource::Npm(npm::NpmSource::new(package)),
+        SourceSpec::Npm { package } => {
+            let dated = matches!(
+                tracking,
+                Tracking::Releases {
+                    policy: crate::select::Policy {
+                        cooldown: crate::select::Cooldown::Days(_),
+                        ..
+                    },
+                    ..
+                }
+            );
+            AnySource::Npm(npm::NpmSource::new(package, dated))
+        }
         SourceSpec::Url { url, regex } => {
             AnySource::Url(page::PageSource::new(&dep.name, url, regex))
         }
@@ -524,6 +536,12 @@ async fn all_pages<T: serde::de::DeserializeOwned>(
 /// `redact`, for a URL that may not parse.
 pub fn shown(url: &str) -> String {
     Url::parse(url).map_or_else(|_| url.to_owned(), |u| redact(&u))
+}
+
+/// An RFC 3339 time an upstream gave (`2023-10-10T12:00:00Z`) as seconds since the Unix
+/// epoch; `None` when it is not one.
+pub(crate) fn seconds_of(text: &str) -> Option<i64> {
+    text.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
 }
 
 #[cfg(test)]

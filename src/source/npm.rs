@@ -46,6 +46,9 @@ pub const KIND: Kind = Kind {
 #[derive(Debug)]
 pub struct NpmSource<'a> {
     package: &'a str,
+    /// Ask for the full document, whose `time` dates each version (for `min-age-days`); the
+    /// abbreviated one npm prefers has no dates.
+    dated: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +57,9 @@ struct Packument {
     dist_tags: BTreeMap<String, String>,
     #[serde(default)]
     versions: BTreeMap<String, PackageVersion>,
+    /// Publication time of each version (full documents only).
+    #[serde(default)]
+    time: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,8 +78,8 @@ struct Dist {
 }
 
 impl<'a> NpmSource<'a> {
-    pub fn new(package: &'a str) -> Self {
-        Self { package }
+    pub fn new(package: &'a str, dated: bool) -> Self {
+        Self { package, dated }
     }
 }
 
@@ -94,7 +100,14 @@ impl Source for NpmSource<'_> {
             .push(self.package);
         let packument: Packument = context
             .http
-            .get_json(&url, Accept::NpmPackument)
+            .get_json(
+                &url,
+                if self.dated {
+                    Accept::Json
+                } else {
+                    Accept::NpmPackument
+                },
+            )
             .await
             .map_err(|source| match source {
                 HttpError::NotFound { .. } => SourceError::PackageNotFound {
@@ -113,6 +126,7 @@ impl Source for NpmSource<'_> {
             .and_then(|v| Version::parse(v).ok());
         let seen = packument.versions.len();
         let examples = packument.versions.keys().rev().take(5).cloned().collect();
+        let time = packument.time;
         let candidates = packument
             .versions
             .into_iter()
@@ -120,6 +134,10 @@ impl Source for NpmSource<'_> {
             .filter_map(|(text, meta)| Version::parse(&text).ok().map(|v| (v, meta)))
             .map(|(version, meta)| ReleaseCandidate {
                 upstream_prerelease: latest.as_ref().is_some_and(|l| &version > l),
+                published_at: time
+                    .get(version.as_str())
+                    .and_then(|t| t.as_str())
+                    .and_then(super::seconds_of),
                 published: meta.dist.map(|d| PublishedArchive {
                     url: d.tarball,
                     integrity: d.integrity,

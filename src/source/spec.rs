@@ -23,6 +23,14 @@ pub enum SourceSpec {
 }
 
 impl SourceSpec {
+    /// Whether the source's listing dates each release (for `min-age-days`).
+    pub fn dates_releases(&self) -> bool {
+        matches!(
+            self,
+            Self::GithubRelease { .. } | Self::GitlabRelease { .. } | Self::Npm { .. }
+        )
+    }
+
     /// The `source` value, as written in `deps.toml`.
     pub fn kind(&self) -> &'static str {
         match self {

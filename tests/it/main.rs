@@ -6,6 +6,7 @@ mod check_git;
 mod check_github;
 mod check_npm;
 mod commits;
+mod cooldown;
 mod demo;
 mod gitlab;
 mod hostile;

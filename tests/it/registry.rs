@@ -434,4 +434,105 @@ async fn the_shipped_registry_checks_against_fakes_of_every_kind() {
             "`{name}` should find {latest}: {found:?}"
         );
     }
+
+    // `audit` over the same registry: a fake OSV seeds one advisory on nghttp2's vendored tag
+    // (a GIT-range record) and one on acorn's vendored npm version.
+    let nghttp2_tag = format!(
+        "v{}",
+        registry["deps"]["nghttp2"]["version"].as_str().unwrap()
+    );
+    let acorn_version = registry["deps"]["acorn"]["version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seeded = move |query: &serde_json::Value| -> Option<&'static str> {
+        let asks = |name: &str, version: &str| {
+            query["package"]["name"] == name && query["version"] == version
+        };
+        if asks("https://github.com/nghttp2/nghttp2", &nghttp2_tag) {
+            Some("OSV-SEED-NGHTTP2")
+        } else if asks("acorn", &acorn_version) {
+            Some("GHSA-seed-acrn-0001")
+        } else {
+            None
+        }
+    };
+    Mock::given(method("POST"))
+        .and(path("/osv/v1/querybatch"))
+        .respond_with(move |request: &wiremock::Request| {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let results: Vec<serde_json::Value> = body["queries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| match seeded(q) {
+                    Some(id) => json!({"vulns": [{"id": id}]}),
+                    None => json!({}),
+                })
+                .collect();
+            ResponseTemplate::new(200).set_body_json(json!({"results": results}))
+        })
+        .mount(&server)
+        .await;
+    for (id, alias) in [
+        ("OSV-SEED-NGHTTP2", "CVE-2099-1111"),
+        ("GHSA-seed-acrn-0001", "CVE-2099-2222"),
+    ] {
+        crate::support::mount_json(
+            &server,
+            &format!("/osv/v1/vulns/{id}"),
+            json!({"id": id, "aliases": [alias], "summary": "seeded"}),
+        )
+        .await;
+    }
+    project.env("OSV_API_URL", &format!("{}/osv", server.uri()));
+    let run = project.run(&["audit", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let reports = run.json();
+    let affected: Vec<(String, String, bool)> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            r["advisories"].as_array().unwrap().iter().map(move |a| {
+                (
+                    r["name"].as_str().unwrap().to_owned(),
+                    a["id"].as_str().unwrap().to_owned(),
+                    a["fixed_by_update"] == true,
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        affected,
+        [
+            ("nghttp2".to_owned(), "OSV-SEED-NGHTTP2".to_owned(), true),
+            ("acorn".to_owned(), "GHSA-seed-acrn-0001".to_owned(), true)
+        ]
+    );
+    // Reviewed and ignored with reasons: still listed, and the audit passes.
+    let manifest = manifest
+        .replacen(
+            "[deps.nghttp2]\n",
+            "[deps.nghttp2]\nignore-advisories = [{ id = \"CVE-2099-1111\", reason = \"not reachable from Node\" }]\n",
+            1,
+        )
+        .replacen(
+            "[deps.acorn]\n",
+            "[deps.acorn]\nignore-advisories = [{ id = \"GHSA-seed-acrn-0001\", reason = \"trusted input only\" }]\n",
+            1,
+        );
+    project.manifest(&manifest);
+    let run = project.run(&["audit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("ignored: not reachable from Node"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("ignored: trusted input only"),
+        "{}",
+        run.stdout
+    );
 }

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Environment: GITHUB_TOKEN (or GH_TOKEN) authenticates GitHub API requests, GITLAB_TOKEN
 /// GitLab API requests; GITHUB_API_URL and GITLAB_API_URL point at another GitHub or GitLab
-/// (self-hosted, or a test fake); npm_config_registry at another npm registry.
+/// (self-hosted, or a test fake); npm_config_registry at another npm registry; OSV_API_URL at
+/// another OSV (for `audit`).
 #[derive(Debug, Parser)]
 #[command(name = "deps-update", version, max_term_width = 100)]
 pub struct Cli {

@@ -12,7 +12,10 @@
 //! update branch (one per dependency, or per `group`) through [`vcs`],
 //! describing the change with [`diff`] in a plain [`summary`]. [`publish`] pushes that branch
 //! and opens or refreshes its pull request through [`forge`], with the body the summary
-//! renders. [`commands`] drive the pipeline for each subcommand and print through [`printer`];
+//! renders. Beside the pipeline, [`audit`] asks OSV and GitHub's advisories about what is
+//! vendored (and [`publish`] puts what an update fixes in its pull request), and [`sbom`]
+//! writes CycloneDX and SPDX documents from the registry.
+//! [`commands`] drive the pipeline for each subcommand and print through [`printer`];
 //! [`report`] maps failures to hints and exit codes; [`config`] resolves the environment;
 //! [`retry`] and [`template`] are shared helpers.
 

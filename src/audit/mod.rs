@@ -16,24 +16,31 @@
 //! An advisory affects the vendored version when a query about it returned it (or its range
 //! holds it); the update fixes it when the newest allowed version is not affected. The
 //! dependency's `ignore-advisories` set advisories aside, by id or alias, with their reason.
+//!
+//! Here the assessment and its report; `osv` holds the batch query and the details, `github`
+//! the tag resolution and the repository advisories.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
 use reqwest::Url;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+mod github;
+mod osv;
+
+use github::{RepoAdvisory, commits_of, repo_advisories};
+use osv::{osv_advisory, osv_queries, query_osv};
 
 use crate::check::{Current, check_dependency, current_version};
-use crate::http::{Accept, HttpClient, HttpError, api_url};
+use crate::http::HttpError;
 use crate::manifest::{Dependency, Tracking};
 use crate::source::{SourceContext, SourceSpec};
-use crate::version::Version;
 
 /// The public OSV API.
 pub const DEFAULT_OSV_API: &str = "https://api.osv.dev";
 
-/// Rounds of `next_page_token` followed at most.
+/// Pages followed at most (`next_page_token` rounds, GitHub `Link` pages).
 const MAX_PAGES: usize = 20;
 
 /// One advisory, as the report shows it.
@@ -108,7 +115,7 @@ impl AuditError {
 }
 
 /// What one dependency's two versions are, as far as they are known.
-struct Subject<'a> {
+pub(crate) struct Subject<'a> {
     dep: &'a Dependency,
     current: String,
     current_tag: Option<String>,
@@ -117,7 +124,7 @@ struct Subject<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Side {
+pub(crate) enum Side {
     Current,
     Latest,
 }
@@ -456,374 +463,5 @@ fn repository(dep: &Dependency) -> Option<String> {
                 .to_owned(),
         ),
         SourceSpec::Npm { .. } | SourceSpec::Url { .. } => None,
-    }
-}
-
-/// The OSV queries for one version of one dependency.
-fn osv_queries(
-    dep: &Dependency,
-    version: &str,
-    tag: Option<&str>,
-    commit: Option<&str>,
-) -> Vec<Value> {
-    let mut queries = Vec::new();
-    if let SourceSpec::Npm { package } = &dep.source {
-        queries.push(json!({"package": {"name": package, "ecosystem": "npm"}, "version": version}));
-        return queries;
-    }
-    if let Some(commit) = commit.filter(|c| c.len() == 40) {
-        queries.push(json!({"commit": commit}));
-    }
-    if let (Some(repo), Some(tag)) = (repository(dep), tag) {
-        queries.push(json!({"package": {"name": repo, "ecosystem": "GIT"}, "version": tag}));
-    }
-    queries
-}
-
-/// The commits of a subject's versions: a branch-tracked one is one; a GitHub tag is resolved
-/// through the API (annotated tags dereferenced).
-async fn commits_of(http: &HttpClient, subject: &Subject<'_>) -> Vec<(Side, Option<String>)> {
-    let mut out = Vec::new();
-    let sides = [
-        (
-            Side::Current,
-            Some(subject.current.clone()),
-            subject.current_tag.clone(),
-        ),
-        (
-            Side::Latest,
-            subject.latest.as_ref().map(|(l, _)| l.clone()),
-            subject.latest.as_ref().and_then(|(_, t)| t.clone()),
-        ),
-    ];
-    for (side, version, tag) in sides {
-        let commit = match (&subject.dep.tracking, &subject.dep.source) {
-            (Tracking::Branch { .. }, _) => version,
-            (_, SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo }) => match tag {
-                Some(tag) => tag_commit(http, repo, &tag).await,
-                None => None,
-            },
-            _ => None,
-        };
-        out.push((side, commit));
-    }
-    out
-}
-
-/// The commit a GitHub tag names, following annotated tags.
-async fn tag_commit(http: &HttpClient, repo: &str, tag: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Ref {
-        object: Object,
-    }
-    #[derive(Deserialize)]
-    struct Object {
-        #[serde(rename = "type")]
-        kind: String,
-        sha: String,
-    }
-    // `git/ref/tags/release/v9`: a tag's slashes stay path separators.
-    let mut segments = vec!["git", "ref", "tags"];
-    segments.extend(tag.split('/'));
-    let url = http.github_repo_url(repo, &segments, None).ok()?;
-    let mut object = http
-        .get_json::<Ref>(&url, Accept::GitHub)
-        .await
-        .ok()?
-        .body
-        .object;
-    for _ in 0..3 {
-        if object.kind != "tag" {
-            break;
-        }
-        let url = http
-            .github_repo_url(repo, &["git", "tags", &object.sha], None)
-            .ok()?;
-        object = http
-            .get_json::<Ref>(&url, Accept::GitHub)
-            .await
-            .ok()?
-            .body
-            .object;
-    }
-    (object.kind == "commit").then_some(object.sha)
-}
-
-/// Runs the batch, following page tokens; returns the advisory ids per query (by index).
-async fn query_osv(
-    http: &HttpClient,
-    osv: &Url,
-    queries: &[(usize, Side, Value)],
-) -> Result<BTreeMap<(usize, Side), BTreeSet<String>>, AuditError> {
-    #[derive(Deserialize)]
-    struct Batch {
-        #[serde(default)]
-        results: Vec<BatchResult>,
-    }
-    #[derive(Deserialize, Default)]
-    struct BatchResult {
-        #[serde(default)]
-        vulns: Vec<Listed>,
-        next_page_token: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Listed {
-        id: String,
-    }
-    let url = api_url(osv, &["v1", "querybatch"], None).map_err(AuditError::Osv)?;
-    let mut found: BTreeMap<(usize, Side), BTreeSet<String>> = BTreeMap::new();
-    // (query index, page token)
-    let mut pending: Vec<(usize, Option<String>)> = (0..queries.len()).map(|i| (i, None)).collect();
-    for _ in 0..MAX_PAGES {
-        if pending.is_empty() {
-            break;
-        }
-        let body: Vec<Value> = pending
-            .iter()
-            .map(|(i, token)| {
-                let mut query = queries[*i].2.clone();
-                if let Some(token) = token {
-                    query["page_token"] = json!(token);
-                }
-                query
-            })
-            .collect();
-        let batch: Batch = http
-            .post_query(&url, &json!({"queries": body}))
-            .await
-            .map_err(AuditError::Osv)?;
-        let mut next = Vec::new();
-        for ((i, _), result) in pending.iter().zip(
-            batch
-                .results
-                .into_iter()
-                .chain(std::iter::repeat_with(BatchResult::default)),
-        ) {
-            let key = (*i, queries[*i].1);
-            let entry = found.entry(key).or_default();
-            entry.extend(result.vulns.into_iter().map(|v| v.id));
-            if let Some(token) = result.next_page_token.filter(|t| !t.is_empty()) {
-                next.push((*i, Some(token)));
-            }
-        }
-        pending = next;
-    }
-    Ok(found)
-}
-
-/// One OSV record's details.
-async fn osv_advisory(http: &HttpClient, osv: &Url, id: &str) -> Result<Advisory, HttpError> {
-    #[derive(Deserialize)]
-    struct Record {
-        id: String,
-        #[serde(default)]
-        aliases: Vec<String>,
-        #[serde(default)]
-        summary: Option<String>,
-        #[serde(default)]
-        details: Option<String>,
-        #[serde(default)]
-        affected: Vec<Affected>,
-        #[serde(default)]
-        severity: Vec<Severity>,
-        #[serde(default)]
-        database_specific: Option<Value>,
-    }
-    #[derive(Deserialize)]
-    struct Affected {
-        #[serde(default)]
-        ranges: Vec<Range>,
-    }
-    #[derive(Deserialize)]
-    struct Range {
-        #[serde(default)]
-        events: Vec<Value>,
-    }
-    #[derive(Deserialize)]
-    struct Severity {
-        #[serde(rename = "type")]
-        kind: String,
-        score: String,
-    }
-    let url = api_url(osv, &["v1", "vulns", id], None)?;
-    let record: Record = http.get_json(&url, Accept::Json).await?.body;
-    let mut fixed_in: Vec<String> = record
-        .affected
-        .iter()
-        .flat_map(|a| &a.ranges)
-        .flat_map(|r| &r.events)
-        .filter_map(|e| e["fixed"].as_str())
-        .map(|f| {
-            if f.len() == 40 && f.bytes().all(|b| b.is_ascii_hexdigit()) {
-                f[..12].to_owned()
-            } else {
-                f.to_owned()
-            }
-        })
-        .collect();
-    fixed_in.dedup();
-    let severity = record
-        .database_specific
-        .as_ref()
-        .and_then(|d| d["severity"].as_str())
-        .map(str::to_owned)
-        .or_else(|| {
-            record
-                .severity
-                .first()
-                .map(|s| format!("{} {}", s.kind, s.score))
-        });
-    let summary = record
-        .summary
-        .or_else(|| {
-            record
-                .details
-                .map(|d| d.lines().next().unwrap_or_default().to_owned())
-        })
-        .unwrap_or_default();
-    Ok(Advisory {
-        url: format!("https://osv.dev/vulnerability/{}", record.id),
-        id: record.id,
-        aliases: record.aliases,
-        summary,
-        severity,
-        fixed_in,
-    })
-}
-
-/// A GitHub repository advisory with the version ranges it states.
-#[derive(Debug, Clone)]
-struct RepoAdvisory {
-    advisory: Advisory,
-    /// `vulnerable_version_range` of each listed vulnerability (`< 1.57.0`, `>= 1.0, < 1.2`).
-    ranges: Vec<String>,
-}
-
-impl RepoAdvisory {
-    /// Whether `version` is in one of the ranges; `None` when no range is stated or the
-    /// version is not one (a commit).
-    fn affects(&self, version: &str) -> Option<bool> {
-        let version = Version::parse(version).ok()?;
-        let mut stated = false;
-        for range in &self.ranges {
-            if let Some(hit) = in_range(&version, range) {
-                stated = true;
-                if hit {
-                    return Some(true);
-                }
-            }
-        }
-        stated.then_some(false)
-    }
-}
-
-/// Whether `version` satisfies every comparator of `range` (`>= 1.0.0, < 1.2.3`); `None` when
-/// the range cannot be read.
-fn in_range(version: &Version, range: &str) -> Option<bool> {
-    let mut any = false;
-    for part in range.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (op, rest) = ["<=", ">=", "<", ">", "="]
-            .iter()
-            .find_map(|op| part.strip_prefix(op).map(|rest| (*op, rest.trim())))
-            .unwrap_or(("=", part));
-        let bound = Version::parse(rest).ok()?;
-        let ordering = version.cmp(&bound);
-        let holds = match op {
-            "<=" => ordering.is_le(),
-            ">=" => ordering.is_ge(),
-            "<" => ordering.is_lt(),
-            ">" => ordering.is_gt(),
-            _ => ordering.is_eq(),
-        };
-        any = true;
-        if !holds {
-            return Some(false);
-        }
-    }
-    any.then_some(true)
-}
-
-/// The published security advisories of a GitHub upstream (none for other sources).
-async fn repo_advisories(
-    http: &HttpClient,
-    dep: &Dependency,
-) -> Result<Vec<RepoAdvisory>, HttpError> {
-    #[derive(Deserialize)]
-    struct Listed {
-        ghsa_id: String,
-        cve_id: Option<String>,
-        #[serde(default)]
-        summary: String,
-        severity: Option<String>,
-        html_url: Option<String>,
-        #[serde(default)]
-        vulnerabilities: Option<Vec<Vulnerability>>,
-    }
-    #[derive(Deserialize)]
-    struct Vulnerability {
-        vulnerable_version_range: Option<String>,
-        patched_versions: Option<String>,
-    }
-    let repo = match &dep.source {
-        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => repo,
-        _ => return Ok(Vec::new()),
-    };
-    let mut url = Some(http.github_repo_url(
-        repo,
-        &["security-advisories"],
-        Some("state=published&per_page=100"),
-    )?);
-    let mut all = Vec::new();
-    let mut pages = 0;
-    while let Some(next) = url.take() {
-        let page = http.get_json::<Vec<Listed>>(&next, Accept::GitHub).await?;
-        for listed in page.body {
-            let vulnerabilities = listed.vulnerabilities.unwrap_or_default();
-            all.push(RepoAdvisory {
-                ranges: vulnerabilities
-                    .iter()
-                    .filter_map(|v| v.vulnerable_version_range.clone())
-                    .collect(),
-                advisory: Advisory {
-                    url: listed.html_url.unwrap_or_else(|| {
-                        format!(
-                            "https://github.com/{repo}/security/advisories/{}",
-                            listed.ghsa_id
-                        )
-                    }),
-                    aliases: listed.cve_id.into_iter().collect(),
-                    id: listed.ghsa_id,
-                    summary: listed.summary,
-                    severity: listed.severity,
-                    fixed_in: vulnerabilities
-                        .iter()
-                        .filter_map(|v| v.patched_versions.clone())
-                        .filter(|p| !p.is_empty())
-                        .collect(),
-                },
-            });
-        }
-        pages += 1;
-        if pages < MAX_PAGES {
-            url = page.next;
-        }
-    }
-    Ok(all)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn github_ranges() {
-        let v = |s: &str| Version::parse(s).unwrap();
-        assert_eq!(in_range(&v("1.56.0"), "< 1.57.0"), Some(true));
-        assert_eq!(in_range(&v("1.57.0"), "< 1.57.0"), Some(false));
-        assert_eq!(in_range(&v("1.2.0"), ">= 1.0.0, < 1.2.3"), Some(true));
-        assert_eq!(in_range(&v("0.9.0"), ">= 1.0.0, < 1.2.3"), Some(false));
-        assert_eq!(in_range(&v("1.2.3"), "= 1.2.3"), Some(true));
-        assert_eq!(in_range(&v("1.2.3"), ""), None);
-        assert_eq!(in_range(&v("1.2.3"), "< banana"), None);
     }
 }

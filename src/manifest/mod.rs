@@ -8,6 +8,7 @@
 mod apply_keys;
 pub mod edit;
 mod raw;
+mod supply_keys;
 
 use std::fmt;
 use std::ops::Range;
@@ -911,48 +912,10 @@ fn validate_dependency(
             }
         })
         .transpose()?;
-    let license = raw
-        .license
-        .map(|l| match spdx::Expression::parse(l.get_ref()) {
-            Ok(_) => Ok(l.get_ref().trim().to_owned()),
-            Err(error) => Err(fail(
-                l.span(),
-                "license",
-                format!(
-                    "`{}` is not an SPDX license expression ({}): use identifiers from https://spdx.org/licenses/ joined with AND, OR and WITH",
-                    l.get_ref(),
-                    error.reason
-                ),
-            )),
-        })
-        .transpose()?;
-    let ignore_advisories = match raw.ignore_advisories {
-        None => Vec::new(),
-        Some(list) => {
-            let span = list.span();
-            let mut ignored = Vec::new();
-            for item in list.into_inner() {
-                let id = item.id.trim().to_owned();
-                let reason = item.reason.unwrap_or_default().trim().to_owned();
-                if id.is_empty() || reason.is_empty() {
-                    return Err(fail(
-                        span,
-                        "ignore-advisories",
-                        format!(
-                            "each ignored advisory needs an `id` and a `reason` (why it does not apply){}",
-                            if id.is_empty() {
-                                String::new()
-                            } else {
-                                format!(": `{id}` has none")
-                            }
-                        ),
-                    ));
-                }
-                ignored.push(IgnoredAdvisory { id, reason });
-            }
-            ignored
-        }
-    };
+    let (license, ignore_advisories) = (
+        supply_keys::license(raw.license, &fail)?,
+        supply_keys::ignored_advisories(raw.ignore_advisories, &fail)?,
+    );
     if tracking.recorded().is_none() && version_file.is_none() {
         return Err(missing(
             "version",

@@ -33,7 +33,7 @@ pub async fn run(
         .sum();
     for report in &reports {
         for note in &report.notes {
-            printer.warn(&format!("`{}`: {note}", report.name));
+            printer.warn(&format!("`{}`: {}", report.name, visible(note)));
         }
     }
     if args.json {
@@ -99,7 +99,7 @@ pub async fn run(
                     report.name,
                     visible(&found.advisory.id),
                     visible(&found.advisory.summary),
-                    found.advisory.url
+                    visible(&found.advisory.url)
                 ));
             }
         }

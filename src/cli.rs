@@ -110,9 +110,36 @@ pub enum Command {
     /// not be described (nothing is written), 2 for a usage or registry error.
     Sbom(SbomArgs),
 
+    /// Print a shell completion script (`deps-update completions bash > …`)
+    ///
+    /// bash: `deps-update completions bash > ~/.local/share/bash-completion/completions/deps-update`;
+    /// zsh: into a folder of `$fpath` as `_deps-update`; fish:
+    /// `~/.config/fish/completions/deps-update.fish`; PowerShell: dot-source it from `$PROFILE`.
+    Completions(CompletionsArgs),
+
+    /// Print the man page, or write one per command into a folder
+    ///
+    /// `deps-update man | man -l -` reads it; `deps-update man --dir DIR` writes
+    /// `deps-update.1` and `deps-update-COMMAND.1` for installing under `man1/`.
+    Man(ManArgs),
+
     /// `deps-update NAME...`: the short form of `update NAME...`
     #[command(external_subcommand)]
     Short(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write a page per command into this folder instead of printing the main page
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod audit;
 mod check;
+mod docs;
 mod list;
 mod patch;
 mod sbom;
@@ -40,6 +41,8 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
         Command::Patch(args) => patch::run(&cli.global, &args, printer).await,
         Command::Sbom(args) => sbom::run(&cli.global, &args, printer),
         Command::Audit(args) => audit::run(&cli.global, &args, printer).await,
+        Command::Completions(args) => docs::completions(&args, printer),
+        Command::Man(args) => docs::man(&args, printer),
         Command::Short(names) => {
             let args = crate::cli::UpdateArgs {
                 names,

@@ -8,6 +8,7 @@ mod check_npm;
 mod commits;
 mod cooldown;
 mod demo;
+mod docs;
 mod gitlab;
 mod hostile;
 mod layout;

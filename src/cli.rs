@@ -110,6 +110,16 @@ pub enum Command {
     /// not be described (nothing is written), 2 for a usage or registry error.
     Sbom(SbomArgs),
 
+    /// Draft `deps.toml` from the vendored folders
+    ///
+    /// Scans the named folders (default: `deps/`, `third_party/`, `vendor/`, `external/` where
+    /// present) and recognises each library by its version file, from a built-in catalog
+    /// (and npm packages by `package.json`); build files the project added are proposed as
+    /// `keep`; unrecognised folders get a commented entry to fill in. Writes `deps.toml` when
+    /// there is none; otherwise prints the entries it would add and changes nothing.
+    /// `--check`: exit 1 when a vendored folder has no entry (for CI).
+    Init(InitArgs),
+
     /// Print a shell completion script (`deps-update completions bash > …`)
     ///
     /// bash: `deps-update completions bash > ~/.local/share/bash-completion/completions/deps-update`;
@@ -126,6 +136,17 @@ pub enum Command {
     /// `deps-update NAME...`: the short form of `update NAME...`
     #[command(external_subcommand)]
     Short(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folders that hold vendored code [default: deps, third_party, vendor, external]
+    #[arg(value_name = "FOLDER")]
+    pub folders: Vec<std::path::PathBuf>,
+
+    /// Only check that every vendored folder has an entry; exit 1 when one has none
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

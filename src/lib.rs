@@ -30,6 +30,7 @@ pub mod diff;
 pub mod download;
 pub mod forge;
 pub mod http;
+pub mod init;
 pub mod manifest;
 pub mod patch;
 pub mod printer;

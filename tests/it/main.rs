@@ -11,6 +11,7 @@ mod demo;
 mod docs;
 mod gitlab;
 mod hostile;
+mod init;
 mod layout;
 mod page;
 mod patches;

@@ -220,11 +220,16 @@ fn read_version_file(
 
 /// The version text in `text`, the content of the version file at `path` (for messages).
 pub fn version_in(vf: &VersionFile, text: &str, path: &Path) -> Result<String, DependencyError> {
-    let no_match = || DependencyError::VersionFileNoMatch {
+    version_matched(&vf.regex, text).ok_or_else(|| DependencyError::VersionFileNoMatch {
         path: path.to_owned(),
         regex: vf.regex.as_str().to_owned(),
-    };
-    let captures = vf.regex.captures(text).ok_or_else(no_match)?;
+    })
+}
+
+/// What a version-file regex finds in `text`: its `version` group, its `major`/`minor`/
+/// `patch` groups joined with dots, or its first group; `None` when it finds nothing.
+pub fn version_matched(regex: &regex::Regex, text: &str) -> Option<String> {
+    let captures = regex.captures(text)?;
     let found = if let Some(version) = captures.name("version") {
         version.as_str().to_owned()
     } else if captures.name("major").is_some() {
@@ -234,13 +239,9 @@ pub fn version_in(vf: &VersionFile, text: &str, path: &Path) -> Result<String, D
             .collect::<Vec<_>>()
             .join(".")
     } else {
-        captures.get(1).ok_or_else(no_match)?.as_str().to_owned()
+        captures.get(1)?.as_str().to_owned()
     };
-    let found = found.trim().to_owned();
-    if found.is_empty() {
-        return Err(no_match());
-    }
-    Ok(found)
+    Some(found.trim().to_owned()).filter(|f| !f.is_empty())
 }
 
 /// Whether a version file's `found` text names `version` (a release version, or a commit

@@ -182,7 +182,7 @@ fn identify(repo: &Path, folder: &Path, catalog: &[Library]) -> Option<Found> {
             continue;
         };
         // A library whose version the tree does not say is recognised by the match alone.
-        let version = version_in(&regex, &text);
+        let version = crate::check::version_matched(&regex, &text);
         if version.is_none() && !(library.version_unknown && regex.is_match(&text)) {
             continue;
         }
@@ -211,23 +211,6 @@ fn identify(repo: &Path, folder: &Path, catalog: &[Library]) -> Option<Found> {
         }
     }
     None
-}
-
-/// The version a version file's text holds, as `validate` reads it.
-fn version_in(regex: &Regex, text: &str) -> Option<String> {
-    let captures = regex.captures(text)?;
-    let found = if let Some(version) = captures.name("version") {
-        version.as_str().to_owned()
-    } else if captures.name("major").is_some() {
-        ["major", "minor", "patch"]
-            .iter()
-            .filter_map(|n| captures.name(n).map(|m| m.as_str()))
-            .collect::<Vec<_>>()
-            .join(".")
-    } else {
-        captures.get(1)?.as_str().to_owned()
-    };
-    Some(found.trim().to_owned()).filter(|f| !f.is_empty())
 }
 
 /// Build files the project added: `*.gyp`, `*.gypi`, `*.gn`, `*.gni`, `BUILD.gn` and
@@ -458,7 +441,8 @@ mod tests {
                 "`{}`: the regex misses its sample",
                 library.name
             );
-            let version = version_in(&regex, &library.sample).unwrap_or_default();
+            let version =
+                crate::check::version_matched(&regex, &library.sample).unwrap_or_default();
             if !library.version_unknown {
                 crate::version::Version::parse(&version)
                     .unwrap_or_else(|e| panic!("`{}`: `{version}`: {e}", library.name));

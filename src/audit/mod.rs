@@ -88,6 +88,8 @@ pub struct DependencyAudit {
     pub introduced: Vec<Advisory>,
     /// What could not be asked, and why (said, never silent).
     pub notes: Vec<String>,
+    /// A source of advisories did not answer: the list may be incomplete.
+    pub incomplete: bool,
 }
 
 impl DependencyAudit {
@@ -197,7 +199,7 @@ pub async fn for_update(
     let mut security = Security {
         introduced: report.introduced,
         // An upstream whose advisories could not be read is a failed lookup too.
-        unavailable: report.notes.iter().any(|n| n.contains("could not be read")),
+        unavailable: report.incomplete,
         ..Security::default()
     };
     for found in report.advisories {
@@ -301,6 +303,7 @@ async fn assess(
             }
         }
         let mut notes_here = subject.notes;
+        let mut incomplete = false;
         notes_here.extend(notes.remove(&index).unwrap_or_default());
         match &github[index] {
             Ok(list) => {
@@ -334,7 +337,8 @@ async fn assess(
                 }
             }
             Err(error) => {
-                notes_here.push(format!("GitHub's advisories could not be read: {error}"))
+                incomplete = true;
+                notes_here.push(format!("GitHub's advisories could not be read: {error}"));
             }
         }
         let latest = subject.latest.as_ref().map(|(l, _)| l.clone());
@@ -379,6 +383,7 @@ async fn assess(
             advisories,
             introduced,
             notes: notes_here,
+            incomplete,
         });
     }
     Ok(reports)

@@ -16,10 +16,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::check::{DependencyError, current_version};
-use crate::manifest::{Dependency, Manifest, Patches, Tracking};
+use crate::manifest::{Dependency, Manifest, Patches};
 use crate::source::SourceSpec;
-use crate::template::Vars;
-use crate::version::Version;
 
 /// Which document to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -97,21 +95,14 @@ fn component(manifest: &Manifest, dep: &Dependency) -> Result<Component, SbomErr
             source: Box::new(source),
         })?;
     let version = current.to_string();
-    let tag = match (&dep.tracking, Version::parse(&version)) {
-        (Tracking::Releases { scheme, .. }, Ok(parsed)) => scheme.tag_for(&parsed),
-        _ => version.clone(),
+    let tag = dep.tag_of(&version).unwrap_or_else(|| version.clone());
+    // The same placeholders an update fills in, as far as the registry alone knows them.
+    let target = crate::source::Target {
+        version: &version,
+        tag: Some(&tag),
+        candidate: None,
     };
-    let mut vars = Vars::new();
-    vars.insert("name", dep.name.clone());
-    vars.insert("version", version.clone());
-    vars.insert("tag", tag.clone());
-    if let Ok(parsed) = Version::parse(&version) {
-        for (i, key) in ["major", "minor", "patch"].into_iter().enumerate() {
-            let part = parsed.release().get(i).copied().unwrap_or(0);
-            vars.insert(key, part.to_string());
-        }
-    }
-    dep.source.add_vars(&mut vars);
+    let vars = crate::apply::archive_vars(dep, &target);
     // A template that needs what only upstream knows (`{year}` of a page) stays unrendered.
     let rendered = |template: &crate::template::Template| {
         Some(template.render(&vars)).filter(|url| !url.contains('{'))

@@ -32,9 +32,9 @@ mod osv;
 use github::{RepoAdvisory, commits_of, repo_advisories};
 use osv::{osv_advisory, osv_queries, query_osv};
 
-use crate::check::{Current, check_dependency, current_version};
+use crate::check::{check_dependency, current_version};
 use crate::http::HttpError;
-use crate::manifest::{Dependency, Tracking};
+use crate::manifest::Dependency;
 use crate::source::{SourceContext, SourceSpec};
 
 /// The public OSV API.
@@ -418,7 +418,7 @@ async fn subject<'a>(
             let current_tag = finding
                 .current_tag
                 .clone()
-                .or_else(|| tag_of(dep, &finding.current));
+                .or_else(|| dep.tag_of(&finding.current.to_string()));
             Subject {
                 dep,
                 current: finding.current.to_string(),
@@ -433,7 +433,7 @@ async fn subject<'a>(
             let current_text = current
                 .as_ref()
                 .map_or_else(|_| "?".to_owned(), ToString::to_string);
-            let current_tag = current.ok().and_then(|c| tag_of(dep, &c));
+            let current_tag = current.ok().and_then(|c| dep.tag_of(&c.to_string()));
             Subject {
                 dep,
                 current: current_text,
@@ -442,14 +442,6 @@ async fn subject<'a>(
                 notes,
             }
         }
-    }
-}
-
-/// The tag of a vendored version under the dependency's first tag template.
-fn tag_of(dep: &Dependency, current: &Current) -> Option<String> {
-    match (&dep.tracking, current) {
-        (Tracking::Releases { scheme, .. }, Current::Version(v)) => Some(scheme.tag_for(v)),
-        _ => None,
     }
 }
 

@@ -127,6 +127,19 @@ pub struct Dependency {
     pub ignore_advisories: Vec<IgnoredAdvisory>,
 }
 
+impl Dependency {
+    /// The tag upstream most likely gives `version` (a release version, under the first tag
+    /// template); `None` for a commit of a tracked branch, or text that is not a version.
+    pub fn tag_of(&self, version: &str) -> Option<String> {
+        match &self.tracking {
+            Tracking::Releases { scheme, .. } => {
+                Version::parse(version).ok().map(|v| scheme.tag_for(&v))
+            }
+            Tracking::Branch { .. } => None,
+        }
+    }
+}
+
 /// An advisory the project reviewed and set aside; `audit` still lists it, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IgnoredAdvisory {

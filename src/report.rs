@@ -94,7 +94,7 @@ impl Diagnose for CommandError {
             Self::Http(e) => e.hint(),
             Self::Forge(e) => e.hint(),
             Self::CurrentDir(_) => None,
-            Self::Write { source, .. } => Some(local_write_hint(source, "that folder")),
+            Self::Write { source, .. } => Some(local_write_hint(source, WritePlace::Named)),
             Self::Audit(e) => e.hint(),
         }
     }
@@ -118,27 +118,44 @@ impl Diagnose for PublishError {
     }
 }
 
-/// The hint for a failed local write (`where_` names the place: "the temporary folder",
-/// "the repository's `.git/objects`"): disk full and quota first, since they are the usual
+/// Where a local write failed, for its hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePlace {
+    /// The temporary folder (`TMPDIR`): downloads, unpacked archives, exports.
+    Temporary,
+    /// The repository's object store.
+    GitObjects,
+    /// A file the user named.
+    Named,
+}
+
+impl WritePlace {
+    fn shown(self) -> &'static str {
+        match self {
+            Self::Temporary => "the temporary folder",
+            Self::GitObjects => "the repository's `.git/objects`",
+            Self::Named => "that folder",
+        }
+    }
+}
+
+/// The hint for a failed local write: disk full and quota first, since they are the usual
 /// cause, then permissions.
-pub fn local_write_hint(error: &std::io::Error, where_: &str) -> String {
+pub fn local_write_hint(error: &std::io::Error, place: WritePlace) -> String {
     use std::io::ErrorKind as K;
+    let where_ = place.shown();
     match error.kind() {
         K::StorageFull | K::QuotaExceeded | K::FileTooLarge => format!(
             "the disk holding {where_} is full (or a size limit was hit): free space there{}",
-            temp_hint(where_)
+            if place == WritePlace::Temporary {
+                ", or point `TMPDIR` at a larger disk"
+            } else {
+                ""
+            }
         ),
         K::PermissionDenied | K::ReadOnlyFilesystem => {
             format!("check that {where_} is writable")
         }
         _ => format!("check free space and permissions of {where_}"),
-    }
-}
-
-fn temp_hint(where_: &str) -> &'static str {
-    if where_.contains("temporary") {
-        ", or point `TMPDIR` at a larger disk"
-    } else {
-        ""
     }
 }

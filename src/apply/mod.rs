@@ -225,7 +225,7 @@ impl ApplyError {
                 e.hint().unwrap_or_else(|| "the new code may have moved or changed its version file: fix `version-file`".into())
             )),
             Self::VersionNotOffered { .. } => Some("update the dependency, or check `tag` and `ignore`".into()),
-            Self::Temp(_) => Some("check the free space and permissions of the temporary folder (`TMPDIR`)".into()),
+            Self::Temp(e) => Some(crate::report::local_write_hint(e, crate::report::WritePlace::Temporary)),
             Self::ReadVendored { .. }
             | Self::Edit(_)
             | Self::OutsideRepository { .. }

@@ -175,7 +175,10 @@ impl HttpError {
             ),
             Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
-            Self::Write { .. } => Some("check the free space of the temporary folder".into()),
+            Self::Write { source, .. } => Some(crate::report::local_write_hint(
+                source,
+                crate::report::WritePlace::Temporary,
+            )),
             Self::BadUrl { .. }
             | Self::Client(_)
             | Self::Status { .. }

@@ -131,10 +131,10 @@ impl GitError {
             )),
             Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),
-            Self::Export { source, .. } => Some(crate::report::local_write_hint(source, "the temporary folder")),
+            Self::Export { source, .. } => Some(crate::report::local_write_hint(source, crate::report::WritePlace::Temporary)),
             Self::WriteObjects { cause, .. } => Some(crate::report::local_write_hint(
                 &std::io::Error::from(cause.unwrap_or(std::io::ErrorKind::Other)),
-                "the repository's `.git/objects`",
+                crate::report::WritePlace::GitObjects,
             ) + "; nothing was committed"),
             Self::TempDir(_) | Self::Task(_) | Self::Object(_) => None,
         }

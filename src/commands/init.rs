@@ -60,7 +60,7 @@ pub fn run(
         for item in &missing {
             printer.status(&format!(
                 "`{}` has no entry in `{}`",
-                item.folder().display(),
+                crate::summary::visible(&item.folder().display().to_string()),
                 file.display()
             ));
         }

@@ -407,7 +407,8 @@ pub fn render(found: &[Found], taken: &BTreeSet<String>) -> String {
         match note {
             None => out.push_str(&text),
             Some(note) => {
-                out.push_str(&format!("# {note}\n"));
+                // A folder name holding a line break must not end the comment.
+                out.push_str(&format!("# {}\n", crate::summary::visible(&note)));
                 for line in text.lines() {
                     out.push_str(&format!("# {line}\n"));
                 }
@@ -474,5 +475,18 @@ mod tests {
             crate::manifest::Manifest::parse(Path::new("deps.toml"), &text)
                 .unwrap_or_else(|e| panic!("`{}`:\n{text}\n{e}", library.name));
         }
+    }
+
+    #[test]
+    fn a_folder_name_cannot_end_a_commented_draft() {
+        let found = Found::Unknown {
+            folder: PathBuf::from("deps/x\n[deps.evil]\npath = \"/\""),
+            keep: Vec::new(),
+        };
+        let text = render(&[found], &BTreeSet::new());
+        assert!(
+            text.lines().all(|l| l.starts_with('#') || l.is_empty()),
+            "{text}"
+        );
     }
 }

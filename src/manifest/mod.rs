@@ -4,23 +4,36 @@
 //! unknown keys and wrong types; [`Manifest::parse`] then validates it into a [`Dependency`]
 //! per `[deps.<name>]` table, so that a mistake is reported as "`repo` is required when
 //! `source = \"github-release\"`" with the file, line and column, never silently ignored.
+//!
+//! Here the registry's types and one dependency's validation; apart: `settings`
+//! (`[settings]`), `tracking_keys` (which versions a dependency follows), `apply_keys` (how a
+//! new version is fetched and laid out), `supply_keys` (`license`, `ignore-advisories`),
+//! `diagnostic` (errors located in the file), `raw` (the serde schema) and `edit` (rewriting
+//! the file without losing its formatting).
 
 mod apply_keys;
+mod diagnostic;
 pub mod edit;
 mod raw;
+mod settings;
 mod supply_keys;
+mod tracking_keys;
 
-use std::fmt;
+use diagnostic::Locator;
+pub use diagnostic::{Diagnostic, ManifestError};
+pub use settings::Settings;
+use settings::validate_settings;
+
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use regex::Regex;
 use toml::Spanned;
 
-use crate::select::{Cooldown, Policy};
+use crate::select::Policy;
 pub use crate::source::SourceSpec;
 use crate::source::{SourceKeys, kind_names, parse_spec};
-use crate::tag::{TagScheme, TagTemplate};
+use crate::tag::TagScheme;
 use crate::template::Template;
 use crate::version::Version;
 use apply_keys::{RawApply, validate_apply};
@@ -41,36 +54,6 @@ pub struct Manifest {
     pub deps: Vec<Dependency>,
 }
 
-/// The `[settings]` table.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub github_api_url: Option<String>,
-    pub gitlab_api_url: Option<String>,
-    pub npm_registry: Option<String>,
-    /// The update branch of each dependency (`{name}`).
-    pub branch: Template,
-    /// The branch or revision updates start from; `None`: the current branch's upstream, else
-    /// `HEAD`.
-    pub base: Option<String>,
-    /// The first line of each update's commit message.
-    pub commit_message: Template,
-    /// The largest archive, downloaded or unpacked, in bytes.
-    pub max_archive_bytes: u64,
-    /// The remote update branches are pushed to.
-    pub remote: String,
-    /// The repository (`owner/name`) that receives pull requests; `None`: `GITHUB_REPOSITORY`,
-    /// else derived from the remote's URL.
-    pub repository: Option<String>,
-    /// Labels of every pull request.
-    pub labels: Vec<String>,
-    /// Open pull requests as drafts.
-    pub draft: bool,
-    /// Reviewers requested on new pull requests.
-    pub reviewers: Vec<String>,
-    /// `min-age-days`: the default release cooldown, for sources that date their releases.
-    pub min_age_days: u32,
-}
-
 /// Placeholders of `settings.branch`.
 pub const BRANCH_VARS: &[&str] = &["name"];
 /// Placeholders of `settings.commit-message`.
@@ -87,27 +70,6 @@ pub const ARCHIVE_VARS: &[&str] = &[
     "archive",
     "archive-name",
 ];
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            github_api_url: None,
-            gitlab_api_url: None,
-            npm_registry: None,
-            branch: Template::parse("deps-update/{name}", BRANCH_VARS).expect("valid"),
-            base: None,
-            commit_message: Template::parse("deps: update {name} to {version}", MESSAGE_VARS)
-                .expect("valid"),
-            max_archive_bytes: 2048 << 20,
-            remote: "origin".into(),
-            repository: None,
-            labels: vec!["dependencies".into()],
-            draft: false,
-            reviewers: Vec::new(),
-            min_age_days: 0,
-        }
-    }
-}
 
 /// One `[deps.<name>]` table.
 #[derive(Debug, Clone)]
@@ -291,137 +253,6 @@ pub struct VersionFile {
     pub regex: Regex,
 }
 
-/// Why `deps.toml` could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ManifestError {
-    #[error("no `{FILE_NAME}` in `{}` or any folder above it", start.display())]
-    NotFound { start: PathBuf },
-    #[error("cannot read `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Invalid(Box<Diagnostic>),
-}
-
-/// A registry error located in the file: what, where, and the line it is on.
-#[derive(Debug)]
-pub struct Diagnostic {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub dependency: Option<String>,
-    pub key: Option<String>,
-    pub message: String,
-    source_line: String,
-    underline: Range<usize>,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
-        if let Some(dep) = &self.dependency {
-            write!(f, "dependency `{dep}`: ")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, "`{key}`: ")?;
-        }
-        writeln!(f, "{}", self.message)?;
-        let gutter = self.line.to_string().len();
-        let width = self.underline.len().max(1);
-        writeln!(f, "{:gutter$} |", "")?;
-        writeln!(f, "{} | {}", self.line, self.source_line)?;
-        write!(
-            f,
-            "{:gutter$} | {:pad$}{}",
-            "",
-            "",
-            "^".repeat(width),
-            pad = self.underline.start
-        )
-    }
-}
-
-/// Builds diagnostics against one file's text.
-struct Locator<'a> {
-    file: &'a Path,
-    text: &'a str,
-}
-
-impl Locator<'_> {
-    fn diagnostic(
-        &self,
-        span: Range<usize>,
-        dependency: Option<&str>,
-        key: Option<&str>,
-        message: impl Into<String>,
-    ) -> ManifestError {
-        let start = span.start.min(self.text.len());
-        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
-        let source_line = self.text[line_start..line_end].trim_end_matches('\r');
-        let line = self.text[..start].matches('\n').count() + 1;
-        let column = self.text[line_start..start].chars().count() + 1;
-        let underline_end = span.end.clamp(start, line_end);
-        let underline =
-            (column - 1)..(column - 1 + self.text[start..underline_end].chars().count());
-        ManifestError::Invalid(Box::new(Diagnostic {
-            file: self.file.to_owned(),
-            line,
-            column,
-            dependency: dependency.map(str::to_owned),
-            key: key.map(str::to_owned),
-            message: message.into(),
-            source_line: source_line.to_owned(),
-            underline,
-        }))
-    }
-
-    /// Turns a serde error from the toml crate into a diagnostic naming the dependency and
-    /// key it concerns.
-    fn toml_error(&self, error: &toml::de::Error) -> ManifestError {
-        let span = error.span().unwrap_or(0..0);
-        let before = &self.text[..span.start.min(self.text.len())];
-        let dependency = before.lines().rev().find_map(dependency_header);
-        let line = before.rsplit('\n').next().unwrap_or("");
-        let key = line
-            .split_once('=')
-            .map(|(k, _)| k.trim())
-            .filter(|k| {
-                !k.is_empty()
-                    && k.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            })
-            .or_else(|| {
-                // The span starts at the key itself for unknown fields.
-                let rest = &self.text[span.start.min(self.text.len())..];
-                let word: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                    .collect();
-                (!word.is_empty() && rest[word.len()..].trim_start().starts_with('='))
-                    .then(|| &rest[..word.len()])
-            });
-        let message = error.message().trim().to_owned();
-        self.diagnostic(span, dependency.as_deref(), key, message)
-    }
-}
-
-/// `[deps.nghttp2]` or `[deps."c-ares"]` -> the name.
-fn dependency_header(line: &str) -> Option<String> {
-    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
-    let name = inner
-        .strip_prefix("deps")?
-        .trim_start()
-        .strip_prefix('.')?
-        .trim();
-    Some(name.trim_matches(|c| c == '"' || c == '\'').to_owned())
-}
-
 impl Manifest {
     /// Finds `deps.toml` in `start` or the nearest folder above it.
     pub fn discover(start: &Path) -> Result<PathBuf, ManifestError> {
@@ -543,96 +374,6 @@ fn days_in(
         })
 }
 
-fn validate_settings(
-    locator: &Locator<'_>,
-    raw: raw::RawSettings,
-) -> Result<Settings, ManifestError> {
-    let url =
-        |value: Option<Spanned<String>>, key: &str| -> Result<Option<String>, ManifestError> {
-            value
-                .map(|v| {
-                    let span = v.span();
-                    let text = v.into_inner();
-                    match url::Url::parse(&text) {
-                        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(text),
-                        _ => Err(locator.diagnostic(
-                            span,
-                            None,
-                            Some(key),
-                            format!("expected an `https://` URL, found `{text}`"),
-                        )),
-                    }
-                })
-                .transpose()
-        };
-    let defaults = Settings::default();
-    let template = |value: Option<Spanned<String>>, key: &str, vars: &[&str], default: Template| {
-        value
-            .map(|v| {
-                Template::parse(v.get_ref(), vars)
-                    .map_err(|e| locator.diagnostic(v.span(), None, Some(key), e.to_string()))
-            })
-            .transpose()
-            .map(|t| t.unwrap_or(default))
-    };
-    let branch = template(raw.branch, "branch", BRANCH_VARS, defaults.branch)?;
-    let commit_message = template(
-        raw.commit_message,
-        "commit-message",
-        MESSAGE_VARS,
-        defaults.commit_message,
-    )?;
-    let max_archive_bytes = match raw.max_archive_mib {
-        Some(m) => u64::try_from(*m.get_ref())
-            .ok()
-            .filter(|n| (1..=1 << 20).contains(n))
-            .map(|n| n << 20)
-            .ok_or_else(|| {
-                locator.diagnostic(
-                    m.span(),
-                    None,
-                    Some("max-archive-mib"),
-                    format!(
-                        "expected a number of MiB from 1 to 1048576, found {}",
-                        m.get_ref()
-                    ),
-                )
-            })?,
-        None => defaults.max_archive_bytes,
-    };
-    if let Some(repository) = &raw.repository {
-        let text = repository.get_ref();
-        if text.split('/').count() != 2 || text.split('/').any(str::is_empty) {
-            return Err(locator.diagnostic(
-                repository.span(),
-                None,
-                Some("repository"),
-                format!("expected `owner/name`, found `{text}`"),
-            ));
-        }
-    }
-    Ok(Settings {
-        github_api_url: url(raw.github_api_url, "github-api-url")?,
-        gitlab_api_url: url(raw.gitlab_api_url, "gitlab-api-url")?,
-        npm_registry: url(raw.npm_registry, "npm-registry")?,
-        branch,
-        base: raw.base.map(Spanned::into_inner),
-        commit_message,
-        max_archive_bytes,
-        remote: raw.remote.map_or(defaults.remote, Spanned::into_inner),
-        repository: raw.repository.map(Spanned::into_inner),
-        labels: raw.labels.map_or(defaults.labels, Spanned::into_inner),
-        draft: raw.draft.map_or(defaults.draft, Spanned::into_inner),
-        reviewers: raw
-            .reviewers
-            .map_or(defaults.reviewers, Spanned::into_inner),
-        min_age_days: match raw.min_age_days {
-            Some(days) => days_in(locator, None, &days)?,
-            None => defaults.min_age_days,
-        },
-    })
-}
-
 fn validate_dependency(
     locator: &Locator<'_>,
     name: Spanned<String>,
@@ -686,7 +427,7 @@ fn validate_dependency(
         )
     };
 
-    let path = raw.path.ok_or_else(|| missing("path", ""))?;
+    let path = raw.path.take().ok_or_else(|| missing("path", ""))?;
     let path = relative_path(&path).map_err(|m| fail(path.span(), "path", m))?;
 
     let source = raw
@@ -716,183 +457,7 @@ fn validate_dependency(
         }
     };
 
-    let tracking = match raw.branch {
-        Some(branch) => {
-            for (key, span) in [
-                ("tag", raw.tag.as_ref().map(Spanned::span)),
-                ("allow", raw.allow.as_ref().map(Spanned::span)),
-                ("prerelease", raw.prerelease.as_ref().map(Spanned::span)),
-                ("ignore", raw.ignore.as_ref().map(Spanned::span)),
-            ] {
-                if let Some(span) = span {
-                    return Err(fail(
-                        span,
-                        key,
-                        format!("`{key}` does not apply when tracking a branch (`branch` is set)"),
-                    ));
-                }
-            }
-            let branch_name = branch.get_ref().trim();
-            if branch_name.is_empty() || branch_name.starts_with("refs/") {
-                return Err(fail(
-                    branch.span(),
-                    "branch",
-                    "expected a branch name such as `main`".into(),
-                ));
-            }
-            let commit = match raw.version {
-                Some(v) => {
-                    let text = v.get_ref().trim();
-                    if text.len() < 7
-                        || text.len() > 64
-                        || !text.bytes().all(|b| b.is_ascii_hexdigit())
-                    {
-                        return Err(fail(
-                            v.span(),
-                            "version",
-                            format!(
-                                "a branch-tracked dependency records a commit id (7 to 40 hex digits), found `{text}`"
-                            ),
-                        ));
-                    }
-                    Some(text.to_ascii_lowercase())
-                }
-                None => None,
-            };
-            let quiet_days = match raw.quiet_days {
-                Some(q) => u32::try_from(*q.get_ref())
-                    .ok()
-                    .filter(|d| *d <= 3650)
-                    .ok_or_else(|| {
-                        fail(
-                            q.span(),
-                            "quiet-days",
-                            format!(
-                                "expected a number of days from 0 to 3650, found {}",
-                                q.get_ref()
-                            ),
-                        )
-                    })?,
-                None => 0,
-            };
-            if let Some(days) = &raw.min_age_days {
-                return Err(fail(
-                    days.span(),
-                    "min-age-days",
-                    "`min-age-days` applies to releases; a tracked branch waits with `quiet-days`"
-                        .into(),
-                ));
-            }
-            Tracking::Branch {
-                branch: branch_name.to_owned(),
-                commit,
-                quiet_days,
-            }
-        }
-        None => {
-            if let Some(q) = &raw.quiet_days {
-                return Err(fail(
-                    q.span(),
-                    "quiet-days",
-                    "`quiet-days` applies only when tracking a branch (`source = \"git\"` with `branch`)".into(),
-                ));
-            }
-            let version = raw
-                .version
-                .map(|v| {
-                    Version::parse(v.get_ref())
-                        .map_err(|e| fail(v.span(), "version", e.to_string()))
-                })
-                .transpose()?;
-            let scheme = match raw.tag {
-                Some(tag) => {
-                    if !spec.takes_tags() {
-                        return Err(fail(
-                            tag.span(),
-                            "tag",
-                            format!(
-                                "`tag` does not apply to `source = \"{}\"`: its versions are not tags",
-                                spec.kind()
-                            ),
-                        ));
-                    }
-                    let span = tag.span();
-                    let list = tag.into_inner().0;
-                    if list.is_empty() {
-                        return Err(fail(
-                            span,
-                            "tag",
-                            "expected at least one tag template".into(),
-                        ));
-                    }
-                    let templates = list
-                        .iter()
-                        .map(|t| TagTemplate::parse(t))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| fail(span.clone(), "tag", e.to_string()))?;
-                    TagScheme::new(templates)
-                }
-                None => TagScheme::default(),
-            };
-            let allow = raw
-                .allow
-                .map(|a| {
-                    semver::VersionReq::parse(a.get_ref()).map_err(|e| {
-                        fail(
-                            a.span(),
-                            "allow",
-                            format!("expected a version requirement such as `~3.0` or `<2`: {e}"),
-                        )
-                    })
-                })
-                .transpose()?;
-            let ignore = raw
-                .ignore
-                .map(|list| {
-                    list.into_inner()
-                        .into_iter()
-                        .map(|v| {
-                            Version::parse(v.get_ref())
-                                .map_err(|e| fail(v.span(), "ignore", e.to_string()))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()?
-                .unwrap_or_default();
-            // `[settings] min-age-days` is the default; a source that gives no dates says so
-            // when checked.
-            let cooldown = match &raw.min_age_days {
-                None if settings.min_age_days == 0 => Cooldown::None,
-                None if spec.dates_releases() => Cooldown::Days(settings.min_age_days),
-                None => Cooldown::Unavailable(settings.min_age_days),
-                Some(days) if !spec.dates_releases() => {
-                    return Err(fail(
-                        days.span(),
-                        "min-age-days",
-                        format!(
-                            "`min-age-days` needs publication dates, which `source = \"{}\"` does not give: use a `github-release`, `gitlab-release` or `npm` source",
-                            spec.kind()
-                        ),
-                    ));
-                }
-                Some(days) => match days_in(locator, dep, days)? {
-                    0 => Cooldown::None,
-                    days => Cooldown::Days(days),
-                },
-            };
-            let policy = Policy {
-                allow,
-                prerelease: raw.prerelease.map(|p| p.into_inner()).unwrap_or(false),
-                ignore,
-                cooldown,
-            };
-            Tracking::Releases {
-                version,
-                scheme,
-                policy,
-            }
-        }
-    };
+    let tracking = tracking_keys::validate_tracking(locator, dep, &mut raw, &spec, settings)?;
 
     let raw_version_file_span = raw.version_file.as_ref().map(Spanned::span);
     let version_file = raw

@@ -1,0 +1,139 @@
+//! Registry errors, located: the file, line and column, the dependency and key, and the
+//! line itself, so a mistake is shown where it is.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::FILE_NAME;
+
+/// Why `deps.toml` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("no `{FILE_NAME}` in `{}` or any folder above it", start.display())]
+    NotFound { start: PathBuf },
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+/// A registry error located in the file: what, where, and the line it is on.
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub dependency: Option<String>,
+    pub key: Option<String>,
+    pub message: String,
+    source_line: String,
+    underline: Range<usize>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if let Some(dep) = &self.dependency {
+            write!(f, "dependency `{dep}`: ")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, "`{key}`: ")?;
+        }
+        writeln!(f, "{}", self.message)?;
+        let gutter = self.line.to_string().len();
+        let width = self.underline.len().max(1);
+        writeln!(f, "{:gutter$} |", "")?;
+        writeln!(f, "{} | {}", self.line, self.source_line)?;
+        write!(
+            f,
+            "{:gutter$} | {:pad$}{}",
+            "",
+            "",
+            "^".repeat(width),
+            pad = self.underline.start
+        )
+    }
+}
+
+/// Builds diagnostics against one file's text.
+pub(super) struct Locator<'a> {
+    pub(super) file: &'a Path,
+    pub(super) text: &'a str,
+}
+
+impl Locator<'_> {
+    pub(super) fn diagnostic(
+        &self,
+        span: Range<usize>,
+        dependency: Option<&str>,
+        key: Option<&str>,
+        message: impl Into<String>,
+    ) -> ManifestError {
+        let start = span.start.min(self.text.len());
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        let source_line = self.text[line_start..line_end].trim_end_matches('\r');
+        let line = self.text[..start].matches('\n').count() + 1;
+        let column = self.text[line_start..start].chars().count() + 1;
+        let underline_end = span.end.clamp(start, line_end);
+        let underline =
+            (column - 1)..(column - 1 + self.text[start..underline_end].chars().count());
+        ManifestError::Invalid(Box::new(Diagnostic {
+            file: self.file.to_owned(),
+            line,
+            column,
+            dependency: dependency.map(str::to_owned),
+            key: key.map(str::to_owned),
+            message: message.into(),
+            source_line: source_line.to_owned(),
+            underline,
+        }))
+    }
+
+    /// Turns a serde error from the toml crate into a diagnostic naming the dependency and
+    /// key it concerns.
+    pub(super) fn toml_error(&self, error: &toml::de::Error) -> ManifestError {
+        let span = error.span().unwrap_or(0..0);
+        let before = &self.text[..span.start.min(self.text.len())];
+        let dependency = before.lines().rev().find_map(dependency_header);
+        let line = before.rsplit('\n').next().unwrap_or("");
+        let key = line
+            .split_once('=')
+            .map(|(k, _)| k.trim())
+            .filter(|k| {
+                !k.is_empty()
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+            .or_else(|| {
+                // The span starts at the key itself for unknown fields.
+                let rest = &self.text[span.start.min(self.text.len())..];
+                let word: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                (!word.is_empty() && rest[word.len()..].trim_start().starts_with('='))
+                    .then(|| &rest[..word.len()])
+            });
+        let message = error.message().trim().to_owned();
+        self.diagnostic(span, dependency.as_deref(), key, message)
+    }
+}
+
+/// `[deps.nghttp2]` or `[deps."c-ares"]` -> the name.
+fn dependency_header(line: &str) -> Option<String> {
+    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    let name = inner
+        .strip_prefix("deps")?
+        .trim_start()
+        .strip_prefix('.')?
+        .trim();
+    Some(name.trim_matches(|c| c == '"' || c == '\'').to_owned())
+}

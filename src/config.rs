@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::http::{DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
+use crate::http::{Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
 use crate::manifest::Settings;
 use crate::retry::RetryPolicy;
 
@@ -49,16 +49,46 @@ impl NetworkConfig {
                 value,
             })
         };
-        let github_api = match (env("GITHUB_API_URL"), &settings.github_api_url) {
-            (Some(value), _) => url("GITHUB_API_URL", value)?,
-            (None, Some(value)) => url("settings.github-api-url", value.clone())?,
-            (None, None) => Url::parse(DEFAULT_GITHUB_API).expect("valid URL"),
+        // A token goes only to an API the environment names (or the public default): a
+        // registry never decides where a token goes, so a base only `deps.toml` names gets
+        // none.
+        let mut withheld = Vec::new();
+        let mut forge = |api: Api,
+                         setting: &Option<String>,
+                         setting_name: &str,
+                         default: &str,
+                         token: Option<Secret>|
+         -> Result<(Url, Option<Secret>), ConfigError> {
+            match (env(api.url_variable()), setting) {
+                (Some(value), _) => Ok((url(api.url_variable(), value)?, token)),
+                (None, Some(value)) => {
+                    let base = url(setting_name, value.clone())?;
+                    if token.is_some() {
+                        withheld.push((api, crate::http::redact(&base)));
+                    }
+                    Ok((base, None))
+                }
+                (None, None) => Ok((Url::parse(default).expect("valid URL"), token)),
+            }
         };
-        let gitlab_api = match (env("GITLAB_API_URL"), &settings.gitlab_api_url) {
-            (Some(value), _) => url("GITLAB_API_URL", value)?,
-            (None, Some(value)) => url("settings.gitlab-api-url", value.clone())?,
-            (None, None) => Url::parse(DEFAULT_GITLAB_API).expect("valid URL"),
-        };
+        let github_token = env("GITHUB_TOKEN")
+            .or_else(|| env("GH_TOKEN"))
+            .and_then(Secret::new);
+        let gitlab_token = env("GITLAB_TOKEN").and_then(Secret::new);
+        let (github_api, github_token) = forge(
+            Api::GitHub,
+            &settings.github_api_url,
+            "settings.github-api-url",
+            DEFAULT_GITHUB_API,
+            github_token,
+        )?;
+        let (gitlab_api, gitlab_token) = forge(
+            Api::GitLab,
+            &settings.gitlab_api_url,
+            "settings.gitlab-api-url",
+            DEFAULT_GITLAB_API,
+            gitlab_token,
+        )?;
         let npm_registry = match (
             env("npm_config_registry").or_else(|| env("NPM_CONFIG_REGISTRY")),
             &settings.npm_registry,
@@ -67,10 +97,6 @@ impl NetworkConfig {
             (None, Some(value)) => url("settings.npm-registry", value.clone())?,
             (None, None) => Url::parse(DEFAULT_NPM_REGISTRY).expect("valid URL"),
         };
-        let github_token = env("GITHUB_TOKEN")
-            .or_else(|| env("GH_TOKEN"))
-            .and_then(Secret::new);
-        let gitlab_token = env("GITLAB_TOKEN").and_then(Secret::new);
         let number =
             |name: &'static str, expected: &'static str, range: std::ops::RangeInclusive<u64>| {
                 env(name)
@@ -109,6 +135,11 @@ impl NetworkConfig {
             "a number of seconds from 1 to 600",
             1..=600,
         )?;
+        let answer_mib = number(
+            "DEPS_UPDATE_MAX_ANSWER_MIB",
+            "a number of MiB from 1 to 4096",
+            1..=4096,
+        )?;
         let http = HttpSettings {
             github_api,
             github_token,
@@ -121,6 +152,9 @@ impl NetworkConfig {
             },
             max_rate_limit_wait: wait.map_or(defaults.max_rate_limit_wait, Duration::from_secs),
             timeout: timeout.map_or(defaults.timeout, Duration::from_secs),
+            withheld,
+            use_cached_answers: true,
+            max_answer_bytes: answer_mib.map_or(defaults.max_answer_bytes, |m| m << 20),
         };
         Ok(Self { http, npm_registry })
     }

@@ -6,10 +6,9 @@ use std::io::{Seek, Write};
 use std::path::Path;
 
 use base64::Engine as _;
-use reqwest::Url;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::http::{DownloadSink, HttpClient, HttpError};
+use crate::http::{Address, DownloadSink, HttpClient, HttpError};
 use crate::printer::Printer;
 
 /// A downloaded file and its digests.
@@ -50,12 +49,13 @@ impl DownloadSink for HashingFile {
 /// Downloads `url` into a temporary file in `dir`, hashing as it goes.
 pub async fn download(
     http: &HttpClient,
-    url: &Url,
+    address: &Address,
     name: Option<&str>,
     dir: &Path,
     limit: u64,
     printer: &Printer,
 ) -> Result<Downloaded, HttpError> {
+    let url = address.url();
     let write_error = |source| HttpError::Write {
         url: crate::http::redact(url),
         source,
@@ -76,7 +76,7 @@ pub async fn download(
         .to_owned();
     let progress = printer.progress(&name);
     let size = http
-        .download(url, &mut sink, limit, &|received, total| {
+        .download(address, &mut sink, limit, &|received, total| {
             progress.update(received, total)
         })
         .await?;

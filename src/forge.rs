@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use reqwest::{Method, Url};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::http::{HttpClient, HttpError};
+use crate::http::{ApiUrl, HttpClient, HttpError};
 
 /// What a pull request should say.
 #[derive(Debug, Clone)]
@@ -144,7 +144,7 @@ impl Forge {
         &self.repository
     }
 
-    fn url(&self, segments: &[&str], query: Option<&str>) -> Result<Url, HttpError> {
+    fn url(&self, segments: &[&str], query: Option<&str>) -> Result<ApiUrl, HttpError> {
         self.http.github_repo_url(&self.repository, segments, query)
     }
 
@@ -153,7 +153,7 @@ impl Forge {
         what: &'static str,
         head: &str,
         method: Method,
-        url: Result<Url, HttpError>,
+        url: Result<ApiUrl, HttpError>,
         body: Option<Value>,
     ) -> Result<Value, ForgeError> {
         let result = match url {

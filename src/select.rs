@@ -54,9 +54,9 @@ pub struct ReleaseAsset {
     pub name: String,
     /// The public download address.
     pub url: String,
-    /// GitHub's API address of the asset (`/releases/assets/{id}`), which serves private
+    /// The forge's id of the asset: GitHub serves it at `/releases/assets/{id}`, private
     /// repositories' assets too, with the token.
-    pub api_url: Option<String>,
+    pub id: Option<u64>,
 }
 
 /// An archive as a package registry published it, with its integrity string

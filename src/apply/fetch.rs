@@ -58,7 +58,7 @@ pub fn origin(
 ) -> Result<Origin, ApplyError> {
     if let Some(template) = &dep.apply.archive {
         return Ok(Origin::Download {
-            url: parse_url(&template.render(vars), "archive")?,
+            url: parse_url(&template.render(vars), "archive")?.into(),
             integrity: None,
             name: None,
         });
@@ -193,7 +193,7 @@ pub async fn fetch_tree(
                 }
                 (None, None) => {}
             }
-            (staged, verification, redact(&url))
+            (staged, verification, redact(url.url()))
         }
         Origin::Commit {
             url,
@@ -258,7 +258,7 @@ async fn commit_tree(
 /// is unpacked.
 async fn download_verified(
     (dep, manifest, context): (&Dependency, &Manifest, &SourceContext),
-    (url, name): (&Url, Option<&str>),
+    (url, name): (&crate::http::Address, Option<&str>),
     integrity: Option<&str>,
     vars: &mut Vars,
     dir: &Path,
@@ -276,7 +276,7 @@ async fn download_verified(
         sha256: Some(downloaded.sha256.clone()),
         checks: Vec::new(),
     };
-    vars.insert("archive", url.to_string());
+    vars.insert("archive", url.url().to_string());
     vars.insert("archive-name", downloaded.name.clone());
     // With a recorded commit the mismatch is decided once the files are hashed.
     let mut mismatch = None;

@@ -157,15 +157,18 @@ pub(super) async fn repo_advisories(
         SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => repo,
         _ => return Ok(Vec::new()),
     };
-    let mut url = Some(http.github_repo_url(
-        repo,
-        &["security-advisories"],
-        Some("state=published&per_page=100"),
-    )?);
+    let mut url: Option<crate::http::Address> = Some(
+        http.github_repo_url(
+            repo,
+            &["security-advisories"],
+            Some("state=published&per_page=100"),
+        )?
+        .into(),
+    );
     let mut all = Vec::new();
     let mut pages = 0;
     while let Some(next) = url.take() {
-        let page = http.get_json::<Vec<Listed>>(&next, Accept::GitHub).await?;
+        let page = http.get_json::<Vec<Listed>>(next, Accept::GitHub).await?;
         for listed in page.body {
             let vulnerabilities = listed.vulnerabilities.unwrap_or_default();
             all.push(RepoAdvisory {

@@ -1,9 +1,104 @@
 //! Addresses: shown without credentials, refused over plain text off loopback, and built for
-//! forge APIs.
+//! forge APIs. A forge's credential goes only with an [`ApiUrl`]: an address the tool itself
+//! built on that forge's configured API, never one taken from an upstream's answer or a
+//! registry template.
 
 use reqwest::Url;
 
-use super::HttpError;
+use super::{Api, HttpError};
+
+/// A URL the tool built on a forge's API base; the only kind of request that may carry the
+/// forge's credential (and only while it stays on the API's origin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiUrl {
+    url: Url,
+    api: Api,
+}
+
+impl ApiUrl {
+    pub(super) fn new(url: Url, api: Api) -> Self {
+        Self { url, api }
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// A page link the API's answer gave (`Link: rel="next"`): still the API's own address,
+    /// with its credential, when it stays on the API's origin; a plain address otherwise.
+    pub fn continuation(&self, next: Url) -> Address {
+        if next.origin() == self.url.origin() {
+            Address::Api(Self::new(next, self.api))
+        } else {
+            Address::Plain(next)
+        }
+    }
+}
+
+impl std::fmt::Display for ApiUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.url))
+    }
+}
+
+/// Where a request goes: the tool's own request to a forge API, or any other address (pages,
+/// archives, registry answers), which never carries a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    Api(ApiUrl),
+    Plain(Url),
+}
+
+impl Address {
+    pub fn url(&self) -> &Url {
+        match self {
+            Self::Api(api) => api.url(),
+            Self::Plain(url) => url,
+        }
+    }
+
+    /// The forge API whose credential this request may carry.
+    pub fn credential_of(&self) -> Option<Api> {
+        match self {
+            Self::Api(api) => Some(api.api()),
+            Self::Plain(_) => None,
+        }
+    }
+}
+
+impl From<&Address> for Address {
+    fn from(address: &Address) -> Self {
+        address.clone()
+    }
+}
+
+impl From<&Url> for Address {
+    fn from(url: &Url) -> Self {
+        Self::Plain(url.clone())
+    }
+}
+
+impl From<Url> for Address {
+    fn from(url: Url) -> Self {
+        Self::Plain(url)
+    }
+}
+
+impl From<&ApiUrl> for Address {
+    fn from(url: &ApiUrl) -> Self {
+        Self::Api(url.clone())
+    }
+}
+
+impl From<ApiUrl> for Address {
+    fn from(url: ApiUrl) -> Self {
+        Self::Api(url)
+    }
+}
 
 /// A URL as it may be shown: without user name or password.
 pub fn redact(url: &Url) -> String {

@@ -65,6 +65,8 @@ pub enum HttpError {
         /// The forge API the URL belongs to, if any.
         api: Option<Api>,
         authenticated: bool,
+        /// The forge whose token is set but was not sent: only `deps.toml` names its API.
+        withheld: Option<Api>,
     },
     #[error("rate limit reached at `{url}`{}", reset_text(*reset))]
     RateLimited {
@@ -81,6 +83,8 @@ pub enum HttpError {
     },
     #[error("`{url}` is larger than the limit of {} MiB (`settings.max-archive-mib`)", limit >> 20)]
     TooLarge { url: String, limit: u64 },
+    #[error("`{url}` sent more than {} MiB, more than an API answer or a page ever holds (`DEPS_UPDATE_MAX_ANSWER_MIB`)", limit >> 20)]
+    AnswerTooLarge { url: String, limit: u64 },
     #[error("cannot write what `{url}` sent")]
     Write {
         url: String,
@@ -149,6 +153,11 @@ impl HttpError {
             Self::SecondaryRateLimited { .. } => Some(
                 "run again in a few minutes (what was done is kept; the next run picks up from there), or raise `DEPS_UPDATE_MAX_RATE_LIMIT_WAIT` to let this run wait".into(),
             ),
+            Self::Unauthorized { withheld: Some(api), .. } => Some(format!(
+                "`{}` is set but was not sent to this API, which only `deps.toml` names: a registry never decides where tokens go; set `{}` to the API's address to send it",
+                api.token_variable(),
+                api.url_variable()
+            )),
             Self::Unauthorized { authenticated: true, api: Some(api), .. } => Some(format!(
                 "check that `{}` is valid and not expired",
                 api.token_variable()
@@ -175,6 +184,7 @@ impl HttpError {
             ),
             Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
+            Self::AnswerTooLarge { .. } => Some("check that the address is an API or a page, not a download; raise `DEPS_UPDATE_MAX_ANSWER_MIB` if it really is this large".into()),
             Self::Write { source, .. } => Some(crate::report::local_write_hint(
                 source,
                 crate::report::WritePlace::Temporary,

@@ -1,9 +1,13 @@
 //! The only HTTP client: authentication, user agent, timeouts, retries, rate limits and the
 //! conditional-request cache.
 //!
-//! - The GitHub token is sent only to the GitHub API's own origin (as a bearer token), the
-//!   GitLab token only to the GitLab API's (as `PRIVATE-TOKEN`); both are held in a
-//!   [`Secret`] that never prints.
+//! - A forge's token goes only with an [`ApiUrl`], an address the tool built on that forge's
+//!   API (never one an upstream's answer or a registry template gave), only while the request
+//!   stays on the API's origin (redirects are followed here, by hand, and a hop that leaves
+//!   the origin drops the credential for good), and only to an API the environment names:
+//!   the GitHub token as a bearer token, the GitLab token as `PRIVATE-TOKEN`; both are held
+//!   in a [`Secret`] that never prints.
+//! - Text answers (API documents, pages) larger than `DEPS_UPDATE_MAX_ANSWER_MIB` are refused.
 //! - Transient failures (5xx, 408, connection errors, timeouts) are retried with exponential
 //!   backoff; the final error says how many attempts were made.
 //! - A rate-limit answer (403 or 429 with rate-limit headers or `Retry-After`) is waited out
@@ -21,7 +25,6 @@
 //! `address` (redaction, the plain-text rule, API URLs), `limits` (rate limits and the write
 //! pace), `cache` (the conditional-request cache) and `error` ([`HttpError`] and its hints).
 
-use std::error::Error as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -38,7 +41,7 @@ mod error;
 mod limits;
 mod settings;
 
-pub use address::{api_url, ensure_secure, redact};
+pub use address::{Address, ApiUrl, api_url, ensure_secure, redact};
 use cache::CacheEntry;
 use error::MAX_REDIRECTS;
 pub use error::{HttpError, RefusedRedirect, human_duration};
@@ -46,11 +49,11 @@ pub use limits::Pacer;
 use limits::{MAX_CONCURRENT_GITHUB, RateLimit, WRITES_PER_MINUTE, rate_limit, secondary_wait};
 pub use settings::{Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
 
-/// A JSON response and the next page's URL from its `Link` header.
+/// A JSON response and the next page's address from its `Link` header.
 #[derive(Debug)]
 pub struct Page<T> {
     pub body: T,
-    pub next: Option<Url>,
+    pub next: Option<Address>,
 }
 
 /// Which kind of JSON to ask for.
@@ -123,23 +126,24 @@ pub trait DownloadSink {
     fn write_chunk(&mut self, chunk: &[u8]) -> std::io::Result<()>;
 }
 
+/// An answer, with the concurrency slot it holds until its body has been read (so a large
+/// download counts against GitHub's limit on requests in flight for as long as it runs).
+struct Answer<'c> {
+    response: reqwest::Response,
+    /// The address that answered, after redirects.
+    url: Url,
+    _slot: Option<tokio::sync::SemaphorePermit<'c>>,
+}
+
 impl HttpClient {
     pub fn new(settings: HttpSettings, printer: Printer) -> Result<Self, HttpError> {
-        let redirects = reqwest::redirect::Policy::custom(|attempt| {
-            if ensure_secure(attempt.url()).is_err() {
-                let to = redact(attempt.url());
-                attempt.error(RefusedRedirect::PlainText { to })
-            } else if attempt.previous().len() >= MAX_REDIRECTS {
-                attempt.error(RefusedRedirect::TooMany)
-            } else {
-                attempt.follow()
-            }
-        });
+        // Redirects are followed by hand (`send_with`), so that credentials are dropped on any
+        // hop that leaves the origin they belong to: reqwest strips only the headers it knows.
         let client = reqwest::Client::builder()
             .user_agent(concat!("deps-update/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .timeout(settings.timeout)
-            .redirect(redirects)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(HttpError::Client)?;
         Ok(Self {
@@ -181,11 +185,26 @@ impl HttpClient {
         repo: &str,
         segments: &[&str],
         query: Option<&str>,
-    ) -> Result<Url, HttpError> {
+    ) -> Result<ApiUrl, HttpError> {
         let mut all = vec!["repos"];
         all.extend(repo.split('/'));
         all.extend(segments);
-        api_url(&self.settings.github_api, &all, query)
+        self.forge_url(Api::GitHub, &all, query)
+    }
+
+    /// `{api}/{segments...}` on the configured API of `api`: an address the tool built, which
+    /// carries that forge's credential.
+    pub fn forge_url(
+        &self,
+        api: Api,
+        segments: &[&str],
+        query: Option<&str>,
+    ) -> Result<ApiUrl, HttpError> {
+        let base = match api {
+            Api::GitHub => &self.settings.github_api,
+            Api::GitLab => &self.settings.gitlab_api,
+        };
+        Ok(ApiUrl::new(api_url(base, segments, query)?, api))
     }
 
     /// The GitLab API base.
@@ -196,6 +215,16 @@ impl HttpClient {
     /// Whether a GitLab token is configured.
     pub fn has_gitlab_token(&self) -> bool {
         self.settings.gitlab_token.is_some()
+    }
+
+    /// Why a configured token is not sent to an API, if it is not: the API's address comes
+    /// only from `deps.toml`.
+    pub fn withheld(&self, api: Api) -> Option<&str> {
+        self.settings
+            .withheld
+            .iter()
+            .find(|(a, _)| *a == api)
+            .map(|(_, base)| base.as_str())
     }
 
     /// The web address of the GitHub whose API is configured (`https://api.github.com` ->
@@ -221,35 +250,48 @@ impl HttpClient {
     /// `GET` a JSON document, with retries, rate-limit handling and the conditional cache.
     pub async fn get_json<T: DeserializeOwned>(
         &self,
-        url: &Url,
+        address: impl Into<Address>,
         accept: Accept,
     ) -> Result<Page<T>, HttpError> {
-        let (text, next) = self.get_text(url, accept).await?;
+        let address = address.into();
+        let (text, next) = self.get_text(address.clone(), accept).await?;
         let body = serde_json::from_str(&text).map_err(|source| HttpError::Malformed {
-            url: redact(url),
+            url: redact(address.url()),
             source,
         })?;
         Ok(Page { body, next })
     }
 
     /// `GET` a text document (a page, or JSON to parse), with retries, rate-limit handling
-    /// and the conditional cache; returns it with the next page's URL, if any.
+    /// and the conditional cache; returns it with the next page's address, if any. Answers
+    /// larger than `DEPS_UPDATE_MAX_ANSWER_MIB` are refused.
     pub async fn get_text(
         &self,
-        url: &Url,
+        address: impl Into<Address>,
         accept: Accept,
-    ) -> Result<(String, Option<Url>), HttpError> {
+    ) -> Result<(String, Option<Address>), HttpError> {
+        let address = address.into();
+        let url = address.url();
         ensure_secure(url)?;
-        let authenticated = self.token_for(url).is_some();
+        let authenticated = self.credential(&address).is_some();
         let cached: Option<CacheEntry> = self
-            .cache_file(url, accept, authenticated)
+            .settings
+            .use_cached_answers
+            .then(|| self.cache_file(url, accept, authenticated))
+            .flatten()
             .and_then(|f| std::fs::read(f).ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .filter(|e: &CacheEntry| e.url == url.as_str());
         let cached = cached.as_ref();
+        let limit = self.settings.max_answer_bytes;
+        let continuation = |next: Url| match &address {
+            Address::Api(api) => api.continuation(next),
+            Address::Plain(_) => Address::Plain(next),
+        };
+        let address = &address;
         self.with_retries(url, |attempt| async move {
-            let response = self.send(url, accept, cached, attempt).await?;
-            if response.status() == StatusCode::NOT_MODIFIED {
+            let answer = self.send(address, accept, cached, attempt).await?;
+            if answer.response.status() == StatusCode::NOT_MODIFIED {
                 let entry = cached.ok_or_else(|| {
                     Failure::Fail(HttpError::Status {
                         url: redact(url),
@@ -259,18 +301,48 @@ impl HttpClient {
                 })?;
                 self.not_modified.fetch_add(1, Ordering::Relaxed);
                 let next = entry.next.as_deref().and_then(|n| Url::parse(n).ok());
-                return Ok((entry.body.clone(), next));
+                return Ok((entry.body.clone(), next.map(continuation)));
             }
-            let headers = response.headers().clone();
-            let body = response
-                .text()
-                .await
-                .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?;
+            let headers = answer.response.headers().clone();
+            let body = self.read_limited(answer, limit, attempt).await?;
             let next = next_link(&headers);
             self.store(url, accept, authenticated, &headers, &body, next.as_ref());
-            Ok((body, next))
+            Ok((body, next.map(continuation)))
         })
         .await
+    }
+
+    /// Reads a text answer, refusing more than `limit` bytes.
+    async fn read_limited(
+        &self,
+        answer: Answer<'_>,
+        limit: u64,
+        attempt: u32,
+    ) -> Result<String, Failure> {
+        let Answer {
+            mut response, url, ..
+        } = answer;
+        let too_large = || {
+            Failure::Fail(HttpError::AnswerTooLarge {
+                url: redact(&url),
+                limit,
+            })
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| Failure::Retry(self.transport_error(&url, attempt, e), None))?
+        {
+            if bytes.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Streams a file into `sink`, refusing more than `limit` bytes. `progress` hears the bytes
@@ -278,11 +350,13 @@ impl HttpClient {
     /// sink and the download.
     pub async fn download(
         &self,
-        url: &Url,
+        address: impl Into<Address>,
         sink: &mut dyn DownloadSink,
         limit: u64,
         progress: &(dyn Fn(u64, Option<u64>) + Sync),
     ) -> Result<u64, HttpError> {
+        let address = address.into();
+        let url = address.url();
         ensure_secure(url)?;
         // Each attempt borrows the sink in turn; an async mutex hands it over.
         let sink = tokio::sync::Mutex::new(sink);
@@ -290,10 +364,15 @@ impl HttpClient {
             Some(Api::GitHub) => Accept::Binary,
             _ => Accept::Archive,
         };
+        let address = &address;
         self.with_retries(url, |attempt| {
             let sink = &sink;
             async move {
-                let mut response = self.send(url, accept, None, attempt).await?;
+                let Answer {
+                    mut response,
+                    url: answered,
+                    _slot,
+                } = self.send(address, accept, None, attempt).await?;
                 let total = response.content_length();
                 let too_large = || {
                     Failure::Fail(HttpError::TooLarge {
@@ -313,11 +392,9 @@ impl HttpClient {
                 let mut sink = sink.lock().await;
                 sink.restart().map_err(write_error)?;
                 let mut received = 0u64;
-                while let Some(chunk) = response
-                    .chunk()
-                    .await
-                    .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?
-                {
+                while let Some(chunk) = response.chunk().await.map_err(|e| {
+                    Failure::Retry(self.transport_error(&answered, attempt, e), None)
+                })? {
                     received += chunk.len() as u64;
                     if received > limit {
                         return Err(too_large());
@@ -337,9 +414,11 @@ impl HttpClient {
     pub async fn github_json(
         &self,
         method: reqwest::Method,
-        url: &Url,
+        url: &ApiUrl,
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, HttpError> {
+        let address = Address::Api(url.clone());
+        let url = url.url();
         ensure_secure(url)?;
         // Writes go one at a time and within GitHub's pace, for the whole of their retries.
         let _turn = if method == reqwest::Method::GET {
@@ -351,16 +430,15 @@ impl HttpClient {
             Some(pacer)
         };
         let idempotent = method != reqwest::Method::POST;
+        let limit = self.settings.max_answer_bytes;
+        let address = &address;
         let attempt = |attempt: u32| {
             let method = method.clone();
             async move {
-                let response = self
-                    .send_with(method, url, Accept::GitHub, None, body, attempt)
+                let answer = self
+                    .send_with(method, address, Accept::GitHub, None, body, attempt)
                     .await?;
-                let text = response
-                    .text()
-                    .await
-                    .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?;
+                let text = self.read_limited(answer, limit, attempt).await?;
                 if text.trim().is_empty() {
                     return Ok(serde_json::Value::Null);
                 }
@@ -376,28 +454,27 @@ impl HttpClient {
     }
 
     /// `POST`s a JSON query that only reads (OSV's batch query) and parses the answer; retried
-    /// like a `GET`, never cached.
+    /// like a `GET`, never cached, never with a credential.
     pub async fn post_query<T: DeserializeOwned>(
         &self,
         url: &Url,
         body: &serde_json::Value,
     ) -> Result<T, HttpError> {
         ensure_secure(url)?;
+        let limit = self.settings.max_answer_bytes;
+        let address = &Address::Plain(url.clone());
         self.with_retries(url, |attempt| async move {
-            let response = self
+            let answer = self
                 .send_with(
                     reqwest::Method::POST,
-                    url,
+                    address,
                     Accept::Json,
                     None,
                     Some(body),
                     attempt,
                 )
                 .await?;
-            let text = response
-                .text()
-                .await
-                .map_err(|e| Failure::Retry(self.transport_error(url, attempt, e), None))?;
+            let text = self.read_limited(answer, limit, attempt).await?;
             serde_json::from_str(&text).map_err(|source| {
                 Failure::Fail(HttpError::Malformed {
                     url: redact(url),
@@ -410,12 +487,20 @@ impl HttpClient {
 
     /// The status of one `GET` to the GitHub API (`204`, `404`, ...), or `None` when no answer
     /// came: for yes-or-no questions such as "is this user a collaborator?".
-    pub async fn github_status(&self, url: &Url) -> Option<u16> {
+    pub async fn github_status(&self, url: &ApiUrl) -> Option<u16> {
+        let address = Address::Api(url.clone());
         match self
-            .send_with(reqwest::Method::GET, url, Accept::GitHub, None, None, 1)
+            .send_with(
+                reqwest::Method::GET,
+                &address,
+                Accept::GitHub,
+                None,
+                None,
+                1,
+            )
             .await
         {
-            Ok(response) => Some(response.status().as_u16()),
+            Ok(answer) => Some(answer.response.status().as_u16()),
             Err(Failure::Fail(HttpError::NotFound { .. })) => Some(404),
             Err(_) => None,
         }
@@ -480,33 +565,96 @@ impl HttpClient {
         }
     }
 
-    /// Sends one `GET`; a success or `304` comes back as the response, anything else as a
+    /// Sends one `GET`; a success or `304` comes back as the answer, anything else as a
     /// failure classified for retrying.
     async fn send(
         &self,
-        url: &Url,
+        address: &Address,
         accept: Accept,
         cached: Option<&CacheEntry>,
         attempt: u32,
-    ) -> Result<reqwest::Response, Failure> {
-        self.send_with(reqwest::Method::GET, url, accept, cached, None, attempt)
+    ) -> Result<Answer<'_>, Failure> {
+        self.send_with(reqwest::Method::GET, address, accept, cached, None, attempt)
             .await
     }
 
-    /// Sends one request with an optional JSON body; see [`HttpClient::send`].
+    /// Sends one request with an optional JSON body, following redirects by hand: each hop
+    /// must be `https://` (or loopback), at most [`MAX_REDIRECTS`] of them, and a credential
+    /// goes only to the API origin it belongs to, never to a hop that left it.
     async fn send_with(
         &self,
         method: reqwest::Method,
-        url: &Url,
+        address: &Address,
         accept: Accept,
         cached: Option<&CacheEntry>,
         body: Option<&serde_json::Value>,
         attempt: u32,
-    ) -> Result<reqwest::Response, Failure> {
-        let shown = redact(url);
-        let token = self.token_for(url);
-        let authenticated = token.is_some();
-        let api = self.api_of(url);
+    ) -> Result<Answer<'_>, Failure> {
+        let first = address.url();
+        let mut credential = self.credential(address);
+        let authenticated = credential.is_some();
+        let (mut url, mut method, mut body) = (first.clone(), method, body);
+        let mut hops = 0;
+        loop {
+            let answer = self
+                .send_once(&method, &url, accept, cached, body, credential, attempt)
+                .await?;
+            let status = answer.response.status();
+            let location = answer
+                .response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_owned);
+            let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            let Some(location) = location.filter(|_| redirect) else {
+                return self.classify(answer, first, authenticated, attempt).await;
+            };
+            let shown = redact(first);
+            let next = url
+                .join(&location)
+                .map_err(|_| Failure::Fail(HttpError::BadUrl { url: location }))?;
+            if ensure_secure(&next).is_err() {
+                let to = redact(&next);
+                return Err(Failure::Fail(HttpError::Redirect {
+                    url: shown,
+                    reason: RefusedRedirect::PlainText { to },
+                }));
+            }
+            hops += 1;
+            if hops > MAX_REDIRECTS {
+                return Err(Failure::Fail(HttpError::Redirect {
+                    url: shown,
+                    reason: RefusedRedirect::TooMany,
+                }));
+            }
+            // A hop that leaves the origin loses the credential for good, even if a later hop
+            // comes back.
+            if next.origin() != url.origin() {
+                credential = None;
+            }
+            if status == StatusCode::SEE_OTHER
+                || (matches!(status.as_u16(), 301 | 302) && method == reqwest::Method::POST)
+            {
+                method = reqwest::Method::GET;
+                body = None;
+            }
+            url = next;
+        }
+    }
+
+    /// One request to one address, without following redirects.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_once(
+        &self,
+        method: &reqwest::Method,
+        url: &Url,
+        accept: Accept,
+        cached: Option<&CacheEntry>,
+        body: Option<&serde_json::Value>,
+        credential: Option<(Api, &Secret)>,
+        attempt: u32,
+    ) -> Result<Answer<'_>, Failure> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
@@ -517,7 +665,7 @@ impl HttpClient {
         if accept == Accept::GitHub {
             request = request.header("X-GitHub-Api-Version", "2022-11-28");
         }
-        if let Some((api, token)) = token {
+        if let Some((api, token)) = credential {
             let (name, text) = match api {
                 Api::GitHub => (header::AUTHORIZATION, format!("Bearer {}", token.expose())),
                 Api::GitLab => (
@@ -538,7 +686,7 @@ impl HttpClient {
             }
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
-        let _slot = match api {
+        let slot = match self.api_of(url) {
             Some(Api::GitHub) => Some(
                 self.github_slots
                     .acquire()
@@ -549,28 +697,43 @@ impl HttpClient {
         };
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) if e.is_redirect() => {
-                let refused = std::iter::successors(e.source(), |s| (*s).source())
-                    .find_map(|s| s.downcast_ref::<RefusedRedirect>())
-                    .cloned();
-                return Err(Failure::Fail(match refused {
-                    Some(reason) => HttpError::Redirect { url: shown, reason },
-                    None => self.transport_error(url, attempt, e),
-                }));
-            }
             Err(e) if e.is_builder() => {
                 return Err(Failure::Fail(self.transport_error(url, attempt, e)));
             }
             Err(e) => return Err(Failure::Retry(self.transport_error(url, attempt, e), None)),
         };
-        let status = response.status();
-        self.printer
-            .verbose(&format!("{method} {shown} -> {}", status.as_u16()));
+        self.printer.verbose(&format!(
+            "{method} {} -> {}",
+            redact(url),
+            response.status().as_u16()
+        ));
+        Ok(Answer {
+            response,
+            url: url.clone(),
+            _slot: slot,
+        })
+    }
+
+    /// A success or `304` as it is; anything else as a failure classified for retrying.
+    async fn classify<'c>(
+        &self,
+        answer: Answer<'c>,
+        first: &Url,
+        authenticated: bool,
+        attempt: u32,
+    ) -> Result<Answer<'c>, Failure> {
+        let status = answer.response.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
-            return Ok(response);
+            return Ok(answer);
         }
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
+        let shown = redact(first);
+        let api = self.api_of(first);
+        let headers = answer.response.headers().clone();
+        // An error's body is read for its message only: a little of it is enough.
+        let body = self
+            .read_limited(answer, 64 << 10, attempt)
+            .await
+            .unwrap_or_default();
         match rate_limit(status, &headers, &body) {
             Some(RateLimit::Until(reset)) => {
                 let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
@@ -605,6 +768,7 @@ impl HttpClient {
             None => {}
         }
         let message = api_message(&body);
+        let withheld = api.filter(|api| self.withheld(*api).is_some());
         Err(match status.as_u16() {
             404 => Failure::Fail(HttpError::NotFound { url: shown }),
             410 => Failure::Fail(HttpError::Gone {
@@ -617,6 +781,7 @@ impl HttpClient {
                 status: 401,
                 api,
                 authenticated,
+                withheld,
             }),
             408 | 500..=599 => Failure::Retry(
                 HttpError::ServerError {
@@ -646,9 +811,13 @@ impl HttpClient {
         }
     }
 
-    /// The token for `url`: each forge's token goes to its API's origin and nowhere else.
-    fn token_for(&self, url: &Url) -> Option<(Api, &Secret)> {
-        let api = self.api_of(url)?;
+    /// The credential a request to `address` carries: a forge's token goes only with an
+    /// address the tool built on that forge's API, and only on that API's origin.
+    fn credential(&self, address: &Address) -> Option<(Api, &Secret)> {
+        let api = address.credential_of()?;
+        if self.api_of(address.url()) != Some(api) {
+            return None;
+        }
         let token = match api {
             Api::GitHub => self.settings.github_token.as_ref(),
             Api::GitLab => self.settings.gitlab_token.as_ref(),

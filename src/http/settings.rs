@@ -57,6 +57,14 @@ pub struct HttpSettings {
     pub max_rate_limit_wait: Duration,
     /// Per-request timeout (`DEPS_UPDATE_HTTP_TIMEOUT`).
     pub timeout: Duration,
+    /// Tokens that are set but not sent: the API base of that forge comes only from
+    /// `deps.toml`, which never decides where a token goes.
+    pub withheld: Vec<(Api, String)>,
+    /// Whether cached answers may stand in for a fresh one (`304 Not Modified`). Off for
+    /// what decides what is downloaded and what it is verified against.
+    pub use_cached_answers: bool,
+    /// The largest text answer (API document, page) read (`DEPS_UPDATE_MAX_ANSWER_MIB`).
+    pub max_answer_bytes: u64,
 }
 
 /// The public GitHub API.
@@ -79,6 +87,14 @@ impl Api {
             Self::GitLab => "GITLAB_TOKEN",
         }
     }
+
+    /// The environment variable that names its API base (and so where its token may go).
+    pub fn url_variable(self) -> &'static str {
+        match self {
+            Self::GitHub => "GITHUB_API_URL",
+            Self::GitLab => "GITLAB_API_URL",
+        }
+    }
 }
 
 impl Default for HttpSettings {
@@ -92,6 +108,9 @@ impl Default for HttpSettings {
             retry: RetryPolicy::default(),
             max_rate_limit_wait: Duration::from_secs(60),
             timeout: Duration::from_secs(30),
+            withheld: Vec::new(),
+            use_cached_answers: true,
+            max_answer_bytes: 64 << 20,
         }
     }
 }

@@ -8,14 +8,13 @@
 //! GitHub's tarball of the tag through the API (so GitHub Enterprise and private repositories
 //! work).
 
-use reqwest::Url;
 use serde::Deserialize;
 
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceKeys, SourceSpec,
     Target, asset_or, candidates_from_tags, forge_links, parse_repo, scheme_of,
 };
-use crate::http::{Accept, HttpClient, redact};
+use crate::http::{Accept, Api, ApiUrl, HttpClient, redact};
 use crate::manifest::Tracking;
 use crate::select::{ReleaseAsset, ReleaseCandidate};
 use crate::summary::Links;
@@ -72,9 +71,10 @@ struct Release {
 struct Asset {
     name: String,
     browser_download_url: String,
-    /// `/repos/{repo}/releases/assets/{id}`.
+    /// Served at `/repos/{repo}/releases/assets/{id}`: an address the tool builds itself, so
+    /// that the token never goes to one an answer named.
     #[serde(default)]
-    url: Option<String>,
+    id: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,7 +119,7 @@ impl Source for GithubReleaseSource<'_> {
                     .map(|a| ReleaseAsset {
                         name: a.name.clone(),
                         url: a.browser_download_url.clone(),
-                        api_url: a.url.clone(),
+                        id: a.id,
                     })
                     .collect(),
                 ..candidate
@@ -135,7 +135,14 @@ impl Source for GithubReleaseSource<'_> {
     ) -> Result<Origin, SourceError> {
         // With a token, assets come through the API: `browser_download_url` serves only
         // public repositories' assets.
-        let through_api = context.http.has_github_token();
+        let through_api = context.http.has_github_token().then_some(|id: u64| {
+            repo_api_url(
+                &context.http,
+                self.repo,
+                &["releases", "assets", &id.to_string()],
+                None,
+            )
+        });
         asset_or(self.asset, target, vars, through_api, || {
             tarball(context, self.repo, target)
         })
@@ -187,7 +194,7 @@ fn tarball(
 ) -> Result<Origin, SourceError> {
     let tag = target.tag.unwrap_or(target.version);
     Ok(Origin::Download {
-        url: repo_api_url(&context.http, repo, &["tarball", tag], None)?,
+        url: repo_api_url(&context.http, repo, &["tarball", tag], None)?.into(),
         integrity: None,
         name: None,
     })
@@ -204,7 +211,7 @@ fn repo_api_url(
     repo: &str,
     segments: &[&str],
     query: Option<&str>,
-) -> Result<Url, SourceError> {
+) -> Result<ApiUrl, SourceError> {
     http.github_repo_url(repo, segments, query)
         .map_err(|source| SourceError::Http {
             location: repo.to_owned(),
@@ -213,7 +220,7 @@ fn repo_api_url(
 }
 
 /// A listing URL with the largest page size.
-fn repo_url(http: &HttpClient, repo: &str, segments: &[&str]) -> Result<Url, SourceError> {
+fn repo_url(http: &HttpClient, repo: &str, segments: &[&str]) -> Result<ApiUrl, SourceError> {
     repo_api_url(http, repo, segments, Some("per_page=100"))
 }
 
@@ -221,7 +228,7 @@ fn repo_url(http: &HttpClient, repo: &str, segments: &[&str]) -> Result<Url, Sou
 async fn all_pages<T: serde::de::DeserializeOwned>(
     http: &HttpClient,
     repo: &str,
-    first: Url,
+    first: ApiUrl,
 ) -> Result<Vec<T>, SourceError> {
     let not_found = || SourceError::RepositoryNotFound {
         forge: "GitHub",
@@ -229,6 +236,9 @@ async fn all_pages<T: serde::de::DeserializeOwned>(
         api: redact(http.github_api()),
         token: "GITHUB_TOKEN",
         authenticated: http.has_github_token(),
+        withheld: http
+            .withheld(Api::GitHub)
+            .map(|_| Api::GitHub.url_variable()),
     };
-    super::all_pages(http, first, Accept::GitHub, repo, not_found).await
+    super::all_pages(http, first.into(), Accept::GitHub, repo, not_found).await
 }

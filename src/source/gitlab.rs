@@ -7,14 +7,13 @@
 //! segment; both are paginated by `Link` headers. A version's code is a release `asset` (one of
 //! its links), or the API's archive of the tag.
 
-use reqwest::Url;
 use serde::Deserialize;
 
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceKeys, SourceSpec,
-    Target, api_url, asset_or, candidates_from_tags, forge_links, parse_repo, scheme_of,
+    Target, asset_or, candidates_from_tags, forge_links, parse_repo, scheme_of,
 };
-use crate::http::{Accept, HttpClient, redact};
+use crate::http::{Accept, Api, ApiUrl, HttpClient, redact};
 use crate::manifest::Tracking;
 use crate::select::{ReleaseAsset, ReleaseCandidate};
 use crate::summary::Links;
@@ -124,7 +123,7 @@ impl Source for GitlabReleaseSource<'_> {
                     .links
                     .iter()
                     .map(|a| ReleaseAsset {
-                        api_url: None,
+                        id: None,
                         name: a.name.clone(),
                         url: a.direct_asset_url.clone().unwrap_or_else(|| a.url.clone()),
                     })
@@ -140,9 +139,13 @@ impl Source for GitlabReleaseSource<'_> {
         vars: &Vars,
         context: &SourceContext,
     ) -> Result<Origin, SourceError> {
-        asset_or(self.asset, target, vars, false, || {
-            archive(context, self.repo, target)
-        })
+        asset_or(
+            self.asset,
+            target,
+            vars,
+            None::<fn(u64) -> Result<ApiUrl, SourceError>>,
+            || archive(context, self.repo, target),
+        )
     }
 
     fn links(&self, context: &SourceContext, old: Option<&str>, new: Option<&str>) -> Links {
@@ -196,7 +199,8 @@ fn archive(
             repo,
             &["repository", "archive.tar.gz"],
             Some(&query),
-        )?,
+        )?
+        .into(),
         integrity: None,
         name: None,
     })
@@ -213,17 +217,21 @@ fn project_url(
     repo: &str,
     segments: &[&str],
     query: Option<&str>,
-) -> Result<Url, SourceError> {
+) -> Result<ApiUrl, SourceError> {
     let mut all = vec!["projects", repo];
     all.extend(segments);
-    api_url(http.gitlab_api(), repo, &all, query)
+    http.forge_url(Api::GitLab, &all, query)
+        .map_err(|source| SourceError::Http {
+            location: repo.to_owned(),
+            source,
+        })
 }
 
 /// Every page of a listing; a 404 means the project is not there (or is private).
 async fn all_pages<T: serde::de::DeserializeOwned>(
     http: &HttpClient,
     repo: &str,
-    first: Url,
+    first: ApiUrl,
 ) -> Result<Vec<T>, SourceError> {
     let not_found = || SourceError::RepositoryNotFound {
         forge: "GitLab",
@@ -231,6 +239,9 @@ async fn all_pages<T: serde::de::DeserializeOwned>(
         api: redact(http.gitlab_api()),
         token: "GITLAB_TOKEN",
         authenticated: http.has_gitlab_token(),
+        withheld: http
+            .withheld(Api::GitLab)
+            .map(|_| Api::GitLab.url_variable()),
     };
-    super::all_pages(http, first, Accept::Json, repo, not_found).await
+    super::all_pages(http, first.into(), Accept::Json, repo, not_found).await
 }

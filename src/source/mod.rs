@@ -87,7 +87,9 @@ pub struct Target<'a> {
 pub enum Origin {
     /// An archive, or a single file with `format = "file"`.
     Download {
-        url: Url,
+        /// A forge API address the tool built carries the forge's credential; any other
+        /// (npm's tarball, an `archive` template) none.
+        url: crate::http::Address,
         /// npm's `integrity` for the tarball.
         integrity: Option<String>,
         /// The file's name, when the URL does not end with it (GitHub's asset API): for
@@ -113,6 +115,9 @@ pub enum SourceError {
         api: String,
         token: &'static str,
         authenticated: bool,
+        /// The variable that would let the token go to this API, when the token is set but
+        /// only `deps.toml` names the API.
+        withheld: Option<&'static str>,
     },
     #[error("npm package `{package}` was not found in `{registry}`")]
     PackageNotFound { package: String, registry: String },
@@ -195,6 +200,14 @@ fn excerpt_text(excerpt: &str) -> String {
 impl SourceError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            Self::RepositoryNotFound {
+                withheld: Some(variable),
+                token,
+                api,
+                ..
+            } => Some(format!(
+                "check `repo`; `{token}` is set but was not sent to `{api}`, which only `deps.toml` names: a registry never decides where tokens go; set `{variable}` to that address to send it"
+            )),
             Self::RepositoryNotFound {
                 authenticated: false,
                 token,
@@ -407,19 +420,6 @@ fn parse_url(text: &str) -> Result<Url, SourceError> {
     })
 }
 
-/// Builds an API URL for `location`, turning a base that cannot take a path into an error.
-fn api_url(
-    base: &Url,
-    location: &str,
-    segments: &[&str],
-    query: Option<&str>,
-) -> Result<Url, SourceError> {
-    crate::http::api_url(base, segments, query).map_err(|source| SourceError::Http {
-        location: location.to_owned(),
-        source,
-    })
-}
-
 /// Project, release notes and compare links on a forge's web pages.
 fn forge_links(
     repo: &str,
@@ -471,24 +471,25 @@ fn url_path(text: &str) -> String {
 }
 
 /// The release `asset` when the registry names one, else the source's own download.
-/// With `through_api`, the asset's API address is used when the forge gave one.
+/// With `through_api`, the asset comes from the forge's API address for its id, when the
+/// forge gave one.
 fn asset_or(
     asset: Option<&Template>,
     target: &Target<'_>,
     vars: &Vars,
-    through_api: bool,
+    through_api: Option<impl FnOnce(u64) -> Result<crate::http::ApiUrl, SourceError>>,
     default: impl FnOnce() -> Result<Origin, SourceError>,
 ) -> Result<Origin, SourceError> {
     let Some(asset) = asset else {
         return default();
     };
     let found = release_asset(asset, target, vars)?;
-    let url = match (&found.api_url, through_api) {
-        (Some(api), true) => api,
-        _ => &found.url,
+    let url = match (found.id, through_api) {
+        (Some(id), Some(api)) => api(id)?.into(),
+        _ => parse_url(&found.url)?.into(),
     };
     Ok(Origin::Download {
-        url: parse_url(url)?,
+        url,
         integrity: None,
         name: Some(found.name.clone()),
     })
@@ -501,7 +502,7 @@ const MAX_PAGES: usize = 20;
 /// a 404.
 async fn all_pages<T: serde::de::DeserializeOwned>(
     http: &HttpClient,
-    first: Url,
+    first: crate::http::Address,
     accept: crate::http::Accept,
     location: &str,
     not_found: impl Fn() -> SourceError,
@@ -509,24 +510,24 @@ async fn all_pages<T: serde::de::DeserializeOwned>(
     let mut items = Vec::new();
     let mut next = Some(first);
     let mut pages = 0;
-    while let Some(url) = next.take() {
+    while let Some(address) = next.take() {
         if pages == MAX_PAGES {
             return Err(SourceError::TooManyPages {
-                url: redact(&url),
+                url: redact(address.url()),
                 pages: MAX_PAGES,
             });
         }
         pages += 1;
-        let page = http
-            .get_json::<Vec<T>>(&url, accept)
-            .await
-            .map_err(|source| match source {
-                HttpError::NotFound { .. } => not_found(),
-                source => SourceError::Http {
-                    location: location.to_owned(),
-                    source,
-                },
-            })?;
+        let page =
+            http.get_json::<Vec<T>>(address, accept)
+                .await
+                .map_err(|source| match source {
+                    HttpError::NotFound { .. } => not_found(),
+                    source => SourceError::Http {
+                        location: location.to_owned(),
+                        source,
+                    },
+                })?;
         items.extend(page.body);
         next = page.next;
     }

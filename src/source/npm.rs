@@ -167,7 +167,7 @@ impl Source for NpmSource<'_> {
             .and_then(|c| c.published.as_ref())
             .ok_or_else(no_tarball)?;
         Ok(Origin::Download {
-            url: parse_url(&published.url).map_err(|_| no_tarball())?,
+            url: parse_url(&published.url).map_err(|_| no_tarball())?.into(),
             integrity: published.integrity.clone(),
             name: None,
         })

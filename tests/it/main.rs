@@ -19,5 +19,6 @@ mod publish;
 mod registry;
 mod sbom;
 mod support;
+mod tokens;
 mod update;
 mod update_sources;

@@ -300,6 +300,16 @@ pub fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// npm's `integrity` for bytes: `sha512-<base64>`.
+pub fn npm_integrity(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest;
+    format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
+    )
+}
+
 /// Serves `bytes` at `GET route` on the fake server.
 pub async fn mount_file(server: &MockServer, route: &str, bytes: Vec<u8>) {
     Mock::given(method("GET"))

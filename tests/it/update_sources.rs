@@ -4,20 +4,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use base64::Engine as _;
 use serde_json::json;
-use sha2::Digest;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{Entry, Project, git, mount_file, mount_releases, mount_tags, sha256, tar_gz};
-
-fn npm_integrity(bytes: &[u8]) -> String {
-    format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
-    )
-}
+use crate::support::{
+    Entry, Project, git, mount_file, mount_releases, mount_tags, npm_integrity, sha256, tar_gz,
+};
 
 async fn npm_project(integrity: Option<String>) -> (Project, MockServer, Vec<u8>) {
     let server = MockServer::start().await;
@@ -494,6 +487,7 @@ async fn a_private_release_asset_comes_through_the_api_with_the_token() {
                 // Private: the public address answers 404 to everyone.
                 "browser_download_url": format!("{uri}/corp/lib/releases/download/v2.0.0/lib-2.0.0.tar.gz"),
                 "url": format!("{uri}/repos/corp/lib/releases/assets/7"),
+                "id": 7,
             }]
         }]),
     )

@@ -34,6 +34,7 @@ pub mod init;
 pub mod manifest;
 pub mod patch;
 pub mod printer;
+pub mod process;
 pub mod publish;
 pub mod report;
 pub mod retry;

@@ -9,6 +9,9 @@ use deps_update::printer::{Printer, Verbosity};
 use deps_update::report::{EXIT_FAILURE, EXIT_OK, hints};
 
 fn main() -> ExitCode {
+    // Before any thread starts: no other process of this user may read this one's
+    // environment or memory, and no child inherits a token.
+    let protected = deps_update::process::protect(deps_update::http::TOKEN_VARIABLES);
     let cli = parse();
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => Verbosity::Quiet,
@@ -16,6 +19,11 @@ fn main() -> ExitCode {
         (false, false) => Verbosity::Normal,
     };
     let printer = Printer::new(verbosity);
+    if let Err(deps_update::process::Unprotected(error)) = protected {
+        printer.warn(&format!(
+            "cannot make this process unreadable to others of this user ({error}): an `after` step could read its environment through /proc"
+        ));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

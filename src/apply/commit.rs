@@ -494,13 +494,12 @@ impl Plan {
             }
             let command = &step.run;
             printer.status(&format!("`{}`: running `{command}`", self.dep.name));
-            let output = std::process::Command::new("sh")
+            let mut child = std::process::Command::new("sh");
+            crate::process::scrub(&mut child, worktree.path());
+            let output = child
                 .arg("-c")
                 .arg(command)
                 .current_dir(worktree.path())
-                .env_remove("GITHUB_TOKEN")
-                .env_remove("GH_TOKEN")
-                .env_remove("GITLAB_TOKEN")
                 .env("DEPS_UPDATE_NAME", &self.dep.name)
                 .env("DEPS_UPDATE_OLD_VERSION", self.old_version.to_string())
                 .env("DEPS_UPDATE_NEW_VERSION", &self.new_version)

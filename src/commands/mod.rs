@@ -87,9 +87,8 @@ fn source_context(
     printer: &Printer,
 ) -> Result<SourceContext, CommandError> {
     let cache_dir = cache_dir(global);
-    let config = NetworkConfig::resolve(&manifest.settings, cache_dir.clone(), |name| {
-        std::env::var(name).ok()
-    })?;
+    let config =
+        NetworkConfig::resolve(&manifest.settings, cache_dir.clone(), crate::process::env)?;
     crate::vcs::set_timeouts(config.http.timeout);
     let http = HttpClient::new(config.http, printer.clone())?;
     Ok(SourceContext {

@@ -47,7 +47,9 @@ use error::MAX_REDIRECTS;
 pub use error::{HttpError, RefusedRedirect, human_duration};
 pub use limits::Pacer;
 use limits::{MAX_CONCURRENT_GITHUB, RateLimit, WRITES_PER_MINUTE, rate_limit, secondary_wait};
-pub use settings::{Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
+pub use settings::{
+    Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret, TOKEN_VARIABLES,
+};
 
 /// A JSON response and the next page's address from its `Link` header.
 #[derive(Debug)]

@@ -72,6 +72,10 @@ pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
 /// The public GitLab API.
 pub const DEFAULT_GITLAB_API: &str = "https://gitlab.com/api/v4";
 
+/// Every variable a forge token is read from: taken out of the environment at start, so no
+/// child process inherits one.
+pub const TOKEN_VARIABLES: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN"];
+
 /// A forge API that takes a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {

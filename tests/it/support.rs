@@ -133,6 +133,42 @@ impl Project {
         Self::output(command)
     }
 
+    /// Runs the binary as an unprivileged user: as `nobody` (with the whole test folder handed
+    /// to it for the run) when the tests run as root, else as the current user. For what
+    /// root alone could do anyway (read any process's `/proc` files).
+    pub fn run_unprivileged(&self, args: &[&str]) -> Run {
+        let inner = self.command(args);
+        // SAFETY: `geteuid` has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        if !root {
+            return Self::output(inner);
+        }
+        let owner = |who: &str| {
+            let status = Command::new("chown")
+                .args(["-R", who])
+                .arg(self.dir.path())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        };
+        owner("65534:65534");
+        let mut command = Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .current_dir(self.root())
+            .env_clear();
+        for (name, value) in inner.get_envs() {
+            if let Some(value) = value {
+                command.env(name, value);
+            }
+        }
+        let run = Self::output(command);
+        owner("0:0");
+        run
+    }
+
     fn output(mut command: Command) -> Run {
         let output = command.output().expect("run deps-update");
         Run {

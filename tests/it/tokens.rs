@@ -235,3 +235,45 @@ async fn answers_larger_than_an_api_document_are_refused() {
         run.stderr
     );
 }
+
+#[test]
+fn after_steps_cannot_read_the_token_or_find_the_repository() {
+    let mut project = Project::new();
+    let upstream = crate::support::Upstream::new(&project, "lib");
+    upstream.release("v1.0.0", &[("lib.c", "int v = 1;\n")]);
+    upstream.release("v2.0.0", &[("lib.c", "int v = 2;\n")]);
+    project
+        .env("GITHUB_TOKEN", "ghp-secret-value")
+        .env("GITLAB_TOKEN", "glpat-secret-value")
+        .env("NPM_TOKEN", "npm-secret-value");
+    // A hostile step, as a compromised release could run: everything it can learn of the
+    // process that started it lands in the commit.
+    project
+        .manifest(&format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"git\"\nurl = \"{}\"\nversion = \"1.0.0\"\n\
+             after = ['''{{ cat /proc/$PPID/environ; echo; readlink /proc/$PPID/cwd; ls -l /proc/$PPID/fd; \
+             head -c 4000 /proc/$PPID/maps; echo; env; }} > \"$DEPS_UPDATE_PATH/leak.txt\" 2>&1; true''']\n",
+            upstream.url()
+        ))
+        .write("deps/lib/lib.c", "int v = 1;\n");
+    project.commit_all("initial");
+    let run = project.run_unprivileged(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let leak = project.git(&["show", "deps-update/lib:deps/lib/leak.txt"]);
+    assert!(
+        leak.contains("DEPS_UPDATE_NAME=lib"),
+        "the step ran: {leak}"
+    );
+    for secret in ["ghp-secret-value", "glpat-secret-value", "npm-secret-value"] {
+        assert!(!leak.contains(secret), "{secret} leaked:\n{leak}");
+    }
+    let root = std::fs::canonicalize(project.root()).unwrap();
+    assert!(
+        !leak.contains(&root.display().to_string()),
+        "the real repository was found:\n{leak}"
+    );
+    assert!(
+        !leak.contains("target/debug/deps-update"),
+        "the process's memory map was read:\n{leak}"
+    );
+}

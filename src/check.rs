@@ -208,7 +208,7 @@ fn read_version_file(
     dep_path: &Path,
 ) -> Result<(PathBuf, String), DependencyError> {
     let path = dep_path.join(&vf.path);
-    let text = std::fs::read_to_string(root.join(&path)).map_err(|source| {
+    let text = crate::confine::read_to_string(root, &path).map_err(|source| {
         DependencyError::VersionFileRead {
             path: path.clone(),
             source,

@@ -26,6 +26,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod confine;
 pub mod diff;
 pub mod download;
 pub mod forge;

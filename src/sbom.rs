@@ -219,7 +219,8 @@ fn patch_files(manifest: &Manifest, dep: &Dependency) -> Result<Vec<String>, Sbo
                 path: folder.clone(),
                 source,
             };
-            let mut names: Vec<String> = std::fs::read_dir(manifest.root.join(folder))
+            let mut names: Vec<String> = crate::confine::resolve(&manifest.root, folder)
+                .and_then(std::fs::read_dir)
                 .map_err(error)?
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())

@@ -97,6 +97,13 @@ pub async fn verify_dependency(
     )
     .await?;
     let placement = Placement::of(dep);
+    // The vendored folder itself may be a link: it must stay in the repository.
+    if let Some(source) = crate::confine::leads_out(&manifest.root, &placement.folder) {
+        return Err(ApplyError::ReadVendored {
+            path: placement.folder.clone(),
+            source,
+        });
+    }
     let folder = manifest.root.join(&placement.folder);
     let (mut staged, staging) = (fetched.staged, fetched.staging);
     let (dep, root, shown) = (dep.clone(), manifest.root.clone(), version.clone());

@@ -336,10 +336,11 @@ async fn download_verified(
     if let Some((template, keyring)) = &dep.apply.signature {
         let signature_url = parse_url(&template.render(vars), "signature")?;
         let signature = fetch_small(http, &signature_url, "signature").await?;
-        let keyring_path = manifest.root.join(keyring);
-        let keys = std::fs::read(&keyring_path).map_err(|source| ApplyError::Keyring {
-            path: keyring.clone(),
-            source,
+        let keys = crate::confine::read(&manifest.root, keyring).map_err(|source| {
+            ApplyError::Keyring {
+                path: keyring.clone(),
+                source,
+            }
         })?;
         let (shown, keyring, archive) = (
             redact(&signature_url),

@@ -75,15 +75,16 @@ pub fn queue_at(
 /// The queue as it is in the working tree under `root`.
 pub fn queue_on_disk(root: &Path, spec: &Patches) -> Result<Vec<Queued>, ApplyError> {
     let read = |path: &Path| {
-        std::fs::read(root.join(path)).map_err(|source| ApplyError::PatchRead {
+        crate::confine::read(root, path).map_err(|source| ApplyError::PatchRead {
             path: path.to_owned(),
             source,
         })
     };
     match spec {
         Patches::Folder(folder) => {
-            let entries =
-                std::fs::read_dir(root.join(folder)).map_err(|source| ApplyError::PatchRead {
+            let entries = crate::confine::resolve(root, folder)
+                .and_then(std::fs::read_dir)
+                .map_err(|source| ApplyError::PatchRead {
                     path: folder.clone(),
                     source,
                 })?;

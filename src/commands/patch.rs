@@ -128,6 +128,8 @@ async fn write_patch(
         source,
     };
     std::fs::create_dir_all(manifest.root.join(&folder)).map_err(write_error)?;
+    // The queue's folder may be a link: a patch is never written out of the repository.
+    crate::confine::resolve(&manifest.root, &folder).map_err(write_error)?;
     if let Patches::Files(_) = spec {
         // The registry first: a failed edit leaves no stray patch file behind.
         let registry = std::fs::read_to_string(&manifest.file).map_err(write_error)?;

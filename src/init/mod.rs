@@ -173,6 +173,9 @@ fn subfolders(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn identify(repo: &Path, folder: &Path, catalog: &[Library]) -> Option<Found> {
+    if crate::confine::leads_out(repo, folder).is_some() {
+        return None;
+    }
     let dir = repo.join(folder);
     for library in catalog {
         let Ok(text) = std::fs::read_to_string(dir.join(&library.version_file.path)) else {

@@ -277,3 +277,35 @@ fn after_steps_cannot_read_the_token_or_find_the_repository() {
         "the process's memory map was read:\n{leak}"
     );
 }
+
+#[test]
+fn a_link_in_the_repository_never_leads_a_read_out_of_it() {
+    let mut project = Project::new();
+    project.env("GITHUB_TOKEN", "ghp-secret-value");
+    project.manifest(
+        "[deps.lib]\npath = \"deps/link\"\nsource = \"npm\"\npackage = \"lib\"\n\
+         version-file = { path = \"environ\", regex = '(?s)GITHUB_TOKEN=([^\\x00]+)' }\n",
+    );
+    std::fs::create_dir_all(project.root().join("deps")).unwrap();
+    std::os::unix::fs::symlink("/proc/self", project.root().join("deps/link")).unwrap();
+    project.commit_all("a hostile contributor's link");
+    for args in [
+        &["validate"][..],
+        &["check", "--json"],
+        &["sbom", "-o", "-"],
+    ] {
+        let run = project.run(args);
+        assert_ne!(run.code, 0, "{args:?}: {run:?}");
+        assert!(
+            !run.stdout.contains("ghp-secret") && !run.stderr.contains("ghp-secret"),
+            "{args:?}: {run:?}"
+        );
+        assert!(
+            run.stderr.contains(
+                "`deps/link/environ` leads outside the repository through a symbolic link"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}

@@ -14,7 +14,7 @@ pub async fn run(
 ) -> Result<Outcome, CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
-    let context = source_context(global, &manifest, printer)?;
+    let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
     let osv = osv_api()?;
     let reports = audit(
         &deps,

@@ -16,7 +16,7 @@ pub async fn run(
 ) -> Result<Outcome, crate::report::CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
-    let context = source_context(global, &manifest, printer)?;
+    let context = source_context(global, &manifest, printer, super::Answers::Cached)?;
     let now = super::now();
 
     let results = for_each_dependency(&deps, global.jobs, |dep| {

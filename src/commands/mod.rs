@@ -80,15 +80,28 @@ fn cache_dir(global: &GlobalArgs) -> Option<PathBuf> {
         .or_else(|| dirs::cache_dir().map(|d| d.join("deps-update")))
 }
 
+/// Whether cached answers may stand in for fresh ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answers {
+    /// `304 Not Modified` may bring back a cached answer: for `check`, which only reports.
+    Cached,
+    /// Every answer fresh (and stored for `check`): for whatever decides what is downloaded,
+    /// what it is verified against, or which advisories apply. Anyone who can write the
+    /// cache folder (a shared CI cache) could otherwise choose them.
+    Fresh,
+}
+
 /// The shared network context for sources.
 fn source_context(
     global: &GlobalArgs,
     manifest: &Manifest,
     printer: &Printer,
+    answers: Answers,
 ) -> Result<SourceContext, CommandError> {
     let cache_dir = cache_dir(global);
-    let config =
+    let mut config =
         NetworkConfig::resolve(&manifest.settings, cache_dir.clone(), crate::process::env)?;
+    config.http.use_cached_answers = answers == Answers::Cached;
     crate::vcs::set_timeouts(config.http.timeout);
     let http = HttpClient::new(config.http, printer.clone())?;
     Ok(SourceContext {

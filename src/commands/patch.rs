@@ -56,7 +56,7 @@ pub async fn run(
     let manifest = load_manifest(global)?;
     let deps = manifest.select(std::slice::from_ref(&args.name))?;
     let dep = deps[0];
-    let context = source_context(global, &manifest, printer)?;
+    let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
     match write_patch(dep, &manifest, &context, &args.file_name).await {
         Ok(Some((path, files))) => {
             printer.data(&format!(

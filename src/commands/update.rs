@@ -23,7 +23,7 @@ pub async fn run(
         args.names.clone()
     };
     let deps = manifest.select(&names)?;
-    let context = source_context(global, &manifest, printer)?;
+    let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
     let options = ApplyOptions {
         dry_run: args.dry_run,
         diff: args.diff,

@@ -2,6 +2,7 @@
 //! repositories, with `HOME`, git config and the cache isolated per test.
 
 mod audit;
+mod cache;
 mod check_git;
 mod check_github;
 mod check_npm;

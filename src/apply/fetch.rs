@@ -58,8 +58,8 @@ pub fn origin(
 ) -> Result<Origin, ApplyError> {
     if let Some(template) = &dep.apply.archive {
         return Ok(Origin::Download {
-            url: parse_url(&template.render(vars), "archive")?.into(),
-            integrity: None,
+            url: template.render_url(vars, &[])?.into(),
+            published: crate::source::Published::Nothing,
             name: None,
         });
     }
@@ -90,7 +90,7 @@ pub async fn fetch_tree(
     let (staged, verification, shown) = match origin {
         Origin::Download {
             url,
-            integrity,
+            published,
             name,
         } => {
             // A recorded commit lets a changed sha256 be checked against that commit's tree.
@@ -102,7 +102,7 @@ pub async fn fetch_tree(
             let (downloaded, mut verification, mismatch) = download_verified(
                 (dep, manifest, context),
                 (&url, name.as_deref()),
-                integrity.as_deref(),
+                &published,
                 &mut vars,
                 staging.path(),
                 (expected_sha256, recorded_commit.is_some()),
@@ -259,7 +259,7 @@ async fn commit_tree(
 async fn download_verified(
     (dep, manifest, context): (&Dependency, &Manifest, &SourceContext),
     (url, name): (&crate::http::Address, Option<&str>),
-    integrity: Option<&str>,
+    published: &crate::source::Published,
     vars: &mut Vars,
     dir: &Path,
     (expected_sha256, tolerate_regenerated): (Option<&str>, bool),
@@ -294,26 +294,19 @@ async fn download_verified(
             });
         }
     }
-    if let Some(expected) = integrity {
-        if expected.starts_with("sha512-") {
-            if expected != downloaded.sha512_integrity {
-                return Err(ApplyError::IntegrityMismatch {
-                    expected: expected.to_owned(),
-                    actual: downloaded.sha512_integrity.clone(),
-                });
-            }
-            verification
-                .checks
-                .push("sha512 matches the integrity npm published".into());
-        } else {
-            context.printer.warn(&format!(
-                "`{}`: npm published only a weak integrity hash; it was not checked",
-                dep.name
-            ));
+    if let crate::source::Published::Integrity(expected) = published {
+        if expected != &downloaded.sha512_integrity {
+            return Err(ApplyError::IntegrityMismatch {
+                expected: expected.clone(),
+                actual: downloaded.sha512_integrity.clone(),
+            });
         }
+        verification
+            .checks
+            .push("sha512 matches the integrity npm published".into());
     }
     if let Some(template) = &dep.apply.checksums {
-        let checksums_url = parse_url(&template.render(vars), "checksums file")?;
+        let checksums_url = template.render_url(vars, &["archive"])?;
         let shown = redact(&checksums_url);
         let text = fetch_small(http, &checksums_url, "checksums file").await?;
         let text = String::from_utf8_lossy(&text);
@@ -334,7 +327,7 @@ async fn download_verified(
             .push(format!("sha256 listed in {shown}"));
     }
     if let Some((template, keyring)) = &dep.apply.signature {
-        let signature_url = parse_url(&template.render(vars), "signature")?;
+        let signature_url = template.render_url(vars, &["archive"])?;
         let signature = fetch_small(http, &signature_url, "signature").await?;
         let keys = crate::confine::read(&manifest.root, keyring).map_err(|source| {
             ApplyError::Keyring {
@@ -355,6 +348,26 @@ async fn download_verified(
         verification
             .checks
             .push(format!("OpenPGP signature by key {fingerprint}"));
+    }
+    // A registry that publishes digests but gave none for this one: vendored only when
+    // another check covers it.
+    if let crate::source::Published::Missing(what) = published {
+        let pinned = expected_sha256.is_some_and(|e| e == downloaded.sha256);
+        let covered: Vec<&str> = [
+            (dep.apply.checksums.is_some(), "the `checksums` file"),
+            (dep.apply.signature.is_some(), "the OpenPGP `signature`"),
+            (pinned, "`sha256` in the registry"),
+        ]
+        .into_iter()
+        .filter_map(|(yes, by)| yes.then_some(by))
+        .collect();
+        if covered.is_empty() {
+            return Err(ApplyError::Unverifiable { what: what.clone() });
+        }
+        verification.checks.push(format!(
+            "{what}; checked by {} instead",
+            covered.join(" and ")
+        ));
     }
     Ok((downloaded, verification, mismatch))
 }
@@ -383,15 +396,6 @@ async fn fetch_small(
         .await
         .map_err(|source| ApplyError::Download { what, source })?;
     Ok(memory.0)
-}
-
-fn parse_url(text: &str, what: &'static str) -> Result<Url, ApplyError> {
-    Url::parse(text).map_err(|_| ApplyError::Download {
-        what,
-        source: HttpError::BadUrl {
-            url: text.to_owned(),
-        },
-    })
 }
 
 /// The sha256 listed for `name` in a `sha256sum` (`HASH  name`, `HASH *name`) or BSD

@@ -111,6 +111,10 @@ pub enum ApplyError {
     },
     #[error(transparent)]
     Signature(#[from] SignatureError),
+    #[error("{what}; nothing else checks this archive, so it is not vendored")]
+    Unverifiable { what: String },
+    #[error("the upstream's answer would move a download elsewhere: {0}")]
+    UnsafeUrl(#[from] crate::template::UrlError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error(transparent)]
@@ -202,6 +206,8 @@ impl ApplyError {
             Self::ChecksumMissing { .. } => Some("check `checksums` and the archive's name".into()),
             Self::Keyring { .. } => Some("check `keyring`: a path in the repository".into()),
             Self::Signature(e) => e.hint(),
+            Self::Unverifiable { .. } => Some("add `checksums` or `signature` (with `keyring`) to the entry so the archive is checked another way, or vendor this version by hand after checking it".into()),
+            Self::UnsafeUrl(_) => Some("nothing was downloaded: the values come from the upstream's page or answer; check `regex` (a narrower group) and the template, and report the page if it changed".into()),
             Self::Archive(e) => e.hint(),
             Self::Layout(e) => e.hint(),
             Self::Git(e) => e.hint(),

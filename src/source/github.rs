@@ -195,7 +195,7 @@ fn tarball(
     let tag = target.tag.unwrap_or(target.version);
     Ok(Origin::Download {
         url: repo_api_url(&context.http, repo, &["tarball", tag], None)?.into(),
-        integrity: None,
+        published: super::Published::Nothing,
         name: None,
     })
 }

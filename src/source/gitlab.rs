@@ -201,7 +201,7 @@ fn archive(
             Some(&query),
         )?
         .into(),
-        integrity: None,
+        published: super::Published::Nothing,
         name: None,
     })
 }

@@ -90,8 +90,8 @@ pub enum Origin {
         /// A forge API address the tool built carries the forge's credential; any other
         /// (npm's tarball, an `archive` template) none.
         url: crate::http::Address,
-        /// npm's `integrity` for the tarball.
-        integrity: Option<String>,
+        /// What the source published to check it against.
+        published: Published,
         /// The file's name, when the URL does not end with it (GitHub's asset API): for
         /// messages and the `checksums` lookup.
         name: Option<String>,
@@ -103,6 +103,18 @@ pub enum Origin {
         remote_ref: String,
         commit: String,
     },
+}
+
+/// What a source published to check a download against, besides what the registry asks for
+/// (`checksums`, `signature`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    /// The source publishes no digest (a forge's archive, an `archive` template).
+    Nothing,
+    /// npm's `integrity`: `sha512-<base64>`.
+    Integrity(String),
+    /// The source publishes digests, but none strong enough for this one: what it gave.
+    Missing(String),
 }
 
 /// Why discovery failed, or a version's code cannot be found.
@@ -490,7 +502,7 @@ fn asset_or(
     };
     Ok(Origin::Download {
         url,
-        integrity: None,
+        published: Published::Nothing,
         name: Some(found.name.clone()),
     })
 }

@@ -168,7 +168,21 @@ impl Source for NpmSource<'_> {
             .ok_or_else(no_tarball)?;
         Ok(Origin::Download {
             url: parse_url(&published.url).map_err(|_| no_tarball())?.into(),
-            integrity: published.integrity.clone(),
+            published: match &published.integrity {
+                Some(integrity) if integrity.starts_with("sha512-") => {
+                    super::Published::Integrity(integrity.clone())
+                }
+                Some(integrity) => super::Published::Missing(format!(
+                    "npm published only a weak digest for `{}@{}` (`{}`), no protection against a forged tarball",
+                    self.package,
+                    target.version,
+                    integrity.split('-').next().unwrap_or_default()
+                )),
+                None => super::Published::Missing(format!(
+                    "npm published no integrity for `{}@{}`",
+                    self.package, target.version
+                )),
+            },
             name: None,
         })
     }

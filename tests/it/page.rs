@@ -237,3 +237,44 @@ async fn a_single_file_from_a_tag_listing_touches_nothing_beside_it() {
         "{registry}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn values_from_a_page_cannot_move_the_download_to_another_host() {
+    let server = MockServer::start().await;
+    let attacker = MockServer::start().await;
+    let port = attacker.address().port();
+    // The page's capture is pasted after the host: `https://dl.example.com{path}`.
+    Mock::given(method("GET"))
+        .and(path("/download.html"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+            "PRODUCT,2.0.0,@127.0.0.1:{port}/lib-2.0.0.tgz\nPRODUCT,1.9.0,/../../admin/lib.tgz\n"
+        )))
+        .mount(&server)
+        .await;
+    mount_file(&attacker, "/lib-2.0.0.tgz", b"not upstream's".to_vec()).await;
+    let mut project = Project::new();
+    project
+        .manifest(&format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"url\"\nurl = \"{}/download.html\"\n\
+             regex = 'PRODUCT,(?P<version>[0-9.]+),(?P<path>\\S+)'\n\
+             archive = \"https://dl.example.com{{path}}\"\nversion = \"1.0.0\"\n",
+            server.uri()
+        ))
+        .write("deps/lib/lib.c", "1\n");
+    project.commit_all("initial");
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "the upstream's answer would move a download elsewhere: the address template `https://dl.example.com{{path}}` `{{path}}` = `@127.0.0.1:{port}/lib-2.0.0.tgz` would change the address's host"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(attacker.received_requests().await.unwrap().is_empty());
+    assert!(
+        project
+            .git(&["branch", "--list", "deps-update/*"])
+            .is_empty()
+    );
+}

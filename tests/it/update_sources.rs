@@ -25,13 +25,18 @@ async fn npm_project(integrity: Option<String>) -> (Project, MockServer, Vec<u8>
         ),
     ]);
     let integrity = integrity.unwrap_or_else(|| npm_integrity(&tarball));
+    // An empty integrity stands for none published.
+    let mut dist = json!({"tarball": format!("{}/tarballs/acorn-8.15.0.tgz", server.uri())});
+    if !integrity.is_empty() {
+        dist["integrity"] = json!(integrity);
+    }
     Mock::given(method("GET"))
         .and(path("/npm/acorn"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "dist-tags": {"latest": "8.15.0"},
             "versions": {
                 "8.14.0": {"dist": {"tarball": format!("{}/tarballs/acorn-8.14.0.tgz", server.uri())}},
-                "8.15.0": {"dist": {"tarball": format!("{}/tarballs/acorn-8.15.0.tgz", server.uri()), "integrity": integrity}}
+                "8.15.0": {"dist": dist}
             }
         })))
         .mount(&server)
@@ -97,6 +102,46 @@ async fn an_npm_integrity_mismatch_changes_nothing() {
         run.stderr
     );
     assert_eq!(project.checkout_state(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_npm_tarball_without_integrity_is_vendored_only_when_another_check_covers_it() {
+    let (mut project, server, tarball) = npm_project(Some(String::new())).await;
+    let before = project.checkout_state();
+    let run = project.run(&["acorn"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: `acorn`: npm published no integrity for `acorn@8.15.0`; nothing else checks this archive, so it is not vendored\n\
+             hint: add `checksums` or `signature`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(project.checkout_state(), before);
+
+    // A checksums file covers it.
+    mount_file(
+        &server,
+        "/tarballs/SHA256SUMS",
+        format!("{}  acorn-8.15.0.tgz\n", sha256(&tarball)).into_bytes(),
+    )
+    .await;
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    project.manifest(&format!(
+        "{registry}checksums = \"{}/tarballs/SHA256SUMS\"\n",
+        server.uri()
+    ));
+    project.commit_all("checksums");
+    let run = project.run(&["acorn"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let message = project.git(&["log", "-1", "--format=%B", "deps-update/acorn"]);
+    assert!(
+        message.contains(
+            "- npm published no integrity for `acorn@8.15.0`; checked by the `checksums` file instead\n"
+        ),
+        "{message}"
+    );
 }
 
 /// An upstream git repository with a tag and a newer main, and a bare clone to fetch from.

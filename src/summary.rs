@@ -351,10 +351,12 @@ fn security_section(security: &crate::audit::Security) -> String {
         }
         out.push_str(&format!("**{title}**\n\n"));
         for advisory in advisories.iter() {
+            // The names reviewers search for: CVE ids, and GitHub's advisory ids (a
+            // repository's own advisories, which OSV may know under another id).
             let cves: Vec<&String> = advisory
                 .aliases
                 .iter()
-                .filter(|a| a.starts_with("CVE-"))
+                .filter(|a| a.starts_with("CVE-") || a.starts_with("GHSA-"))
                 .collect();
             let also = if cves.is_empty() {
                 String::new()

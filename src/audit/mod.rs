@@ -30,7 +30,7 @@ mod github;
 mod osv;
 
 use github::{RepoAdvisory, commits_of, repo_advisories};
-use osv::{osv_advisory, osv_queries, query_osv};
+use osv::{OsvRecord, osv_advisory, osv_queries, query_osv};
 
 use crate::check::{check_dependency, current_version};
 use crate::http::HttpError;
@@ -262,22 +262,15 @@ async fn assess(
     }
     let found = query_osv(http, osv, &queries).await?;
     let ids: BTreeSet<&String> = found.values().flatten().collect();
-    let details: BTreeMap<String, Advisory> = futures::stream::iter(ids)
+    let details: BTreeMap<String, OsvRecord> = futures::stream::iter(ids)
         .map(|id| async move { (id.clone(), osv_advisory(http, osv, id).await) })
         .buffer_unordered(16)
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .map(|(id, result)| {
-            let advisory = result.unwrap_or_else(|_| Advisory {
-                id: id.clone(),
-                aliases: Vec::new(),
-                summary: "(details could not be read)".into(),
-                severity: None,
-                fixed_in: Vec::new(),
-                url: format!("https://osv.dev/vulnerability/{id}"),
-            });
-            (id, advisory)
+            let record = result.unwrap_or_else(|_| OsvRecord::unreadable(&id));
+            (id, record)
         })
         .collect();
     let github: Vec<Result<Vec<RepoAdvisory>, HttpError>> = futures::stream::iter(subjects.iter())
@@ -294,11 +287,11 @@ async fn assess(
                 continue;
             }
             for id in ids {
-                if let Some(advisory) = details.get(id) {
+                if let Some(record) = details.get(id) {
                     by_side
                         .entry(*side)
                         .or_default()
-                        .insert(id.clone(), advisory.clone());
+                        .insert(id.clone(), record.for_dependency(subject.dep));
                 }
             }
         }

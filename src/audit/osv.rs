@@ -94,12 +94,84 @@ pub(super) async fn query_osv(
     Ok(found)
 }
 
+/// One OSV record: the advisory, and where each project it covers is fixed. One record often
+/// covers several projects (CVE-2023-44487: envoy, nghttp2, ...), each with its own fixes.
+#[derive(Debug, Clone)]
+pub(super) struct OsvRecord {
+    /// The advisory, with no `fixed_in` yet: that depends on the dependency.
+    advisory: Advisory,
+    affected: Vec<AffectedProject>,
+}
+
+/// One `affected` entry: a package, or the repositories its ranges name, and its fixes.
+#[derive(Debug, Clone)]
+struct AffectedProject {
+    /// `(ecosystem, name)`.
+    package: Option<(String, String)>,
+    repos: Vec<String>,
+    fixed: Vec<String>,
+}
+
+impl OsvRecord {
+    /// A record that could not be read: its id, a link, nothing else.
+    pub(super) fn unreadable(id: &str) -> Self {
+        Self {
+            advisory: Advisory {
+                id: id.to_owned(),
+                aliases: Vec::new(),
+                summary: "(details could not be read)".into(),
+                severity: None,
+                fixed_in: Vec::new(),
+                url: format!("https://osv.dev/vulnerability/{id}"),
+            },
+            affected: Vec::new(),
+        }
+    }
+
+    /// The advisory as it concerns `dep`: fixed where the record's entry for the dependency's
+    /// own package or repository says (no entry of it: no fix known).
+    pub(super) fn for_dependency(&self, dep: &Dependency) -> Advisory {
+        let package = match &dep.source {
+            SourceSpec::Npm { package } => Some(("npm", package.as_str())),
+            _ => None,
+        };
+        let repository = repository(dep).map(|r| same_repo(&r));
+        let mut fixed_in: Vec<String> = self
+            .affected
+            .iter()
+            .filter(|a| {
+                let by_package = matches!((&a.package, package),
+                    (Some((ecosystem, name)), Some((e, n))) if ecosystem.eq_ignore_ascii_case(e) && name == n);
+                let by_repo = repository
+                    .as_ref()
+                    .is_some_and(|ours| a.repos.iter().any(|r| &same_repo(r) == ours));
+                by_package || by_repo
+            })
+            .flat_map(|a| a.fixed.iter().cloned())
+            .collect();
+        fixed_in.dedup();
+        Advisory {
+            fixed_in,
+            ..self.advisory.clone()
+        }
+    }
+}
+
+/// A repository address in one spelling: lowercase, no scheme, no `.git`, no trailing `/`.
+fn same_repo(url: &str) -> String {
+    let url = url.trim().to_ascii_lowercase();
+    let url = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    url.trim_end_matches('/')
+        .trim_end_matches(".git")
+        .to_owned()
+}
+
 /// One OSV record's details.
 pub(super) async fn osv_advisory(
     http: &HttpClient,
     osv: &Url,
     id: &str,
-) -> Result<Advisory, HttpError> {
+) -> Result<OsvRecord, HttpError> {
     #[derive(Deserialize)]
     struct Record {
         id: String,
@@ -119,10 +191,21 @@ pub(super) async fn osv_advisory(
     #[derive(Deserialize)]
     struct Affected {
         #[serde(default)]
+        package: Option<Package>,
+        #[serde(default)]
         ranges: Vec<Range>,
     }
     #[derive(Deserialize)]
+    struct Package {
+        #[serde(default)]
+        ecosystem: String,
+        #[serde(default)]
+        name: String,
+    }
+    #[derive(Deserialize)]
     struct Range {
+        #[serde(default)]
+        repo: Option<String>,
         #[serde(default)]
         events: Vec<Value>,
     }
@@ -134,21 +217,30 @@ pub(super) async fn osv_advisory(
     }
     let url = api_url(osv, &["v1", "vulns", id], None)?;
     let record: Record = http.get_json(&url, Accept::Json).await?.body;
-    let mut fixed_in: Vec<String> = record
+    let affected = record
         .affected
         .iter()
-        .flat_map(|a| &a.ranges)
-        .flat_map(|r| &r.events)
-        .filter_map(|e| e["fixed"].as_str())
-        .map(|f| {
-            if f.len() == 40 && f.bytes().all(|b| b.is_ascii_hexdigit()) {
-                f[..12].to_owned()
-            } else {
-                f.to_owned()
-            }
+        .map(|a| AffectedProject {
+            package: a
+                .package
+                .as_ref()
+                .map(|p| (p.ecosystem.clone(), p.name.clone())),
+            repos: a.ranges.iter().filter_map(|r| r.repo.clone()).collect(),
+            fixed: a
+                .ranges
+                .iter()
+                .flat_map(|r| &r.events)
+                .filter_map(|e| e["fixed"].as_str())
+                .map(|f| {
+                    if f.len() == 40 && f.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        f[..12].to_owned()
+                    } else {
+                        f.to_owned()
+                    }
+                })
+                .collect(),
         })
         .collect();
-    fixed_in.dedup();
     let severity = record
         .database_specific
         .as_ref()
@@ -168,12 +260,15 @@ pub(super) async fn osv_advisory(
                 .map(|d| d.lines().next().unwrap_or_default().to_owned())
         })
         .unwrap_or_default();
-    Ok(Advisory {
-        url: format!("https://osv.dev/vulnerability/{}", record.id),
-        id: record.id,
-        aliases: record.aliases,
-        summary,
-        severity,
-        fixed_in,
+    Ok(OsvRecord {
+        advisory: Advisory {
+            url: format!("https://osv.dev/vulnerability/{}", record.id),
+            id: record.id,
+            aliases: record.aliases,
+            summary,
+            severity,
+            fixed_in: Vec::new(),
+        },
+        affected,
     })
 }

@@ -63,8 +63,14 @@ async fn setup(extra_nghttp2: &str, extra_acorn: &str) -> (Project, MockServer, 
         json!({
             "id": "OSV-2023-1", "aliases": ["CVE-2023-44487"],
             "summary": "HTTP/2 rapid reset exhausts the server",
-            "affected": [{"ranges": [{"type": "GIT", "repo": NGHTTP2,
-                "events": [{"introduced": "0"}, {"fixed": C57}]}]}],
+            // One record, several projects (as OSV has it for CVE-2023-44487): each its
+            // own fix; nghttp2's is the one that matters here.
+            "affected": [
+                {"ranges": [{"type": "GIT", "repo": "https://github.com/envoyproxy/envoy",
+                    "events": [{"introduced": "0"}, {"fixed": "1.27.1"}]}]},
+                {"ranges": [{"type": "GIT", "repo": "https://github.com/nghttp2/nghttp2.git",
+                    "events": [{"introduced": "0"}, {"fixed": C57}]}]}
+            ],
             "database_specific": {"severity": "HIGH"}
         }),
     )
@@ -341,7 +347,7 @@ async fn the_pull_request_of_an_update_says_which_advisories_it_fixes() {
         .to_owned();
     assert!(
         body.contains(
-            "### Security\n\n**Fixed by this update**\n\n- [OSV\\-2023\\-1](<https://osv.dev/vulnerability/OSV-2023-1>) (CVE\\-2023\\-44487), HIGH: HTTP/2 rapid reset exhausts the server\n"
+            "### Security\n\n**Fixed by this update**\n\n- [OSV\\-2023\\-1](<https://osv.dev/vulnerability/OSV-2023-1>) (CVE\\-2023\\-44487, GHSA\\-vx74\\-f528\\-fxqg), HIGH: HTTP/2 rapid reset exhausts the server\n"
         ),
         "{body}"
     );

@@ -11,6 +11,7 @@ use crate::select::{
     Cooldown, ReleaseCandidate, newest_allowed, newest_settled, old_enough, same_commit,
 };
 use crate::source::{self, Discovery, Source, SourceContext, SourceError};
+use crate::vendored::VendoredTree;
 use crate::version::{Version, VersionError};
 
 /// What is vendored now.
@@ -132,11 +133,11 @@ impl DependencyError {
 /// a registry, or a dependency not vendored yet).
 pub fn current_version(
     dep: &Dependency,
-    root: &Path,
+    tree: &VendoredTree,
 ) -> Result<(Current, Option<String>), DependencyError> {
     let mut note = None;
     let version_file = match (&dep.version_file, dep.tracking.recorded()) {
-        (Some(_), Some(recorded)) if !root.join(&dep.path).exists() => {
+        (Some(_), Some(recorded)) if !tree.exists(&dep.path) => {
             note = Some(format!(
                 "`{}` is not here: using the registry's `version = \"{recorded}\"`",
                 dep.path.display()
@@ -146,7 +147,7 @@ pub fn current_version(
         (vf, _) => vf.as_ref(),
     };
     let from_file = version_file
-        .map(|vf| read_version_file(vf, root, &dep.path))
+        .map(|vf| read_version_file(vf, tree, &dep.path))
         .transpose()?;
     recorded_or_found(dep, from_file).map(|current| (current, note))
 }
@@ -204,17 +205,17 @@ fn recorded_or_found(
 /// repository root, for messages.
 fn read_version_file(
     vf: &VersionFile,
-    root: &Path,
+    tree: &VendoredTree,
     dep_path: &Path,
 ) -> Result<(PathBuf, String), DependencyError> {
     let path = dep_path.join(&vf.path);
-    let text = crate::confine::read_to_string(root, &path).map_err(|source| {
-        DependencyError::VersionFileRead {
+    let bytes = tree
+        .read(&path)
+        .map_err(|source| DependencyError::VersionFileRead {
             path: path.clone(),
             source,
-        }
-    })?;
-    let found = version_in(vf, &text, &path)?;
+        })?;
+    let found = version_in(vf, &String::from_utf8_lossy(&bytes), &path)?;
     Ok((path, found))
 }
 
@@ -270,11 +271,11 @@ fn age(seconds: i64) -> String {
 /// Checks one dependency against its upstream. `now` is seconds since the Unix epoch.
 pub async fn check_dependency(
     dep: &Dependency,
-    root: &Path,
+    tree: &VendoredTree,
     context: &SourceContext,
     now: i64,
 ) -> Result<Finding, DependencyError> {
-    let (current, vendored_note) = current_version(dep, root)?;
+    let (current, vendored_note) = current_version(dep, tree)?;
     let discovery = source::for_dependency(dep).discover(context).await?;
     let location = dep.source.location().to_owned();
     let mut finding: Finding = match (discovery, &dep.tracking, &current) {

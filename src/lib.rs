@@ -47,4 +47,5 @@ pub mod summary;
 pub mod tag;
 pub mod template;
 pub mod vcs;
+pub mod vendored;
 pub mod version;

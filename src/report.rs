@@ -38,6 +38,9 @@ pub enum CommandError {
     CurrentDir(#[source] std::io::Error),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    /// What every update of the run is built from could not be had.
+    #[error(transparent)]
+    Base(Box<ApplyError>),
     #[error("cannot write `{}`", path.display())]
     Write {
         path: std::path::PathBuf,
@@ -62,7 +65,8 @@ impl CommandError {
             | Self::Forge(_)
             | Self::CurrentDir(_)
             | Self::Write { .. }
-            | Self::Audit(_) => EXIT_FAILURE,
+            | Self::Audit(_)
+            | Self::Base(_) => EXIT_FAILURE,
         }
     }
 }
@@ -96,6 +100,7 @@ impl Diagnose for CommandError {
             Self::CurrentDir(_) => None,
             Self::Write { source, .. } => Some(local_write_hint(source, WritePlace::Named)),
             Self::Audit(e) => e.hint(),
+            Self::Base(e) => e.hint(),
         }
     }
 }

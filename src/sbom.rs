@@ -89,11 +89,11 @@ pub fn components(manifest: &Manifest, deps: &[&Dependency]) -> Result<Vec<Compo
 }
 
 fn component(manifest: &Manifest, dep: &Dependency) -> Result<Component, SbomError> {
-    let (current, _) =
-        current_version(dep, &manifest.root).map_err(|source| SbomError::Version {
-            name: dep.name.clone(),
-            source: Box::new(source),
-        })?;
+    let (current, _) = current_version(dep, &crate::vendored::VendoredTree::disk(&manifest.root))
+        .map_err(|source| SbomError::Version {
+        name: dep.name.clone(),
+        source: Box::new(source),
+    })?;
     let version = current.to_string();
     let tag = dep.tag_of(&version).unwrap_or_else(|| version.clone());
     // The same placeholders an update fills in, as far as the registry alone knows them.

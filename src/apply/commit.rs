@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::base::in_repo;
 use super::fetch::Fetched;
 use super::layout::{Placement, Staged};
 use super::patches::{apply_queue, queue_at};
@@ -32,7 +33,8 @@ pub struct Plan {
     dep: Dependency,
     manifest_file: PathBuf,
     root: PathBuf,
-    settings_base: Option<String>,
+    /// The commit the update is built on, as the whole run resolved it.
+    base: vcs::Base,
     branch: String,
     /// The commit message's first line.
     headline: String,
@@ -62,13 +64,14 @@ impl Plan {
         fetched: Fetched,
         links: Links,
         options: ApplyOptions,
+        base: &vcs::Base,
     ) -> Self {
         let settings = &manifest.settings;
         Self {
             dep: dep.clone(),
             manifest_file: manifest.file.clone(),
             root: manifest.root.clone(),
-            settings_base: settings.base.clone(),
+            base: base.clone(),
             branch: settings.branch.render(&Vars::from([(
                 "name",
                 dep.group.clone().unwrap_or_else(|| dep.name.clone()),
@@ -132,7 +135,7 @@ impl Plan {
         let placement = Placement::of(&self.dep);
         let folder = in_repo(&repo, &self.root.join(&placement.folder))?;
         let manifest_path = in_repo(&repo, &self.manifest_file)?;
-        let base = repo.base(self.settings_base.as_deref())?;
+        let base = &self.base;
         let parent = parent.unwrap_or(base.commit);
 
         let patches = match &self.dep.apply.patches {
@@ -559,6 +562,15 @@ pub fn settle(
     {
         return Ok(BranchState::Unchanged(tip.to_string()));
     }
+    // The local branch is treated like the remote one: never moved over a person's commit.
+    if let Some(tip) = tip
+        && !repo.made_by_deps_update(tip)
+    {
+        return Err(ApplyError::Git(crate::vcs::GitError::NotOurLocalBranch {
+            branch: branch.to_owned(),
+            tip: tip.to_string(),
+        }));
+    }
     repo.set_branch(branch, new_tip, tip, reflog)?;
     Ok(BranchState::Committed(new_tip.to_string()))
 }
@@ -603,32 +615,4 @@ fn staged_error(path: &Path, source: std::io::Error) -> ApplyError {
         path: path.to_owned(),
         source,
     }
-}
-
-/// `path` relative to the repository's working tree.
-fn in_repo(repo: &Repo, path: &Path) -> Result<PathBuf, ApplyError> {
-    let workdir = repo.workdir().map(Path::to_owned).unwrap_or_default();
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
-    let absolute = if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir()
-            .map_err(ApplyError::CurrentDir)?
-            .join(path)
-    };
-    // The path may not exist yet (a dependency vendored for the first time): resolve its
-    // nearest existing ancestor.
-    let existing = absolute
-        .ancestors()
-        .find(|p| p.exists())
-        .unwrap_or(&absolute);
-    let rest = absolute.strip_prefix(existing).unwrap_or(Path::new(""));
-    let resolved = canonical(existing).join(rest);
-    resolved
-        .strip_prefix(canonical(&workdir))
-        .map(Path::to_owned)
-        .map_err(|_| ApplyError::OutsideRepository {
-            path: path.to_owned(),
-            repo: workdir,
-        })
 }

@@ -56,7 +56,7 @@ pub async fn verify_dependency(
     manifest: &Manifest,
     context: &SourceContext,
 ) -> Result<(VerifyReport, Expected), ApplyError> {
-    let (current, _) = current_version(dep, &manifest.root)?;
+    let (current, _) = current_version(dep, &crate::vendored::VendoredTree::disk(&manifest.root))?;
     let source = source::for_dependency(dep);
     let discovery = source
         .discover(context)

@@ -20,6 +20,7 @@
 //! What an update did is an [`UpdateSummary`], plain data for the printer, the commit message
 //! and the pull request.
 
+pub mod base;
 pub mod commit;
 pub mod drift;
 pub mod fetch;
@@ -31,14 +32,15 @@ use std::path::PathBuf;
 
 use crate::archive::ArchiveError;
 use crate::check::{DependencyError, check_dependency};
+use crate::manifest::Dependency;
 use crate::manifest::edit::EditError;
-use crate::manifest::{Dependency, Manifest};
 use crate::signature::SignatureError;
 use crate::source::{self, Source, SourceContext, SourceError, Target};
 use crate::summary::UpdateSummary;
 use crate::template::Vars;
 use crate::vcs::GitError;
 
+pub use base::Basis;
 pub use drift::{
     LocalEdit, LocalEditKind, LocalPatchError, VerifyReport, local_patch, verify_dependency,
 };
@@ -123,8 +125,16 @@ pub enum ApplyError {
     Git(#[from] GitError),
     #[error("cannot rewrite the registry")]
     Edit(#[from] EditError),
-    #[error("`{}` is not committed on the base `{base}`; updates are built from committed files", path.display())]
+    #[error("`{}` is not committed on the base {base}; updates are built from committed files", path.display())]
     ManifestNotCommitted { path: PathBuf, base: String },
+    #[error("`deps.toml` as committed on the base {base} is not a valid registry")]
+    BaseRegistry {
+        base: String,
+        #[source]
+        source: Box<crate::manifest::ManifestError>,
+    },
+    #[error("no dependency named `{name}` in `deps.toml` as committed on the base {base}")]
+    NotAtBase { name: String, base: String },
     #[error("`{}` is outside the git repository `{}`", path.display(), repo.display())]
     OutsideRepository { path: PathBuf, repo: PathBuf },
     #[error(
@@ -212,6 +222,8 @@ impl ApplyError {
             Self::Layout(e) => e.hint(),
             Self::Git(e) => e.hint(),
             Self::ManifestNotCommitted { .. } => Some("commit `deps.toml` first".into()),
+            Self::BaseRegistry { .. } => Some("updates are built from the committed registry: fix it there (commit the fix) and run again".into()),
+            Self::NotAtBase { .. } => Some("it is only in the working copy: commit `deps.toml` (and push it, when the base is a remote branch), then run again".into()),
             Self::BranchCheckedOut { .. } => Some("switch to another branch and run again".into()),
             Self::After { .. } | Self::AfterSpawn { .. } => Some("fix the command, or the tree it runs in; nothing was committed".into()),
             Self::PatchNotCommitted { .. } => Some("commit the patch queue first (or fix `patches`)".into()),
@@ -272,12 +284,12 @@ pub fn archive_vars(dep: &Dependency, target: &Target<'_>) -> Vars {
 /// Updates one dependency: check, fetch, verify, lay out, patch, commit (or preview).
 pub async fn update_dependency(
     dep: &Dependency,
-    manifest: &Manifest,
+    basis: &Basis,
     context: &SourceContext,
     options: ApplyOptions,
     now: i64,
 ) -> Result<UpdateResult, ApplyError> {
-    update_group(&[dep], manifest, context, options, now)
+    update_group(&[dep], basis, context, options, now)
         .await
         .pop()
         .expect("one result per member")
@@ -289,15 +301,16 @@ pub async fn update_dependency(
 /// committed: a group is never published half-done. One result per member, in order.
 pub async fn update_group(
     members: &[&Dependency],
-    manifest: &Manifest,
+    basis: &Basis,
     context: &SourceContext,
     options: ApplyOptions,
     now: i64,
 ) -> Vec<Result<UpdateResult, ApplyError>> {
+    let manifest = &basis.manifest;
     let prepared = futures::future::join_all(
         members
             .iter()
-            .map(|dep| prepare(dep, manifest, context, options, now)),
+            .map(|dep| prepare(dep, basis, context, options, now)),
     )
     .await;
     let names: Vec<String> = members.iter().map(|d| d.name.clone()).collect();
@@ -341,12 +354,13 @@ enum Prepared {
 
 async fn prepare(
     dep: &Dependency,
-    manifest: &Manifest,
+    basis: &Basis,
     context: &SourceContext,
     options: ApplyOptions,
     now: i64,
 ) -> Result<Prepared, ApplyError> {
-    let finding = check_dependency(dep, &manifest.root, context, now).await?;
+    let manifest = &basis.manifest;
+    let finding = check_dependency(dep, &basis.tree, context, now).await?;
     if !finding.update_available {
         return Ok(Prepared::UpToDate(UpdateResult::UpToDate {
             current: finding.current.to_string(),
@@ -362,7 +376,13 @@ async fn prepare(
     let fetched = fetch::fetch_tree(dep, manifest, context, &source, &target, None).await?;
     let links = source.links(context, finding.current_tag.as_deref(), target.tag);
     Ok(Prepared::Plan(Box::new(commit::Plan::new(
-        dep, manifest, &finding, fetched, links, options,
+        dep,
+        manifest,
+        &finding,
+        fetched,
+        links,
+        options,
+        &basis.base,
     ))))
 }
 

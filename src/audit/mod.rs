@@ -36,6 +36,7 @@ use crate::check::{check_dependency, current_version};
 use crate::http::HttpError;
 use crate::manifest::Dependency;
 use crate::source::{SourceContext, SourceSpec};
+use crate::vendored::VendoredTree;
 
 /// The public OSV API.
 pub const DEFAULT_OSV_API: &str = "https://api.osv.dev";
@@ -146,14 +147,14 @@ pub fn osv_api() -> Result<Url, crate::config::ConfigError> {
 /// Audits `deps`: checks each, asks OSV once for all, and GitHub per repository.
 pub async fn audit(
     deps: &[&Dependency],
-    root: &std::path::Path,
+    tree: &VendoredTree,
     context: &SourceContext,
     osv: &Url,
     now: i64,
     jobs: usize,
 ) -> Result<Vec<DependencyAudit>, AuditError> {
     let subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
-        .map(|dep| subject(dep, root, context, now))
+        .map(|dep| subject(dep, tree, context, now))
         .buffered(jobs.max(1))
         .collect()
         .await;
@@ -401,12 +402,12 @@ fn merge(known: &mut BTreeMap<String, Advisory>, advisory: Advisory) {
 
 async fn subject<'a>(
     dep: &'a Dependency,
-    root: &std::path::Path,
+    tree: &VendoredTree,
     context: &SourceContext,
     now: i64,
 ) -> Subject<'a> {
     let mut notes = Vec::new();
-    match check_dependency(dep, root, context, now).await {
+    match check_dependency(dep, tree, context, now).await {
         Ok(finding) => {
             let current_tag = finding
                 .current_tag
@@ -422,7 +423,7 @@ async fn subject<'a>(
         }
         Err(error) => {
             notes.push(format!("the newest allowed version is unknown: {error}"));
-            let current = current_version(dep, root).map(|(c, _)| c);
+            let current = current_version(dep, tree).map(|(c, _)| c);
             let current_text = current
                 .as_ref()
                 .map_or_else(|_| "?".to_owned(), ToString::to_string);

@@ -18,7 +18,7 @@ pub async fn run(
     let osv = osv_api()?;
     let reports = audit(
         &deps,
-        &manifest.root,
+        &crate::vendored::VendoredTree::disk(&manifest.root),
         &context,
         &osv,
         super::now(),

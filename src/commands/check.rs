@@ -19,8 +19,9 @@ pub async fn run(
     let context = source_context(global, &manifest, printer, super::Answers::Cached)?;
     let now = super::now();
 
+    let tree = crate::vendored::VendoredTree::disk(&manifest.root);
     let results = for_each_dependency(&deps, global.jobs, |dep| {
-        check_dependency(dep, &manifest.root, &context, now)
+        check_dependency(dep, &tree, &context, now)
     })
     .await;
 

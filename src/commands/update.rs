@@ -8,7 +8,7 @@ use crate::forge::PullRequestOutcome;
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
 use crate::publish::{forge_for, publish, publishable, pull_request_repository};
-use crate::report::hints;
+use crate::report::{CommandError, hints};
 use crate::summary::{BranchState, UpdateSummary};
 
 pub async fn run(
@@ -16,14 +16,39 @@ pub async fn run(
     args: &UpdateArgs,
     printer: &Printer,
 ) -> Result<Outcome, crate::report::CommandError> {
-    let manifest = load_manifest(global)?;
+    let working = load_manifest(global)?;
     let names = if args.all {
         Vec::new()
     } else {
         args.names.clone()
     };
+    working.select(&names)?;
+    // Everything comes from the base commit: the rules, the recorded versions, the patches,
+    // and the registry the update commits.
+    let basis =
+        crate::apply::base::committed(&working).map_err(|e| CommandError::Base(Box::new(e)))?;
+    if basis.working_copy_differs {
+        printer.warn(&format!(
+            "`{}` in the working copy differs from the one committed on {}: the update is built from the committed one (commit your change, and push it when the base is a remote branch, to use it)",
+            working.file.display(),
+            basis.described()
+        ));
+    }
+    printer.status(&format!("building on {}", basis.described()));
+    let manifest = &basis.manifest;
+    if let Some(name) = names
+        .iter()
+        .find(|n| !manifest.deps.iter().any(|d| &d.name == *n))
+    {
+        return Err(CommandError::Base(Box::new(
+            crate::apply::ApplyError::NotAtBase {
+                name: name.clone(),
+                base: basis.described(),
+            },
+        )));
+    }
     let deps = manifest.select(&names)?;
-    let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
+    let context = source_context(global, manifest, printer, super::Answers::Fresh)?;
     let options = ApplyOptions {
         dry_run: args.dry_run,
         diff: args.diff,
@@ -32,8 +57,8 @@ pub async fn run(
     let now = super::now();
     let publishing = args.push || args.pr;
     let forge = if args.pr {
-        let repository = pull_request_repository(&manifest)?;
-        Some(forge_for(&manifest, context.http.clone(), repository))
+        let repository = pull_request_repository(manifest)?;
+        Some(forge_for(manifest, context.http.clone(), repository))
     } else {
         None
     };
@@ -52,9 +77,9 @@ pub async fn run(
     }
     let units: Vec<&[&Dependency]> = units.iter().map(Vec::as_slice).collect();
     let results = for_each_dependency(&units, global.jobs, |members| {
-        let (manifest, context, forge) = (&manifest, &context, forge.as_ref());
+        let (basis, manifest, context, forge) = (&basis, manifest, &context, forge.as_ref());
         async move {
-            let results = update_group(members, manifest, context, options, now).await;
+            let results = update_group(members, basis, context, options, now).await;
             let updates: Vec<&UpdateSummary> = results
                 .iter()
                 .filter_map(|r| match r {

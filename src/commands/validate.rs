@@ -15,8 +15,9 @@ pub fn run(
     let deps = manifest.select(&args.names)?;
     let mut rows = vec![vec!["NAME".into(), "VERSION".into(), "STATUS".into()]];
     let mut failed = 0;
+    let tree = crate::vendored::VendoredTree::disk(&manifest.root);
     for dep in &deps {
-        match current_version(dep, &manifest.root) {
+        match current_version(dep, &tree) {
             Ok((current, note)) => {
                 let how = match (&dep.version_file, note) {
                     (_, Some(note)) => format!("ok ({note})"),

@@ -428,7 +428,9 @@ fn validate_dependency(
     };
 
     let path = raw.path.take().ok_or_else(|| missing("path", ""))?;
-    let path = relative_path(&path).map_err(|m| fail(path.span(), "path", m))?;
+    let path = relative_path(&path)
+        .and_then(|p| vendorable(&p).map(|()| p))
+        .map_err(|m| fail(path.span(), "path", m))?;
 
     let source = raw
         .source
@@ -545,6 +547,45 @@ fn validate_version_file(
         ));
     }
     Ok(VersionFile { path, regex })
+}
+
+/// Whether a vendored folder (or file) may be at `path`: never the repository itself, git's
+/// own folder, or what CI runs or what decides who reviews (`.github/`, `.gitlab-ci.yml`, ...).
+fn vendorable(path: &Path) -> Result<(), String> {
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        return Err(
+            "the repository itself cannot be a vendored folder: name a folder in it".into(),
+        );
+    }
+    if parts.iter().any(|p| p.eq_ignore_ascii_case(".git")) {
+        return Err(format!(
+            "`{}` is inside git's own folder `.git`: deps-update never writes there",
+            path.display()
+        ));
+    }
+    let first = parts[0].to_ascii_lowercase();
+    const CI: &[&str] = &[
+        ".github",
+        ".gitlab",
+        ".gitea",
+        ".forgejo",
+        ".circleci",
+        ".gitlab-ci.yml",
+        ".gitmodules",
+        ".gitattributes",
+    ];
+    if CI.contains(&first.as_str()) {
+        return Err(format!(
+            "`{}` is where a forge or git reads its own configuration (workflows, who reviews, submodules): deps-update never vendors upstream code there",
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// A path inside the repository: relative, without `..`.

@@ -89,6 +89,23 @@ pub(super) fn validate_settings(
             .transpose()
             .map(|t| t.unwrap_or(default))
     };
+    if let Some(branch) = &raw.branch {
+        let text = branch.get_ref().trim();
+        let why = if !text.contains("{name}") {
+            Some(
+                "every dependency would share one branch: put `{name}` in it, e.g. `deps-update/{name}`",
+            )
+        } else if text == "{name}" {
+            Some(
+                "a bare `{name}` names branches such as `main` or `release` that deps-update did not create: give it a prefix, e.g. `deps-update/{name}`",
+            )
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(locator.diagnostic(branch.span(), None, Some("branch"), why.to_owned()));
+        }
+    }
     let branch = template(raw.branch, "branch", BRANCH_VARS, defaults.branch)?;
     let commit_message = template(
         raw.commit_message,

@@ -98,6 +98,10 @@ pub enum GitError {
         url: String,
         tip: String,
     },
+    #[error(
+        "the local branch `{branch}` has a commit deps-update did not make ({tip}); it is never moved over"
+    )]
+    NotOurLocalBranch { branch: String, tip: String },
     #[error("cannot move branch `{branch}`")]
     Branch {
         branch: String,
@@ -128,6 +132,9 @@ impl GitError {
             ),
             Self::NotOurBranch { branch, .. } => Some(format!(
                 "someone pushed to `{branch}`: merge or close their work, or delete the branch, then run again"
+            )),
+            Self::NotOurLocalBranch { branch, .. } => Some(format!(
+                "if it is your fix-up, push it or cherry-pick it where it belongs; then delete the branch (`git branch -D {branch}`) and run again. A branch that `settings.branch` names and deps-update did not create is never used"
             )),
             Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),

@@ -201,6 +201,14 @@ impl Repo {
         }
     }
 
+    /// Whether `commit`'s tree has a folder at `path` (relative to the root).
+    pub fn tree_exists_at(&self, commit: Oid, path: &Path) -> Result<bool, GitError> {
+        let tree = self.tree_of(commit)?;
+        Ok(tree
+            .get_path(path)
+            .is_ok_and(|entry| entry.kind() == Some(ObjectType::Tree)))
+    }
+
     /// A blob's bytes.
     pub fn read_blob(&self, id: Oid) -> Result<Vec<u8>, GitError> {
         Ok(self
@@ -462,6 +470,20 @@ impl Repo {
             }
             _ => Err(GitError::NoIdentity),
         }
+    }
+
+    /// Whether deps-update made `commit` (its message carries the [`TRAILER`]): only such a
+    /// branch tip is ever replaced, here or on a remote.
+    pub fn made_by_deps_update(&self, commit: Oid) -> bool {
+        self.repo
+            .find_commit(commit)
+            .ok()
+            .and_then(|c| {
+                c.message()
+                    .ok()
+                    .map(|m| m.contains(&format!("\n{TRAILER}: ")))
+            })
+            .unwrap_or(false)
     }
 
     /// The commit a local branch points at.

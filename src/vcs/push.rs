@@ -2,7 +2,7 @@
 
 use git2::{Direction, FetchOptions, Remote};
 
-use super::{GitError, Repo, TRAILER, shown};
+use super::{GitError, Repo, shown};
 
 /// What a push did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,17 +105,7 @@ impl Repo {
                     None,
                 )
                 .map_err(push_error)?;
-            let ours = self
-                .repo
-                .find_commit(tip)
-                .ok()
-                .and_then(|c| {
-                    c.message()
-                        .ok()
-                        .map(|m| m.contains(&format!("\n{TRAILER}: ")))
-                })
-                .unwrap_or(false);
-            if !ours {
+            if !self.made_by_deps_update(tip) {
                 return Err(GitError::NotOurBranch {
                     branch: branch.to_owned(),
                     url,

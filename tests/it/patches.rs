@@ -299,11 +299,12 @@ fn patch_needs_a_queue_and_uncommitted_patches_are_not_applied() {
         "{run:?}"
     );
 
-    // A queue named in the working tree's registry but not committed on the base.
+    // A queue the committed registry names, whose patch is not committed on the base.
     project.write(
         "deps.toml",
         &format!("{registry}patches = [\"deps/patches/uv/0002-new.patch\"]\n"),
     );
+    project.git(&["commit", "-q", "-am", "name a patch, forget to add it"]);
     upstream.release("v1.1.0", &[("README", "hi\n")]);
     let before = project.checkout_state();
     let run = project.run(&["update", "uv"]);

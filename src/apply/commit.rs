@@ -415,7 +415,7 @@ impl Plan {
             id: repo.blob_from_bytes(new_manifest.as_bytes(), true)?,
             mode: MODE_FILE,
         };
-        let mut files = vec![(manifest_path, manifest_blob)];
+        let mut files = vec![(manifest_path.clone(), manifest_blob)];
         let contents = match &placement.only {
             None => Some((folder, new_files)),
             Some(name) => {
@@ -430,7 +430,30 @@ impl Plan {
             return Ok((tree, Vec::new()));
         }
         let dep_path = in_repo(repo, &self.root.join(&self.dep.path))?;
-        self.run_after(repo, tree, &dep_path, printer)
+        let (update_tree, separate) = self.run_after(repo, tree, &dep_path, printer)?;
+        // What the steps changed must be the dependency's, the registry's, or declared.
+        let prefix = manifest_path.parent().unwrap_or(Path::new(""));
+        let mut outside = Vec::new();
+        let mut before = tree;
+        for after in std::iter::once(update_tree).chain(separate.iter().copied()) {
+            for path in repo.changed_paths(before, after)? {
+                let declared = path
+                    .strip_prefix(prefix)
+                    .is_ok_and(|p| self.dep.apply.after_writes.matches(p));
+                let allowed = path.starts_with(&dep_path) || path == manifest_path || declared;
+                if !(allowed || outside.contains(&path)) {
+                    outside.push(path);
+                }
+            }
+            before = after;
+        }
+        if !outside.is_empty() {
+            return Err(ApplyError::AfterWroteOutside {
+                folder: dep_path,
+                paths: outside,
+            });
+        }
+        Ok((update_tree, separate))
     }
 
     /// The file-by-file change from `old` to `new`, and with `--diff` the unified diff.

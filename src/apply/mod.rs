@@ -147,6 +147,11 @@ pub enum ApplyError {
         status: String,
         output: String,
     },
+    #[error("the `after` steps changed files outside `{}` and the registry: {}", folder.display(), paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", "))]
+    AfterWroteOutside {
+        folder: PathBuf,
+        paths: Vec<PathBuf>,
+    },
     #[error("cannot run the `after` command `{command}`")]
     AfterSpawn {
         command: String,
@@ -225,6 +230,7 @@ impl ApplyError {
             Self::BaseRegistry { .. } => Some("updates are built from the committed registry: fix it there (commit the fix) and run again".into()),
             Self::NotAtBase { .. } => Some("it is only in the working copy: commit `deps.toml` (and push it, when the base is a remote branch), then run again".into()),
             Self::BranchCheckedOut { .. } => Some("switch to another branch and run again".into()),
+            Self::AfterWroteOutside { .. } => Some("nothing was committed; if a step is meant to write them (a version header, generated build files), list them in `after-writes` (paths or globs, relative to the folder holding `deps.toml`)".into()),
             Self::After { .. } | Self::AfterSpawn { .. } => Some("fix the command, or the tree it runs in; nothing was committed".into()),
             Self::PatchNotCommitted { .. } => Some("commit the patch queue first (or fix `patches`)".into()),
             Self::PatchRead { .. } => Some("check `patches`: a folder of `*.patch` files or a list of files, relative to the repository root".into()),

@@ -33,6 +33,7 @@ pub(super) struct RawApply {
     pub(super) keep: Option<Spanned<Vec<String>>>,
     pub(super) patches: Option<Spanned<OneOrMany>>,
     pub(super) after: Option<Spanned<Vec<RawStep>>>,
+    pub(super) after_writes: Option<Spanned<Vec<String>>>,
     pub(super) labels: Option<Spanned<Vec<String>>>,
 }
 
@@ -229,6 +230,13 @@ pub(super) fn validate_apply(
             .transpose()
             .map(Option::unwrap_or_default)
     };
+    if let (Some(writes), true) = (&raw.after_writes, raw.after.is_none()) {
+        return Err(fail(
+            writes.span(),
+            "after-writes",
+            "`after-writes` says what `after` steps may change: there are none".into(),
+        ));
+    }
     let after = match raw.after {
         Some(list) => {
             let span = list.span();
@@ -307,6 +315,7 @@ pub(super) fn validate_apply(
         keep: globs(raw.keep, "keep")?,
         patches,
         after,
+        after_writes: globs(raw.after_writes, "after-writes")?,
         labels: raw.labels.map(Spanned::into_inner).unwrap_or_default(),
     })
 }

@@ -141,6 +141,10 @@ pub struct ApplySpec {
     pub patches: Option<Patches>,
     /// `after`: shell commands run in the updated tree.
     pub after: Vec<AfterStep>,
+    /// `after-writes`: files outside the dependency's folder (paths or globs relative to the
+    /// registry's folder) that `after` steps may change; anything else they change outside
+    /// it stops the update.
+    pub after_writes: Globs,
     /// `labels`: this dependency's own pull-request labels.
     pub labels: Vec<String>,
 }
@@ -400,6 +404,7 @@ fn validate_dependency(
         keep: raw.keep.take(),
         patches: raw.patches.take(),
         after: raw.after.take(),
+        after_writes: raw.after_writes.take(),
         labels: raw.labels.take(),
     };
     let dep = Some(name.as_str());

@@ -67,6 +67,7 @@ pub struct RawDependency {
     pub keep: Option<Spanned<Vec<String>>>,
     pub patches: Option<Spanned<OneOrMany>>,
     pub after: Option<Spanned<Vec<RawStep>>>,
+    pub after_writes: Option<Spanned<Vec<String>>>,
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
     pub license: Option<Spanned<String>>,

@@ -399,6 +399,21 @@ impl Repo {
             .map_err(|e| self.write_failed("the empty tree", e))
     }
 
+    /// The paths (from the root) whose content, mode or presence differs between two trees.
+    pub fn changed_paths(&self, old: Oid, new: Oid) -> Result<Vec<PathBuf>, GitError> {
+        let old = self.repo.find_tree(old).map_err(GitError::Object)?;
+        let new = self.repo.find_tree(new).map_err(GitError::Object)?;
+        let diff = self
+            .repo
+            .diff_tree_to_tree(Some(&old), Some(&new), None)
+            .map_err(GitError::Object)?;
+        Ok(diff
+            .deltas()
+            .filter_map(|d| d.new_file().path().or_else(|| d.old_file().path()))
+            .map(Path::to_owned)
+            .collect())
+    }
+
     /// The tree id of a commit.
     pub fn tree_id(&self, commit: Oid) -> Result<Oid, GitError> {
         Ok(self.tree_of(commit)?.id())

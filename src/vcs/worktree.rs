@@ -86,6 +86,13 @@ impl TempWorktree<'_> {
                     }
                     continue;
                 }
+                // A new file the repository's ignore rules ignore (build output, a configure
+                // log) stays out, as `git add -A` would leave it.
+                if !self.original.contains_key(&relative)
+                    && self.repo.repo.is_path_ignored(&relative).unwrap_or(false)
+                {
+                    continue;
+                }
                 let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
                 if let Some((file, size, time)) = self.original.get(&relative)
                     && *size == meta.len()

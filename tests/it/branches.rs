@@ -143,3 +143,57 @@ fn registry_paths_never_reach_git_or_ci_files() {
         assert!(run.stderr.contains(expected), "{path}: {}", run.stderr);
     }
 }
+
+#[test]
+fn after_steps_change_only_the_dependency_and_what_it_declares() {
+    let step = |extra: &str| {
+        format!(
+            "after = [\"mkdir -p out src {extra} && echo log > out/build.log && echo 2 > src/lib_version.h\"]\n"
+        )
+    };
+    let (project, _upstream) = project_with("");
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    project.write(".gitignore", "out/\n").write(
+        "deps.toml",
+        &format!(
+            "{registry}{}",
+            step("&& mkdir -p .github/workflows && echo 'on: push' > .github/workflows/ci.yml")
+        ),
+    );
+    project.git(&["add", "-A"]);
+    project.git(&["commit", "-q", "-m", "a step that writes a workflow"]);
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "the `after` steps changed files outside `deps/lib` and the registry: `.github/workflows/ci.yml`, `src/lib_version.h`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("list them in `after-writes`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        project
+            .git(&["branch", "--list", "deps-update/*"])
+            .is_empty()
+    );
+
+    // Declared, the version header is committed; ignored build output never is.
+    project.write(
+        "deps.toml",
+        &format!(
+            "{registry}{}after-writes = [\"src/lib_version.h\"]\n",
+            step("")
+        ),
+    );
+    project.git(&["commit", "-q", "-am", "declare what the step writes"]);
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let files = project.git(&["ls-tree", "-r", "--name-only", "deps-update/lib"]);
+    assert!(files.contains("src/lib_version.h"), "{files}");
+    assert!(!files.contains("out/"), "{files}");
+}

@@ -25,7 +25,8 @@ fn a_regenerate_step_gets_its_own_commit_and_an_idle_one_none() {
              {{ run = \"mkdir -p deps/openssl/config/archs && echo $DEPS_UPDATE_NEW_VERSION > deps/openssl/config/archs/gen.h\", \
              commit = \"deps: update archs files for openssl-{{version}}\" }},\n  \
              \"echo formatted >> deps/openssl/config/archs/gen.h\",\n  \
-             {{ run = \"true\", commit = \"deps: nothing to regenerate for {{name}}\" }},\n]\n",
+             {{ run = \"true\", commit = \"deps: nothing to regenerate for {{name}}\" }},\n]\n\
+             after-writes = [\"deps/openssl/VERSION\", \"deps/openssl/config/**\"]\n",
             upstream.url()
         ))
         .write("deps/openssl/openssl/crypto/aes.c", "// 3.5.0\n")

@@ -318,7 +318,7 @@ async fn after_commands_run_in_the_updated_tree_and_join_the_commit() {
     let manifest = |after: &str| {
         format!(
             "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
-             archive = \"{}/lib-{{version}}.tar.gz\"\nafter = {after}\n",
+             archive = \"{}/lib-{{version}}.tar.gz\"\nafter = {after}\nafter-writes = [\"src/lib_version.h\", \"src/obsolete.txt\"]\n",
             server.uri()
         )
     };

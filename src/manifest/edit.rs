@@ -24,6 +24,38 @@ pub fn record_update(
     sha256: Option<&str>,
     archive_commit: Option<&str>,
 ) -> Result<String, EditError> {
+    keeping_encoding(text, |text| {
+        record_update_in(text, name, version, sha256, archive_commit)
+    })
+}
+
+/// Runs `edit` on `text` without its byte-order mark and with `\n` line ends, and gives the
+/// result back the mark and `\r\n` line ends when the file had them: an edit changes the
+/// lines it changes, never every line of a Windows-made file.
+fn keeping_encoding(
+    text: &str,
+    edit: impl FnOnce(&str) -> Result<String, EditError>,
+) -> Result<String, EditError> {
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let crlf = body.contains("\r\n") && body.matches('\n').count() == body.matches("\r\n").count();
+    let edited = if crlf {
+        edit(&body.replace("\r\n", "\n"))?.replace('\n', "\r\n")
+    } else {
+        edit(body)?
+    };
+    Ok(format!("{bom}{edited}"))
+}
+
+fn record_update_in(
+    text: &str,
+    name: &str,
+    version: Option<&str>,
+    sha256: Option<&str>,
+    archive_commit: Option<&str>,
+) -> Result<String, EditError> {
     let mut doc: DocumentMut = text.parse().map_err(EditError::Parse)?;
     let table = doc
         .get_mut("deps")
@@ -49,6 +81,10 @@ pub fn record_update(
 
 /// Adds `path` to the end of the list `patches` of `[deps.<name>]`.
 pub fn append_patch(text: &str, name: &str, path: &str) -> Result<String, EditError> {
+    keeping_encoding(text, |text| append_patch_in(text, name, path))
+}
+
+fn append_patch_in(text: &str, name: &str, path: &str) -> Result<String, EditError> {
     let mut doc: DocumentMut = text.parse().map_err(EditError::Parse)?;
     let list = doc
         .get_mut("deps")
@@ -88,6 +124,16 @@ mod tests {
         let again = record_update(&edited, "nghttp2", Some("1.65.0"), Some("cd34"), None).unwrap();
         assert!(again.contains("version   = \"1.65.0\"  # bumped by deps-update\n"));
         assert!(again.contains("sha256 = \"cd34\"\n"));
+    }
+
+    #[test]
+    fn keeps_a_byte_order_mark_and_windows_line_ends() {
+        let text = "\u{feff}[deps.a]\r\nversion = \"1\" # here\r\npath = \"a\"\r\n";
+        let edited = record_update(text, "a", Some("2"), Some("ff"), None).unwrap();
+        assert_eq!(
+            edited,
+            "\u{feff}[deps.a]\r\nversion = \"2\" # here\r\npath = \"a\"\r\nsha256 = \"ff\"\r\n"
+        );
     }
 
     #[test]

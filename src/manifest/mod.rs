@@ -280,6 +280,8 @@ impl Manifest {
 
     /// Validates registry text read from `file`.
     pub fn parse(file: &Path, text: &str) -> Result<Self, ManifestError> {
+        // A byte-order mark (as some Windows editors write) is no part of the TOML.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let locator = Locator { file, text };
         let raw: RawManifest = toml::from_str(text).map_err(|e| locator.toml_error(&e))?;
         let settings = validate_settings(&locator, raw.settings.unwrap_or_default())?;

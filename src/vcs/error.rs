@@ -33,6 +33,15 @@ pub enum GitError {
         #[source]
         source: git2::Error,
     },
+    #[error(
+        "git refuses the repository holding `{}`: another user owns it (git's `safe.directory` check)",
+        path.display()
+    )]
+    NotOwned {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
     #[error("cannot find the base `{what}`")]
     Base {
         what: String,
@@ -119,6 +128,10 @@ impl GitError {
                 Some("check `url`, and that this machine can reach the remote".into())
             }
             Self::Cache { path, .. } => Some(format!("delete `{}` and run again", path.display())),
+            Self::NotOwned { path, .. } => Some(format!(
+                "if you trust that repository and whoever owns it, allow it: `git config --global --add safe.directory {}` (or run deps-update as its owner)",
+                path.display()
+            )),
             Self::NotARepository { .. } => Some("run deps-update inside the git repository that vendors the dependencies".into()),
             Self::Base { .. } => Some("check `settings.base`: it must name a branch, tag or commit".into()),
             Self::NoIdentity => Some("run `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into()),

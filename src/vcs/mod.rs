@@ -91,9 +91,22 @@ impl Repo {
         remote::libgit2();
         Repository::discover(path)
             .map(|repo| Self { repo })
-            .map_err(|source| GitError::NotARepository {
-                path: path.to_owned(),
-                source,
+            .map_err(|source| {
+                if source.code() == git2::ErrorCode::Owner {
+                    // git found the repository, and refuses it: another user owns it. The
+                    // setting names the repository's top folder, the one holding `.git`.
+                    let start = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+                    let path = start
+                        .ancestors()
+                        .find(|dir| dir.join(".git").exists())
+                        .map_or(start.clone(), Path::to_owned);
+                    GitError::NotOwned { path, source }
+                } else {
+                    GitError::NotARepository {
+                        path: path.to_owned(),
+                        source,
+                    }
+                }
             })
     }
 
@@ -115,11 +128,10 @@ impl Repo {
                 .revparse_single(rev)
                 .and_then(|o| o.peel_to_commit())
                 .map_err(|e| fail(rev, e))?;
-            let branch = rev.rsplit_once('/').map_or(rev, |(_, b)| b).to_owned();
             return Ok(Base {
                 commit: commit.id(),
                 described: rev.to_owned(),
-                branch: Some(branch),
+                branch: self.branch_named_by(rev),
             });
         }
         let head = self.repo.head().map_err(|e| fail("HEAD", e))?;
@@ -158,6 +170,33 @@ impl Repo {
             described: "HEAD".into(),
             branch,
         })
+    }
+
+    /// The branch a revision names, for a pull request's base: `origin/release/v1.x` is the
+    /// remote `origin`'s `release/v1.x` (a remote's name is matched whole, never guessed from
+    /// the last `/`), `main` a local branch; a tag or a commit names none.
+    fn branch_named_by(&self, rev: &str) -> Option<String> {
+        let rev = rev.strip_prefix("refs/remotes/").unwrap_or(rev);
+        if let Ok(remotes) = self.repo.remotes() {
+            let mut names: Vec<&str> = remotes.iter().flatten().flatten().collect();
+            // The longest remote name first: `up/stream/main` is `up/stream`'s `main`.
+            names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+            for remote in names {
+                if let Some(branch) = rev.strip_prefix(&format!("{remote}/"))
+                    && self
+                        .repo
+                        .find_reference(&format!("refs/remotes/{rev}"))
+                        .is_ok()
+                {
+                    return Some(branch.to_owned());
+                }
+            }
+        }
+        let local = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+        self.repo
+            .find_branch(local, git2::BranchType::Local)
+            .is_ok()
+            .then(|| local.to_owned())
     }
 
     /// Every file under `dir` in `commit`'s tree, by path relative to `dir`.
@@ -338,8 +377,16 @@ impl Repo {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        self.replace_in(Some(tree), &parts, entry)
-            .map(|id| id.unwrap_or_else(|| self.empty_tree().expect("empty tree")))
+        if parts.is_empty() {
+            return Err(GitError::Object(git2::Error::from_str(
+                "cannot replace the repository's root tree by one of its entries",
+            )));
+        }
+        match self.replace_in(Some(tree), &parts, entry)? {
+            Some(id) => Ok(id),
+            // Nothing left at all: the empty tree, whose write can fail like any other.
+            None => self.empty_tree(),
+        }
     }
 
     fn replace_in(

@@ -15,6 +15,7 @@ mod gitlab;
 mod hostile;
 mod init;
 mod layout;
+mod local;
 mod page;
 mod patches;
 mod publish;

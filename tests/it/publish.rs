@@ -853,3 +853,29 @@ async fn reviewers_are_requested_on_refresh_and_a_non_collaborator_is_named() {
     assert!(run.stdout.contains("#1 unchanged"), "{}", run.stdout);
     assert!(forge.0.lock().unwrap().writes.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_base_on_a_remote_branch_with_slashes_is_the_pull_requests_base() {
+    let (project, _server, forge) = three_outdated().await;
+    // A release line: `origin/release/v1.x`, named in the registry.
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    project.write(
+        "deps.toml",
+        &registry.replace(
+            "[settings]\n",
+            "[settings]\nbase = \"origin/release/v1.x\"\n",
+        ),
+    );
+    project.git(&["commit", "-q", "-am", "updates start from the release line"]);
+    project.git(&["push", "-q", "origin", "HEAD:release/v1.x"]);
+    project.git(&["fetch", "-q", "origin"]);
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("building on origin/release/v1.x at "),
+        "{}",
+        run.stderr
+    );
+    let state = forge.0.lock().unwrap();
+    assert_eq!(state.pulls[0]["base"]["ref"], "release/v1.x");
+}

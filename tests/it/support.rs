@@ -137,11 +137,8 @@ impl Project {
     /// to it for the run) when the tests run as root, else as the current user. For what
     /// root alone could do anyway (read any process's `/proc` files).
     pub fn run_unprivileged(&self, args: &[&str]) -> Run {
-        let inner = self.command(args);
-        // SAFETY: `geteuid` has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
-        if !root {
-            return Self::output(inner);
+        if !is_root() {
+            return Self::output(self.command(args));
         }
         let owner = |who: &str| {
             let status = Command::new("chown")
@@ -152,6 +149,28 @@ impl Project {
             assert!(status.success());
         };
         owner("65534:65534");
+        let run = self.run_as_nobody(args);
+        owner("0:0");
+        run
+    }
+
+    /// Runs the binary as `nobody` on the test folder as it is (owned by root, opened to
+    /// everyone for reading and writing); `None` when the tests do not run as root.
+    pub fn run_as_another_user(&self, args: &[&str]) -> Option<Run> {
+        if !is_root() {
+            return None;
+        }
+        let status = Command::new("chmod")
+            .args(["-R", "a+rwX"])
+            .arg(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Some(self.run_as_nobody(args))
+    }
+
+    fn run_as_nobody(&self, args: &[&str]) -> Run {
+        let inner = self.command(args);
         let mut command = Command::new("setpriv");
         command
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
@@ -164,9 +183,7 @@ impl Project {
                 command.env(name, value);
             }
         }
-        let run = Self::output(command);
-        owner("0:0");
-        run
+        Self::output(command)
     }
 
     fn output(mut command: Command) -> Run {
@@ -177,6 +194,12 @@ impl Project {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+}
+
+/// Whether the tests run as root (as CI does).
+pub fn is_root() -> bool {
+    // SAFETY: `geteuid` has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }
 
 /// A `[deps.NAME]` table for a GitHub dependency.

@@ -1,0 +1,69 @@
+//! Local trouble: a repository git refuses, a registry written on Windows.
+
+use crate::support::{Project, Upstream};
+
+#[test]
+fn a_repository_another_user_owns_says_what_git_refused() {
+    let mut project = Project::new();
+    let upstream = Upstream::new(&project, "lib");
+    upstream.release("v1.0.0", &[("lib.c", "1\n")]);
+    upstream.release("v2.0.0", &[("lib.c", "2\n")]);
+    project
+        .manifest(&format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"git\"\nurl = \"{}\"\nversion = \"1.0.0\"\n",
+            upstream.url()
+        ))
+        .write("deps/lib/lib.c", "1\n");
+    project.commit_all("initial");
+    // The repository is root's; deps-update runs as someone else.
+    let Some(run) = project.run_as_another_user(&["lib"]) else {
+        eprintln!("skipped: only root can make a repository another user owns (CI runs as root)");
+        return;
+    };
+    assert_eq!(run.code, 1, "{run:?}");
+    let root = std::fs::canonicalize(project.root()).unwrap();
+    assert!(
+        run.stderr.contains(&format!(
+            "git refuses the repository holding `{}`: another user owns it (git's `safe.directory` check)",
+            root.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "`git config --global --add safe.directory {}`",
+            root.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("not inside a git repository"));
+}
+
+#[test]
+fn a_registry_written_on_windows_keeps_its_byte_order_mark_and_line_ends() {
+    let mut project = Project::new();
+    let upstream = Upstream::new(&project, "lib");
+    upstream.release("v1.0.0", &[("lib.c", "1\n")]);
+    upstream.release("v2.0.0", &[("lib.c", "2\n")]);
+    let registry = format!(
+        "\u{feff}# vendored code\r\n[deps.lib]\r\npath = \"deps/lib\"\r\nsource = \"git\"\r\nurl = \"{}\"\r\nversion = \"1.0.0\"  # bumped by deps-update\r\n",
+        upstream.url()
+    );
+    project.manifest(&registry).write("deps/lib/lib.c", "1\n");
+    project.commit_all("initial");
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let output = std::process::Command::new("git")
+        .args(["show", "deps-update/lib:deps.toml"])
+        .current_dir(project.root())
+        .output()
+        .unwrap();
+    let committed = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        committed,
+        registry.replace("version = \"1.0.0\"", "version = \"2.0.0\""),
+        "only the version changed"
+    );
+}

@@ -34,7 +34,17 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match runtime.block_on(commands::run(cli, &printer)) {
+    // Every temporary file of the run lives in one folder, removed at the end or on an
+    // interrupt.
+    let scratch = deps_update::process::Scratch::start();
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = commands::run(cli, &printer) => result,
+            signal = deps_update::process::interrupt() => deps_update::process::interrupted(signal),
+        }
+    });
+    drop(scratch);
+    match result {
         Ok(Outcome::Success) => ExitCode::from(EXIT_OK),
         Ok(Outcome::SomeFailed) => ExitCode::from(EXIT_FAILURE),
         Err(error) => {

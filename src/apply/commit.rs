@@ -522,7 +522,7 @@ impl Plan {
             printer.status(&format!("`{}`: running `{command}`", self.dep.name));
             let mut child = std::process::Command::new("sh");
             crate::process::scrub(&mut child, worktree.path());
-            let output = child
+            child
                 .arg("-c")
                 .arg(command)
                 .current_dir(worktree.path())
@@ -531,8 +531,10 @@ impl Plan {
                 .env("DEPS_UPDATE_NEW_VERSION", &self.new_version)
                 .env("DEPS_UPDATE_PATH", dep_path)
                 .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|source| ApplyError::AfterSpawn {
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let output =
+                crate::process::run_child(&mut child).map_err(|source| ApplyError::AfterSpawn {
                     command: command.clone(),
                     source,
                 })?;
@@ -594,7 +596,7 @@ pub fn settle(
             tip: tip.to_string(),
         }));
     }
-    repo.set_branch(branch, new_tip, tip, reflog)?;
+    crate::process::critical(|| repo.set_branch(branch, new_tip, tip, reflog))?;
     Ok(BranchState::Committed(new_tip.to_string()))
 }
 

@@ -135,17 +135,19 @@ async fn write_patch(
         let registry = std::fs::read_to_string(&manifest.file).map_err(write_error)?;
         let shown = path.to_string_lossy().replace('\\', "/");
         let edited = append_patch(&registry, &dep.name, &shown)?;
-        write_new(&absolute, text.as_bytes()).map_err(write_error)?;
-        let temporary = manifest.file.with_extension("toml.deps-update");
-        std::fs::write(&temporary, edited)
-            .and_then(|()| std::fs::rename(&temporary, &manifest.file))
-            .map_err(|source| {
-                let _ = std::fs::remove_file(&absolute);
-                PatchCommandError::Write {
-                    path: manifest.file.clone(),
-                    source,
-                }
-            })?;
+        // The patch and the registry that lists it, both or neither, even on an interrupt.
+        crate::process::critical(|| {
+            write_new(&absolute, text.as_bytes()).map_err(|e| (path.clone(), e))?;
+            let temporary = manifest.file.with_extension("toml.deps-update");
+            std::fs::write(&temporary, edited)
+                .and_then(|()| std::fs::rename(&temporary, &manifest.file))
+                .map_err(|source| {
+                    let _ = std::fs::remove_file(&temporary);
+                    let _ = std::fs::remove_file(&absolute);
+                    (manifest.file.clone(), source)
+                })
+        })
+        .map_err(|(path, source)| PatchCommandError::Write { path, source })?;
     } else {
         write_new(&absolute, text.as_bytes()).map_err(write_error)?;
     }

@@ -136,7 +136,7 @@ impl ArchiveError {
             Self::NotUtf8 { .. } => Some(
                 "deps-update keeps file names exactly or not at all: `exclude` the file if it is not needed, or ask upstream to rename it".into(),
             ),
-            Self::Write { source, .. } => Some(crate::report::local_write_hint(source, crate::report::WritePlace::Temporary)),
+            Self::Write { source, .. } => Some(crate::write_hint::local_write_hint(source, crate::write_hint::WritePlace::Temporary)),
             Self::TooManyEntries | Self::Corrupt(_) | Self::CorruptZip(_) => None,
         }
     }

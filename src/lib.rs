@@ -19,6 +19,7 @@
 //! [`report`] maps failures to hints and exit codes; [`config`] resolves the environment;
 //! [`retry`] and [`template`] are shared helpers.
 
+pub mod advisory;
 pub mod apply;
 pub mod archive;
 pub mod audit;
@@ -37,7 +38,6 @@ pub mod patch;
 pub mod printer;
 pub mod process;
 pub mod publish;
-pub mod report;
 pub mod retry;
 pub mod sbom;
 pub mod select;
@@ -49,3 +49,4 @@ pub mod template;
 pub mod vcs;
 pub mod vendored;
 pub mod version;
+pub mod write_hint;

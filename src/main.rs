@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deps_update::cli::{Cli, Command};
+use deps_update::commands::report::{EXIT_FAILURE, EXIT_OK, hints};
 use deps_update::commands::{self, Outcome};
 use deps_update::printer::{Printer, Verbosity};
-use deps_update::report::{EXIT_FAILURE, EXIT_OK, hints};
 
 fn main() -> ExitCode {
     // Before any thread starts: no other process of this user may read this one's

@@ -57,6 +57,14 @@ struct Hunk {
     trailing_context: bool,
 }
 
+/// What happened to one queued patch.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PatchOutcome {
+    /// The patch file, relative to the repository root, `/`-separated.
+    pub patch: String,
+    pub state: PatchState,
+}
+
 /// How a queued patch met the new tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

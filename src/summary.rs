@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 
-use crate::apply::patches::PatchOutcome;
 use crate::diff::{ChangeKind, ChangeSummary};
-use crate::patch::PatchState;
+use crate::patch::{PatchOutcome, PatchState};
+pub use crate::source::Links;
 use crate::vcs::TRAILER;
 
 /// GitHub's limit on a pull request body.
@@ -20,17 +20,6 @@ pub struct Verification {
     /// The archive's sha256, recorded in `deps.toml`.
     pub sha256: Option<String>,
     pub checks: Vec<String>,
-}
-
-/// The upstream's pages a reviewer wants.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Links {
-    /// The project's name and its web page.
-    pub project: Option<(String, String)>,
-    /// The new version's release notes.
-    pub release_notes: Option<String>,
-    /// The compare view from the old version to the new: `(label, url)`.
-    pub compare: Option<(String, String)>,
 }
 
 /// What happened to the update branch.
@@ -88,7 +77,7 @@ pub struct UpdateSummary {
     pub needs_look: Vec<String>,
     /// Known vulnerabilities the update fixes, keeps or introduces; looked up only for pull
     /// requests.
-    pub security: Option<crate::audit::Security>,
+    pub security: Option<crate::advisory::Security>,
     pub state: BranchState,
     /// With `--dry-run --diff`: the unified diff.
     #[serde(skip)]
@@ -338,7 +327,7 @@ pub fn visible(text: &str) -> String {
 /// The **Security** section: advisories fixed, remaining and introduced, each linked; empty
 /// when there are none. A failed lookup is one line that reads the same on every run, so a
 /// rerun still writes nothing.
-fn security_section(security: &crate::audit::Security) -> String {
+fn security_section(security: &crate::advisory::Security) -> String {
     let mut out = String::new();
     let groups = [
         ("Fixed by this update", &security.fixed),

@@ -249,7 +249,7 @@ impl ApplyError {
                 e.hint().unwrap_or_else(|| "the new code may have moved or changed its version file: fix `version-file`".into())
             )),
             Self::VersionNotOffered { .. } => Some("update the dependency, or check `tag` and `ignore`".into()),
-            Self::Temp(e) => Some(crate::report::local_write_hint(e, crate::report::WritePlace::Temporary)),
+            Self::Temp(e) => Some(crate::write_hint::local_write_hint(e, crate::write_hint::WritePlace::Temporary)),
             Self::ReadVendored { .. }
             | Self::Edit(_)
             | Self::OutsideRepository { .. }

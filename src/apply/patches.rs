@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::ApplyError;
 use super::layout::Staged;
 use crate::manifest::{Dependency, Patches};
-use crate::patch::{self, Content, Failure, PatchState, Workspace};
+use crate::patch::{self, Content, Failure, PatchOutcome, Workspace};
 use crate::vcs::{Oid, Repo};
 
 /// A patch file of the queue.
@@ -21,14 +21,6 @@ pub struct Queued {
     /// Relative to the repository root.
     pub path: PathBuf,
     pub bytes: Vec<u8>,
-}
-
-/// What happened to one queued patch.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PatchOutcome {
-    /// The patch file, relative to the repository root, `/`-separated.
-    pub patch: String,
-    pub state: PatchState,
 }
 
 /// The queue as committed in `commit`; `described` names the commit in messages.

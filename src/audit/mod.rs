@@ -32,6 +32,7 @@ mod osv;
 use github::{RepoAdvisory, commits_of, repo_advisories};
 use osv::{OsvRecord, osv_advisory, osv_queries, query_osv};
 
+pub use crate::advisory::{Advisory, Security};
 use crate::check::{check_dependency, current_version};
 use crate::http::HttpError;
 use crate::manifest::Dependency;
@@ -43,27 +44,6 @@ pub const DEFAULT_OSV_API: &str = "https://api.osv.dev";
 
 /// Pages followed at most (`next_page_token` rounds, GitHub `Link` pages).
 const MAX_PAGES: usize = 20;
-
-/// One advisory, as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Advisory {
-    pub id: String,
-    /// Other names of the same advisory (`CVE-…`, `GHSA-…`).
-    pub aliases: Vec<String>,
-    pub summary: String,
-    pub severity: Option<String>,
-    /// Versions or commits that fix it, where the record says.
-    pub fixed_in: Vec<String>,
-    pub url: String,
-}
-
-impl Advisory {
-    /// Whether `name` is this advisory's id or one of its aliases.
-    pub fn is_named(&self, name: &str) -> bool {
-        self.id.eq_ignore_ascii_case(name)
-            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
-    }
-}
 
 /// An advisory that affects the vendored version.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -159,19 +139,6 @@ pub async fn audit(
         .collect()
         .await;
     assess(subjects, context, osv, jobs).await
-}
-
-/// What an update changes in known vulnerabilities, for its pull request.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Security {
-    /// Affecting the old version, not the new.
-    pub fixed: Vec<Advisory>,
-    /// Affecting both (ignored ones included, with their reason in the summary).
-    pub remaining: Vec<Advisory>,
-    /// Affecting the new version only.
-    pub introduced: Vec<Advisory>,
-    /// The lookup failed; said in one line that does not change from run to run.
-    pub unavailable: bool,
 }
 
 /// The advisories an update from `old` to `new` (each with its tag, if any) fixes, keeps and

@@ -3,8 +3,8 @@
 use super::{Outcome, load_manifest, source_context, table};
 use crate::audit::{audit, osv_api};
 use crate::cli::{AuditArgs, GlobalArgs};
+use crate::commands::report::CommandError;
 use crate::printer::Printer;
-use crate::report::CommandError;
 use crate::summary::visible;
 
 pub async fn run(

@@ -5,15 +5,15 @@ use serde_json::json;
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::check::{DependencyError, Finding, check_dependency, short};
 use crate::cli::{CheckArgs, GlobalArgs};
+use crate::commands::report::hints;
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
-use crate::report::hints;
 
 pub async fn run(
     global: &GlobalArgs,
     args: &CheckArgs,
     printer: &Printer,
-) -> Result<Outcome, crate::report::CommandError> {
+) -> Result<Outcome, crate::commands::report::CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer, super::Answers::Cached)?;

@@ -5,8 +5,8 @@ use clap::CommandFactory;
 
 use super::Outcome;
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::commands::report::CommandError;
 use crate::printer::Printer;
-use crate::report::CommandError;
 
 pub fn completions(args: &CompletionsArgs, printer: &Printer) -> Result<Outcome, CommandError> {
     let mut command = Cli::command();

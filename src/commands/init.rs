@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use super::Outcome;
 use crate::cli::{GlobalArgs, InitArgs};
+use crate::commands::report::CommandError;
 use crate::init::{DEFAULT_ROOTS, Found, catalog, render, scan};
 use crate::manifest::{FILE_NAME, Manifest};
 use crate::printer::Printer;
-use crate::report::CommandError;
 
 pub fn run(
     global: &GlobalArgs,

@@ -11,7 +11,7 @@ pub fn run(
     global: &GlobalArgs,
     args: &ListArgs,
     printer: &Printer,
-) -> Result<Outcome, crate::report::CommandError> {
+) -> Result<Outcome, crate::commands::report::CommandError> {
     let manifest = load_manifest(global)?;
     if args.json {
         let entries: Vec<_> = manifest

@@ -6,6 +6,7 @@ mod docs;
 mod init;
 mod list;
 mod patch;
+pub mod report;
 mod sbom;
 mod update;
 mod validate;
@@ -15,11 +16,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::commands::report::CommandError;
 use crate::config::NetworkConfig;
 use crate::http::HttpClient;
 use crate::manifest::Manifest;
 use crate::printer::Printer;
-use crate::report::CommandError;
 use crate::source::SourceContext;
 
 /// How a command ended, when it ran to its end.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use super::{Outcome, load_manifest, source_context};
 use crate::apply::{LocalPatchError, local_patch, verify_dependency};
 use crate::cli::{GlobalArgs, PatchArgs};
+use crate::commands::report::{CommandError, hints};
 use crate::manifest::edit::{EditError, append_patch};
 use crate::manifest::{Dependency, Patches};
 use crate::printer::Printer;
-use crate::report::{CommandError, hints};
 
 /// Why the patch was not written; nothing was.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +31,7 @@ enum PatchCommandError {
     Edit(#[from] EditError),
 }
 
-impl crate::report::Diagnose for PatchCommandError {
+impl crate::commands::report::Diagnose for PatchCommandError {
     fn hint(&self) -> Option<String> {
         match self {
             Self::NoQueue(name) => Some(format!(

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use super::{Outcome, load_manifest};
 use crate::cli::{GlobalArgs, SbomArgs};
+use crate::commands::report::CommandError;
 use crate::printer::Printer;
-use crate::report::CommandError;
 use crate::sbom::{SbomFormat, components, cyclonedx, spdx};
 
 pub fn run(

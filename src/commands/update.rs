@@ -4,18 +4,18 @@ use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::apply::{ApplyOptions, UpdateResult, update_group};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
+use crate::commands::report::{CommandError, hints};
 use crate::forge::PullRequestOutcome;
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
 use crate::publish::{forge_for, publish, publishable, pull_request_repository};
-use crate::report::{CommandError, hints};
 use crate::summary::{BranchState, UpdateSummary};
 
 pub async fn run(
     global: &GlobalArgs,
     args: &UpdateArgs,
     printer: &Printer,
-) -> Result<Outcome, crate::report::CommandError> {
+) -> Result<Outcome, crate::commands::report::CommandError> {
     let working = load_manifest(global)?;
     let names = if args.all {
         Vec::new()

@@ -3,14 +3,14 @@
 use super::{Outcome, load_manifest, table};
 use crate::check::current_version;
 use crate::cli::{GlobalArgs, ValidateArgs};
+use crate::commands::report::hints;
 use crate::printer::Printer;
-use crate::report::hints;
 
 pub fn run(
     global: &GlobalArgs,
     args: &ValidateArgs,
     printer: &Printer,
-) -> Result<Outcome, crate::report::CommandError> {
+) -> Result<Outcome, crate::commands::report::CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let mut rows = vec![vec!["NAME".into(), "VERSION".into(), "STATUS".into()]];

@@ -3,14 +3,14 @@
 use super::{Outcome, for_each_dependency, load_manifest, source_context};
 use crate::apply::{LocalEditKind, verify_dependency};
 use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::commands::report::hints;
 use crate::printer::Printer;
-use crate::report::hints;
 
 pub async fn run(
     global: &GlobalArgs,
     args: &VerifyArgs,
     printer: &Printer,
-) -> Result<Outcome, crate::report::CommandError> {
+) -> Result<Outcome, crate::commands::report::CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
@@ -81,7 +81,7 @@ pub async fn run(
 }
 
 /// ` with 2 queued patches` (one already upstream).
-fn patches_text(patches: &[crate::apply::patches::PatchOutcome]) -> String {
+fn patches_text(patches: &[crate::patch::PatchOutcome]) -> String {
     use crate::patch::PatchState;
     if patches.is_empty() {
         return String::new();

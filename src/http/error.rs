@@ -185,9 +185,9 @@ impl HttpError {
             Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
             Self::AnswerTooLarge { .. } => Some("check that the address is an API or a page, not a download; raise `DEPS_UPDATE_MAX_ANSWER_MIB` if it really is this large".into()),
-            Self::Write { source, .. } => Some(crate::report::local_write_hint(
+            Self::Write { source, .. } => Some(crate::write_hint::local_write_hint(
                 source,
-                crate::report::WritePlace::Temporary,
+                crate::write_hint::WritePlace::Temporary,
             )),
             Self::BadUrl { .. }
             | Self::Client(_)

@@ -5,6 +5,7 @@
 //! (shallow where the transport allows), and only when the head differs from the vendored
 //! commit. A version's code is its commit, exported from the remote as it is.
 
+use super::Links;
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
     candidates_from_tags, page_link, scheme_of, shown,
@@ -12,7 +13,6 @@ use super::{
 use crate::http::{HttpError, ensure_secure, redact};
 use crate::manifest::Tracking;
 use crate::select::{CommitCandidate, ReleaseCandidate, same_commit};
-use crate::summary::Links;
 use crate::tag::TagScheme;
 use crate::template::Vars;
 use crate::vcs::{self, GitError};

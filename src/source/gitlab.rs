@@ -9,6 +9,7 @@
 
 use serde::Deserialize;
 
+use super::Links;
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceKeys, SourceSpec,
     Target, asset_or, candidates_from_tags, forge_links, parse_repo, scheme_of,
@@ -16,7 +17,6 @@ use super::{
 use crate::http::{Accept, Api, ApiUrl, HttpClient, redact};
 use crate::manifest::Tracking;
 use crate::select::{ReleaseAsset, ReleaseCandidate};
-use crate::summary::Links;
 use crate::tag::TagScheme;
 use crate::template::{Template, Vars};
 

@@ -39,12 +39,22 @@ use crate::http::{HttpClient, HttpError, redact};
 use crate::manifest::{Dependency, Tracking};
 use crate::printer::Printer;
 use crate::select::{CommitCandidate, ReleaseCandidate};
-use crate::summary::Links;
 use crate::template::{Template, Vars};
 use crate::vcs::GitError;
 
 use spec::parse_repo;
 pub use spec::{KINDS, KeyError, Kind, SourceKeys, SourceSpec, kind_names, parse_spec};
+
+/// The upstream's pages a reviewer wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Links {
+    /// The project's name and its web page.
+    pub project: Option<(String, String)>,
+    /// The new version's release notes.
+    pub release_notes: Option<String>,
+    /// The compare view from the old version to the new: `(label, url)`.
+    pub compare: Option<(String, String)>,
+}
 
 /// What a source found upstream.
 #[derive(Debug)]

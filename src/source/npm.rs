@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::Links;
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
     parse_url,
 };
 use crate::http::{Accept, HttpError, redact};
 use crate::select::{PublishedArchive, ReleaseCandidate};
-use crate::summary::Links;
 use crate::template::Vars;
 use crate::version::Version;
 

@@ -11,13 +11,13 @@
 
 use regex::Regex;
 
+use super::Links;
 use super::{
     Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
     page_link, parse_url,
 };
 use crate::http::{Accept, redact};
 use crate::select::ReleaseCandidate;
-use crate::summary::Links;
 use crate::template::{Template, Vars};
 use crate::version::Version;
 

@@ -151,10 +151,10 @@ impl GitError {
             )),
             Self::MissingCommit { .. } => Some("the recorded commit may have been force-pushed away; check `branch`".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]`, or narrow the tree with `include`".into()),
-            Self::Export { source, .. } => Some(crate::report::local_write_hint(source, crate::report::WritePlace::Temporary)),
-            Self::WriteObjects { cause, .. } => Some(crate::report::local_write_hint(
+            Self::Export { source, .. } => Some(crate::write_hint::local_write_hint(source, crate::write_hint::WritePlace::Temporary)),
+            Self::WriteObjects { cause, .. } => Some(crate::write_hint::local_write_hint(
                 &std::io::Error::from(cause.unwrap_or(std::io::ErrorKind::Other)),
-                crate::report::WritePlace::GitObjects,
+                crate::write_hint::WritePlace::GitObjects,
             ) + "; nothing was committed"),
             Self::TempDir(_) | Self::Task(_) | Self::Object(_) => None,
         }

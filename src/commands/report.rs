@@ -98,7 +98,10 @@ impl Diagnose for CommandError {
             Self::Http(e) => e.hint(),
             Self::Forge(e) => e.hint(),
             Self::CurrentDir(_) => None,
-            Self::Write { source, .. } => Some(local_write_hint(source, WritePlace::Named)),
+            Self::Write { source, .. } => Some(crate::write_hint::local_write_hint(
+                source,
+                crate::write_hint::WritePlace::Named,
+            )),
             Self::Audit(e) => e.hint(),
             Self::Base(e) => e.hint(),
         }
@@ -120,47 +123,5 @@ impl Diagnose for ApplyError {
 impl Diagnose for PublishError {
     fn hint(&self) -> Option<String> {
         PublishError::hint(self)
-    }
-}
-
-/// Where a local write failed, for its hint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WritePlace {
-    /// The temporary folder (`TMPDIR`): downloads, unpacked archives, exports.
-    Temporary,
-    /// The repository's object store.
-    GitObjects,
-    /// A file the user named.
-    Named,
-}
-
-impl WritePlace {
-    fn shown(self) -> &'static str {
-        match self {
-            Self::Temporary => "the temporary folder",
-            Self::GitObjects => "the repository's `.git/objects`",
-            Self::Named => "that folder",
-        }
-    }
-}
-
-/// The hint for a failed local write: disk full and quota first, since they are the usual
-/// cause, then permissions.
-pub fn local_write_hint(error: &std::io::Error, place: WritePlace) -> String {
-    use std::io::ErrorKind as K;
-    let where_ = place.shown();
-    match error.kind() {
-        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => format!(
-            "the disk holding {where_} is full (or a size limit was hit): free space there{}",
-            if place == WritePlace::Temporary {
-                ", or point `TMPDIR` at a larger disk"
-            } else {
-                ""
-            }
-        ),
-        K::PermissionDenied | K::ReadOnlyFilesystem => {
-            format!("check that {where_} is writable")
-        }
-        _ => format!("check free space and permissions of {where_}"),
     }
 }

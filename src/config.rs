@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::http::{Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret};
+use crate::forge::{FORGES, Site};
+use crate::http::{ApiId, ApiOrigin, Credential, HttpSettings, Secret};
 use crate::manifest::Settings;
 use crate::retry::RetryPolicy;
 
@@ -20,6 +21,8 @@ pub const DEFAULT_NPM_REGISTRY: &str = "https://registry.npmjs.org/";
 pub struct NetworkConfig {
     pub http: HttpSettings,
     pub npm_registry: Url,
+    /// Each forge of [`FORGES`], with its API in `http.apis` (same order).
+    pub sites: Vec<Site>,
 }
 
 /// A setting that cannot be used.
@@ -49,46 +52,47 @@ impl NetworkConfig {
                 value,
             })
         };
-        // A token goes only to an API the environment names (or the public default): a
-        // registry never decides where a token goes, so a base only `deps.toml` names gets
-        // none.
-        let mut withheld = Vec::new();
-        let mut forge = |api: Api,
-                         setting: &Option<String>,
-                         setting_name: &str,
-                         default: &str,
-                         token: Option<Secret>|
-         -> Result<(Url, Option<Secret>), ConfigError> {
-            match (env(api.url_variable()), setting) {
-                (Some(value), _) => Ok((url(api.url_variable(), value)?, token)),
-                (None, Some(value)) => {
-                    let base = url(setting_name, value.clone())?;
-                    if token.is_some() {
-                        withheld.push((api, crate::http::redact(&base)));
-                    }
-                    Ok((base, None))
-                }
-                (None, None) => Ok((Url::parse(default).expect("valid URL"), token)),
-            }
-        };
-        let github_token = env("GITHUB_TOKEN")
-            .or_else(|| env("GH_TOKEN"))
-            .and_then(Secret::new);
-        let gitlab_token = env("GITLAB_TOKEN").and_then(Secret::new);
-        let (github_api, github_token) = forge(
-            Api::GitHub,
-            &settings.github_api_url,
-            "settings.github-api-url",
-            DEFAULT_GITHUB_API,
-            github_token,
-        )?;
-        let (gitlab_api, gitlab_token) = forge(
-            Api::GitLab,
-            &settings.gitlab_api_url,
-            "settings.gitlab-api-url",
-            DEFAULT_GITLAB_API,
-            gitlab_token,
-        )?;
+        // Each forge's API: a variable that names it, else `settings.<forge>-api-url`, else
+        // the public one. A token goes only to an API the environment names (or the public
+        // default): a registry never decides where a token goes, so a base only `deps.toml`
+        // names gets none, and says so when that matters.
+        let mut apis = Vec::new();
+        let mut sites = Vec::new();
+        for (index, forge) in FORGES.iter().copied().enumerate() {
+            let info = forge.info();
+            let token = info.tokens.iter().find_map(|token| {
+                env(token.variable)
+                    .and_then(Secret::new)
+                    .map(|secret| Credential {
+                        header: token.header,
+                        secret,
+                        variable: token.variable,
+                    })
+            });
+            let named = info
+                .api_variables
+                .iter()
+                .find_map(|variable| env(variable).map(|value| (*variable, value)));
+            let (base, trusted) = match (named, settings.api_urls.get(info.key)) {
+                (Some((variable, value)), _) => (url(variable, value)?, true),
+                (None, Some(value)) => (
+                    url(&format!("settings.{}", info.api_setting), value.clone())?,
+                    false,
+                ),
+                (None, None) => (Url::parse(info.default_api).expect("valid URL"), true),
+            };
+            apis.push(ApiOrigin {
+                base,
+                label: info.label,
+                policy: info.policy,
+                withheld: !trusted && token.is_some(),
+                credential: token.filter(|_| trusted),
+            });
+            sites.push(Site {
+                forge,
+                api: ApiId(index),
+            });
+        }
         let npm_registry = match (
             env("npm_config_registry").or_else(|| env("NPM_CONFIG_REGISTRY")),
             &settings.npm_registry,
@@ -141,10 +145,7 @@ impl NetworkConfig {
             1..=4096,
         )?;
         let http = HttpSettings {
-            github_api,
-            github_token,
-            gitlab_api,
-            gitlab_token,
+            apis,
             cache_dir,
             retry: RetryPolicy {
                 attempts: attempts.map_or(defaults.retry.attempts, |n| n as u32),
@@ -152,11 +153,14 @@ impl NetworkConfig {
             },
             max_rate_limit_wait: wait.map_or(defaults.max_rate_limit_wait, Duration::from_secs),
             timeout: timeout.map_or(defaults.timeout, Duration::from_secs),
-            withheld,
             use_cached_answers: true,
             max_answer_bytes: answer_mib.map_or(defaults.max_answer_bytes, |m| m << 20),
         };
-        Ok(Self { http, npm_registry })
+        Ok(Self {
+            http,
+            npm_registry,
+            sites,
+        })
     }
 }
 
@@ -174,56 +178,103 @@ mod tests {
         })
     }
 
+    /// The API of the forge with `key`.
+    fn api<'c>(config: &'c NetworkConfig, key: &str) -> &'c ApiOrigin {
+        let index = FORGES.iter().position(|f| f.info().key == key).unwrap();
+        &config.http.apis[index]
+    }
+
     #[test]
     fn environment_wins_over_settings() {
         let settings = Settings {
-            github_api_url: Some("https://ghe.example.com/api/v3".into()),
-            gitlab_api_url: Some("https://gitlab.example.com/api/v4".into()),
+            api_urls: [
+                (
+                    "github".to_owned(),
+                    "https://ghe.example.com/api/v3".to_owned(),
+                ),
+                (
+                    "gitlab".to_owned(),
+                    "https://gitlab.example.com/api/v4".to_owned(),
+                ),
+            ]
+            .into(),
             npm_registry: Some("https://npm.example.com/".into()),
             ..Settings::default()
         };
-        let config = resolve(&[], &settings).unwrap();
+        let config = resolve(&[("GITHUB_TOKEN", "t")], &settings).unwrap();
         assert_eq!(
-            config.http.github_api.as_str(),
+            api(&config, "github").base.as_str(),
             "https://ghe.example.com/api/v3"
         );
+        // Only the registry names it: the token stays home.
+        assert!(api(&config, "github").credential.is_none());
+        assert!(api(&config, "github").withheld);
         assert_eq!(config.npm_registry.as_str(), "https://npm.example.com/");
         assert_eq!(
-            config.http.gitlab_api.as_str(),
+            api(&config, "gitlab").base.as_str(),
             "https://gitlab.example.com/api/v4"
+        );
+        assert_eq!(
+            api(&config, "gitea").base.as_str(),
+            "https://codeberg.org/api/v1"
         );
         let config = resolve(
             &[
                 ("GITLAB_API_URL", "http://127.0.0.1:7/api/v4"),
                 ("GITHUB_API_URL", "http://127.0.0.1:9/"),
                 ("npm_config_registry", "http://127.0.0.1:8/"),
+                ("GITEA_API_URL", "http://127.0.0.1:6/api/v1"),
             ],
             &settings,
         )
         .unwrap();
-        assert_eq!(config.http.github_api.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(api(&config, "github").base.as_str(), "http://127.0.0.1:9/");
         assert_eq!(config.npm_registry.as_str(), "http://127.0.0.1:8/");
-        assert_eq!(config.http.gitlab_api.as_str(), "http://127.0.0.1:7/api/v4");
+        assert_eq!(
+            api(&config, "gitlab").base.as_str(),
+            "http://127.0.0.1:7/api/v4"
+        );
+        assert_eq!(
+            api(&config, "gitea").base.as_str(),
+            "http://127.0.0.1:6/api/v1"
+        );
     }
 
     #[test]
     fn defaults_and_tokens() {
         let config = resolve(
-            &[("GITHUB_API_URL", " "), ("GH_TOKEN", "abc")],
+            &[
+                ("GITHUB_API_URL", " "),
+                ("GH_TOKEN", "abc"),
+                ("FORGEJO_TOKEN", "f"),
+            ],
             &Settings::default(),
         )
         .unwrap();
-        assert_eq!(config.http.github_api.as_str(), "https://api.github.com/");
+        assert_eq!(
+            api(&config, "github").base.as_str(),
+            "https://api.github.com/"
+        );
         assert_eq!(config.npm_registry.as_str(), DEFAULT_NPM_REGISTRY);
-        assert_eq!(config.http.gitlab_api.as_str(), DEFAULT_GITLAB_API);
-        assert!(config.http.gitlab_token.is_none());
-        assert_eq!(config.http.github_token.unwrap().expose(), "abc");
+        assert_eq!(
+            api(&config, "gitlab").base.as_str(),
+            "https://gitlab.com/api/v4"
+        );
+        assert!(api(&config, "gitlab").credential.is_none());
+        let github = api(&config, "github").credential.as_ref().unwrap();
+        assert_eq!(
+            (github.secret.expose(), github.variable),
+            ("abc", "GH_TOKEN")
+        );
+        let gitea = api(&config, "gitea").credential.as_ref().unwrap();
+        assert_eq!(gitea.variable, "FORGEJO_TOKEN");
         let config = resolve(
             &[("GITHUB_TOKEN", "first"), ("GH_TOKEN", "second")],
             &Settings::default(),
         )
         .unwrap();
-        assert_eq!(config.http.github_token.unwrap().expose(), "first");
+        let github = api(&config, "github").credential.as_ref().unwrap();
+        assert_eq!(github.secret.expose(), "first");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use deps_update::printer::{Printer, Verbosity};
 fn main() -> ExitCode {
     // Before any thread starts: no other process of this user may read this one's
     // environment or memory, and no child inherits a token.
-    let protected = deps_update::process::protect(deps_update::http::TOKEN_VARIABLES);
+    let protected = deps_update::process::protect(&deps_update::forge::token_variables());
     let cli = parse();
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => Verbosity::Quiet,

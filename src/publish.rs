@@ -1,10 +1,11 @@
-//! Publishing an update: push its branch, then open or refresh its pull request.
+//! Publishing an update: push its branch, then open or refresh its change request on the
+//! project's forge (`settings.forge`, else the one the push remote names).
 
-use crate::forge::{self, Forge, ForgeError, PullRequestOutcome, PullRequestSpec};
+use crate::forge::{ChangeTarget, ForgeError, PullRequestOutcome, PullRequestSpec, Site};
 use crate::manifest::{Dependency, Manifest};
 use crate::source::SourceContext;
 use crate::summary::{BranchState, UpdateSummary};
-use crate::vcs::{GitError, PushCredentials, PushOutcome, Repo};
+use crate::vcs::{GitError, PushCredentials, PushOutcome, PushToken, Repo};
 
 /// What publishing did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -34,41 +35,80 @@ impl PublishError {
     }
 }
 
-/// The repository that receives pull requests: `settings.repository`, else
-/// `GITHUB_REPOSITORY`, else the push remote's path.
-pub fn pull_request_repository(manifest: &Manifest) -> Result<String, ForgeError> {
-    if let Some(repository) = &manifest.settings.repository {
-        return Ok(repository.clone());
+/// The forge of the project's own repository, where change requests go and whose token
+/// pushes: `settings.forge`, else the forge whose web host the push remote names, else GitHub.
+pub fn project_site(manifest: &Manifest, context: &SourceContext) -> Result<Site, ForgeError> {
+    if let Some(key) = &manifest.settings.forge {
+        let forge = crate::forge::by_key(key).ok_or_else(|| ForgeError::UnknownForge {
+            value: key.clone(),
+            known: crate::forge::FORGES
+                .iter()
+                .map(|f| format!("`{}`", f.info().key))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+        return Ok(context.site(forge));
     }
-    if let Ok(repository) = std::env::var("GITHUB_REPOSITORY")
-        && repository.contains('/')
-    {
-        return Ok(repository);
-    }
-    Repo::discover(&manifest.root)
-        .and_then(|repo| repo.remote_url(&manifest.settings.remote))
-        .ok()
-        .and_then(|url| forge::repository_from_remote(&url))
-        .ok_or(ForgeError::NoRepository)
+    let host = remote_url(manifest).as_deref().and_then(host_of);
+    let by_host = host.and_then(|host| {
+        context.sites.iter().copied().find(|site| {
+            url::Url::parse(&site.web(&context.http))
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(&host)))
+                .unwrap_or(false)
+        })
+    });
+    Ok(by_host.unwrap_or_else(|| context.site(crate::forge::FORGES[0])))
 }
 
-/// The forge for `repository`'s pull requests, knowing where branches are pushed: when the
-/// push remote (`settings.remote`) is a forge repository other than `repository`, a fork,
-/// heads are `forkowner:branch`.
-pub fn forge_for(
+/// Where change requests go: the repository (`settings.repository`, else what the forge's CI
+/// says, `GITHUB_REPOSITORY` or `CI_PROJECT_PATH`, else the push remote's path) on the
+/// project's forge, knowing where branches are pushed: when the push remote is another
+/// repository of the forge, a fork, heads are the fork's.
+pub fn change_target(
     manifest: &Manifest,
-    http: std::sync::Arc<crate::http::HttpClient>,
-    repository: String,
-) -> Forge {
-    let pushed_to = Repo::discover(&manifest.root)
-        .ok()
-        .and_then(|repo| repo.configured_remote_url(&manifest.settings.remote))
-        .filter(|url| on_a_host(url))
-        .and_then(|url| forge::repository_from_remote(&url));
-    let forge = Forge::new(http, repository.clone());
-    match pushed_to {
-        Some(fork) if !fork.eq_ignore_ascii_case(&repository) => forge.with_fork(&fork),
-        _ => forge,
+    context: &SourceContext,
+) -> Result<ChangeTarget, ForgeError> {
+    let site = project_site(manifest, context)?;
+    let info = site.info();
+    let remote = remote_url(manifest).filter(|url| on_a_host(url));
+    let from_remote = |url: &str| crate::forge::repository_from_remote(url, info.nested_repos);
+    let repository = manifest
+        .settings
+        .repository
+        .clone()
+        .or_else(|| {
+            info.repository_variables
+                .iter()
+                .find_map(|v| crate::process::env(v).filter(|r| r.contains('/')))
+        })
+        .or_else(|| remote.as_deref().and_then(from_remote))
+        .ok_or(ForgeError::NoRepository {
+            noun: info.change_request,
+            variables: info.repository_variables,
+        })?;
+    let target = ChangeTarget::new(site, repository.clone());
+    Ok(match remote.as_deref().and_then(from_remote) {
+        Some(fork) if !fork.eq_ignore_ascii_case(&repository) => target.with_fork(&fork),
+        _ => target,
+    })
+}
+
+/// The push remote's URL as configured (before `insteadOf`): the address that names the
+/// repository on its forge.
+fn remote_url(manifest: &Manifest) -> Option<String> {
+    let repo = Repo::discover(&manifest.root).ok()?;
+    repo.configured_remote_url(&manifest.settings.remote)
+}
+
+/// The host of a remote URL (`https://host/…`, `ssh://git@host/…`, `git@host:…`).
+fn host_of(url: &str) -> Option<String> {
+    match url::Url::parse(url) {
+        Ok(parsed) => parsed.host_str().map(str::to_owned),
+        Err(_) => {
+            let (user_host, _) = url.split_once(':')?;
+            Some(user_host.rsplit('@').next()?.to_owned())
+        }
     }
 }
 
@@ -86,6 +126,31 @@ fn on_a_host(url: &str) -> bool {
     }
 }
 
+/// The project forge's token, for https pushes to its web host.
+fn push_credentials(site: &Site, context: &SourceContext) -> PushCredentials {
+    let token = context
+        .http
+        .api(site.api)
+        .credential
+        .as_ref()
+        .and_then(|credential| {
+            let user = site
+                .info()
+                .tokens
+                .iter()
+                .find(|t| t.variable == credential.variable)?
+                .push_user;
+            let web = site.web(&context.http);
+            let host = url::Url::parse(&web).ok()?.host_str()?.to_owned();
+            Some(PushToken {
+                host,
+                user,
+                token: credential.secret.expose().to_owned(),
+            })
+        });
+    PushCredentials { token }
+}
+
 /// Pushes an update branch and, with a forge, opens or refreshes its pull request: one
 /// dependency's, or a group's (`updates` in commit order, `members` for their labels).
 pub async fn publish(
@@ -94,15 +159,10 @@ pub async fn publish(
     updates: &[&UpdateSummary],
     manifest: &Manifest,
     context: &SourceContext,
-    forge: Option<&Forge>,
+    site: &Site,
+    target: Option<&ChangeTarget>,
 ) -> Result<Published, PublishError> {
-    let credentials = PushCredentials {
-        token: context.http.github_token().and_then(|token| {
-            let web = context.http.github_web();
-            let host = url::Url::parse(&web).ok()?.host_str()?.to_owned();
-            Some((host, token.to_owned()))
-        }),
-    };
+    let credentials = push_credentials(site, context);
     let update = updates[0];
     let (root, remote, branch) = (
         manifest.root.clone(),
@@ -114,8 +174,8 @@ pub async fn publish(
     })
     .await
     .map_err(|e| PublishError::Task(e.to_string()))??;
-    let pull_request = match forge {
-        Some(forge) => {
+    let pull_request = match target {
+        Some(target) => {
             // The pull request says what the update does to known vulnerabilities; a lookup
             // that fails is said in the body and never stops the pull request.
             let osv = crate::audit::osv_api().ok();
@@ -135,7 +195,7 @@ pub async fn publish(
                         )
                         .await
                     }
-                    None => crate::audit::Security {
+                    None => crate::advisory::Security {
                         unavailable: true,
                         ..Default::default()
                     },
@@ -158,7 +218,18 @@ pub async fn publish(
                 draft: manifest.settings.draft,
                 reviewers: manifest.settings.reviewers.clone(),
             };
-            Some(forge.open_or_refresh(&spec).await?)
+            let requests = target
+                .site
+                .forge
+                .change_requests()
+                .ok_or(ForgeError::Unsupported {
+                    forge: target.site.info().name(),
+                })?;
+            Some(
+                requests
+                    .open_or_refresh(&context.http, target, &spec)
+                    .await?,
+            )
         }
         None => None,
     };

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::{DependencyError, current_version};
 use crate::manifest::{Dependency, Manifest, Patches};
-use crate::source::SourceSpec;
+use crate::source::{SourceContext, SourceSpec};
 
 /// Which document to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,12 +83,23 @@ pub struct Component {
     pub path: String,
 }
 
-/// The components of `deps`, in registry order.
-pub fn components(manifest: &Manifest, deps: &[&Dependency]) -> Result<Vec<Component>, SbomError> {
-    deps.iter().map(|dep| component(manifest, dep)).collect()
+/// The components of `deps`, in registry order. `context` gives the forges' and the npm
+/// registry's addresses as configured; nothing is asked of the network.
+pub fn components(
+    manifest: &Manifest,
+    context: &SourceContext,
+    deps: &[&Dependency],
+) -> Result<Vec<Component>, SbomError> {
+    deps.iter()
+        .map(|dep| component(manifest, context, dep))
+        .collect()
 }
 
-fn component(manifest: &Manifest, dep: &Dependency) -> Result<Component, SbomError> {
+fn component(
+    manifest: &Manifest,
+    context: &SourceContext,
+    dep: &Dependency,
+) -> Result<Component, SbomError> {
     let (current, _) = current_version(dep, &crate::vendored::VendoredTree::disk(&manifest.root))
         .map_err(|source| SbomError::Version {
         name: dep.name.clone(),
@@ -109,29 +120,19 @@ fn component(manifest: &Manifest, dep: &Dependency) -> Result<Component, SbomErr
     };
     let asset = dep.apply.asset.as_ref().and_then(rendered);
     let archive = dep.apply.archive.as_ref().and_then(rendered);
-    let npm_registry = manifest
-        .settings
-        .npm_registry
-        .clone()
-        .unwrap_or_else(|| "https://registry.npmjs.org/".into());
+    let npm_registry = context.npm_registry.as_str();
     let (purl, vcs, download) = match &dep.source {
-        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => {
-            let web = format!("https://github.com/{repo}");
-            let download = archive.or_else(|| match &asset {
-                Some(asset) => Some(format!(
-                    "{web}/releases/download/{}/{}",
-                    escape(&tag),
-                    escape(asset)
-                )),
-                None => Some(format!("{web}/archive/refs/tags/{}.tar.gz", escape(&tag))),
-            });
-            let purl = format!("pkg:github/{}@{}", repo.to_ascii_lowercase(), escape(&tag));
+        SourceSpec::Release { forge, repo } | SourceSpec::Tag { forge, repo } => {
+            // The forge as configured: a self-hosted one's own addresses.
+            let site = context.site(*forge);
+            let web = site.repo_page(&context.http, repo);
+            let download = archive.or_else(|| forge.public_download(&web, &tag, asset.as_deref()));
+            let purl = forge
+                .package_url(&site.web(&context.http), repo, &tag)
+                .unwrap_or_else(|| {
+                    generic(&dep.name, &version, "vcs_url", &format!("git+{web}@{tag}"))
+                });
             (purl, Some(web), download)
-        }
-        SourceSpec::GitlabRelease { repo } | SourceSpec::GitlabTag { repo } => {
-            let web = format!("https://gitlab.com/{repo}");
-            let purl = generic(&dep.name, &version, "vcs_url", &format!("git+{web}@{tag}"));
-            (purl, Some(web), archive)
         }
         SourceSpec::Git { url } => {
             let shown =
@@ -196,15 +197,7 @@ fn generic(name: &str, version: &str, key: &str, value: &str) -> String {
 
 /// Percent-encodes everything but unreserved characters (as package URLs want).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    crate::template::percent_encode(text, b"")
 }
 
 /// The patch queue's files, relative to the repository root.

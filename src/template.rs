@@ -141,7 +141,7 @@ impl Template {
                         check_segments(path)
                             .map_err(|why| fail(format!("`{{{name}}}` = `{}` {why}", shown())))?;
                         out.push('/');
-                        out.push_str(&encode(path, b"/+"));
+                        out.push_str(&percent_encode(path, b"/+"));
                         place = Place::Path;
                     } else if !value.is_empty()
                         && value
@@ -159,9 +159,9 @@ impl Template {
                 Place::Path => {
                     check_segments(value)
                         .map_err(|why| fail(format!("`{{{name}}}` = `{}` {why}", shown())))?;
-                    out.push_str(&encode(value, b"/+"));
+                    out.push_str(&percent_encode(value, b"/+"));
                 }
-                Place::Query => out.push_str(&encode(value, b"")),
+                Place::Query => out.push_str(&percent_encode(value, b"")),
             }
         }
         out.push_str(rest);
@@ -263,8 +263,8 @@ fn check_segments(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `value` percent-encoded, keeping unreserved characters and `keep`.
-fn encode(value: &str, keep: &[u8]) -> String {
+/// `value` percent-encoded, keeping unreserved characters (`A-Za-z0-9-._~`) and `keep`.
+pub fn percent_encode(value: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || keep.contains(&byte) {

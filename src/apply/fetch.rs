@@ -23,10 +23,10 @@ use super::layout::{self, Staged};
 use super::{ApplyError, archive_vars};
 use crate::archive;
 use crate::download::{self, Downloaded};
-use crate::http::{DownloadSink, HttpClient, HttpError, redact};
+use crate::http::{DownloadSink, HttpClient, redact};
 use crate::manifest::{Dependency, Format, Manifest};
 use crate::signature::verify_detached;
-use crate::source::{AnySource, Origin, Source, SourceContext, SourceSpec, Target};
+use crate::source::{AnySource, Origin, Source, SourceContext, Target};
 use crate::summary::Verification;
 use crate::template::Vars;
 use crate::vcs;
@@ -82,10 +82,12 @@ pub async fn fetch_tree(
     let unpack_dir = staging.path().join("tree");
     std::fs::create_dir(&unpack_dir).map_err(ApplyError::Temp)?;
     let limit = manifest.settings.max_archive_bytes;
-    let github_repo = match &dep.source {
-        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => Some(repo.as_str()),
-        _ => None,
-    };
+    // A forge whose tag archives are `git archive`s of the tag: their files can be checked
+    // against the commit's tree.
+    let github_repo = dep
+        .source
+        .forge()
+        .filter(|(forge, _)| forge.archives_are_git_archives());
     let mut archive_commit = None;
     let (staged, verification, shown) = match origin {
         Origin::Download {
@@ -154,9 +156,10 @@ pub async fn fetch_tree(
                 }
             };
             let matched = match (github_repo, tree) {
-                (Some(repo), Some((commit, tree))) => {
-                    match commit_tree(context, repo, &commit).await {
-                        Ok(expected) if expected == tree => Some(commit),
+                (Some((forge, repo)), Some((commit, tree))) => {
+                    let site = context.site(forge);
+                    match forge.commit_tree(&context.http, &site, repo, &commit).await {
+                        Ok(Some(expected)) if expected == tree => Some(commit),
                         Ok(_) => None,
                         Err(error) => {
                             context.printer.verbose(&format!(
@@ -169,10 +172,11 @@ pub async fn fetch_tree(
                 }
                 _ => None,
             };
+            let forge_name = github_repo.map_or("the forge", |(f, _)| f.info().name());
             match (mismatch, matched) {
                 (Some((expected, actual)), Some(commit)) => {
                     let note = format!(
-                        "the archive's bytes changed since they were recorded (sha256 {actual}, recorded {expected}): GitHub generated it anew, and its files are identical to the tree of the recorded commit {commit}"
+                        "the archive's bytes changed since they were recorded (sha256 {actual}, recorded {expected}): {forge_name} generated it anew, and its files are identical to the tree of the recorded commit {commit}"
                     );
                     context.printer.warn(&format!("`{}`: {note}", dep.name));
                     verification.checks.push(note);
@@ -187,7 +191,7 @@ pub async fn fetch_tree(
                 }
                 (None, Some(commit)) => {
                     verification.checks.push(format!(
-                        "files identical to the tree of commit {commit} (checked through GitHub's API)"
+                        "files identical to the tree of commit {commit} (checked through {forge_name}'s API)"
                     ));
                     archive_commit = Some(commit);
                 }
@@ -228,30 +232,6 @@ pub async fn fetch_tree(
         staging,
         archive_commit,
     })
-}
-
-/// The tree id of `commit` in the GitHub repository `repo`.
-async fn commit_tree(
-    context: &SourceContext,
-    repo: &str,
-    commit: &str,
-) -> Result<String, HttpError> {
-    #[derive(serde::Deserialize)]
-    struct Commit {
-        tree: Tree,
-    }
-    #[derive(serde::Deserialize)]
-    struct Tree {
-        sha: String,
-    }
-    let url = context
-        .http
-        .github_repo_url(repo, &["git", "commits", commit], None)?;
-    let page = context
-        .http
-        .get_json::<Commit>(&url, crate::http::Accept::GitHub)
-        .await?;
-    Ok(page.body.tree.sha.to_ascii_lowercase())
 }
 
 /// Downloads the archive and runs every verification the registry asks for, before anything

@@ -17,7 +17,7 @@
 //! holds it); the update fixes it when the newest allowed version is not affected. The
 //! dependency's `ignore-advisories` set advisories aside, by id or alias, with their reason.
 //!
-//! Here the assessment and its report; `osv` holds the batch query and the details, `github`
+//! Here the assessment and its report; `osv` holds the batch query and the details, `forge`
 //! the tag resolution and the repository advisories.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,10 +26,11 @@ use futures::StreamExt;
 use reqwest::Url;
 use serde_json::Value;
 
-mod github;
+mod forge;
 mod osv;
 
-use github::{RepoAdvisory, commits_of, repo_advisories};
+use crate::advisory::RepoAdvisory;
+use forge::{commits_of, repo_advisories};
 use osv::{OsvRecord, osv_advisory, osv_queries, query_osv};
 
 pub use crate::advisory::{Advisory, Security};
@@ -104,6 +105,8 @@ pub(crate) struct Subject<'a> {
     current_tag: Option<String>,
     latest: Option<(String, Option<String>)>,
     notes: Vec<String>,
+    /// Where OSV's GIT ranges name its repository.
+    repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -156,6 +159,7 @@ pub async fn for_update(
         current_tag: old_tag.map(str::to_owned),
         latest: Some((new.to_owned(), new_tag.map(str::to_owned))),
         notes: Vec::new(),
+        repository: repository(dep, context),
     };
     let Ok(mut reports) = assess(vec![subject], context, osv, 1).await else {
         return Security {
@@ -196,7 +200,7 @@ async fn assess(
     let mut queries: Vec<(usize, Side, Value)> = Vec::new();
     let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let resolved: Vec<Vec<(Side, Option<String>)>> = futures::stream::iter(subjects.iter())
-        .map(|s| commits_of(http, s))
+        .map(|s| commits_of(context, s))
         .buffered(jobs.max(1))
         .collect()
         .await;
@@ -217,7 +221,13 @@ async fn assess(
                 .iter()
                 .find(|(s, _)| *s == side)
                 .and_then(|(_, c)| c.clone());
-            for query in osv_queries(subject.dep, &version, tag.as_deref(), commit.as_deref()) {
+            for query in osv_queries(
+                subject.dep,
+                subject.repository.as_deref(),
+                &version,
+                tag.as_deref(),
+                commit.as_deref(),
+            ) {
                 queries.push((index, side, query));
             }
         }
@@ -242,7 +252,7 @@ async fn assess(
         })
         .collect();
     let github: Vec<Result<Vec<RepoAdvisory>, HttpError>> = futures::stream::iter(subjects.iter())
-        .map(|s| repo_advisories(http, s.dep))
+        .map(|s| repo_advisories(context, &s.dep.source))
         .buffered(jobs.max(1))
         .collect()
         .await;
@@ -256,10 +266,10 @@ async fn assess(
             }
             for id in ids {
                 if let Some(record) = details.get(id) {
-                    by_side
-                        .entry(*side)
-                        .or_default()
-                        .insert(id.clone(), record.for_dependency(subject.dep));
+                    by_side.entry(*side).or_default().insert(
+                        id.clone(),
+                        record.for_dependency(subject.dep, subject.repository.as_deref()),
+                    );
                 }
             }
         }
@@ -386,6 +396,7 @@ async fn subject<'a>(
                 current_tag,
                 latest: Some((finding.latest.clone(), finding.tag.clone())),
                 notes,
+                repository: repository(dep, context),
             }
         }
         Err(error) => {
@@ -401,25 +412,24 @@ async fn subject<'a>(
                 current_tag,
                 latest: None,
                 notes,
+                repository: repository(dep, context),
             }
         }
     }
 }
 
-/// The repository address OSV's GIT ranges use, for sources on a git forge.
-fn repository(dep: &Dependency) -> Option<String> {
+/// The repository address OSV's GIT ranges use, for sources on a git forge: the forge's
+/// web page of the repository as configured (a self-hosted GitLab's, not gitlab.com's).
+pub(crate) fn repository(dep: &Dependency, context: &SourceContext) -> Option<String> {
+    if let Some((forge, repo)) = dep.source.forge() {
+        return Some(context.site(forge).repo_page(&context.http, repo));
+    }
     match &dep.source {
-        SourceSpec::GithubRelease { repo } | SourceSpec::GithubTag { repo } => {
-            Some(format!("https://github.com/{repo}"))
-        }
-        SourceSpec::GitlabRelease { repo } | SourceSpec::GitlabTag { repo } => {
-            Some(format!("https://gitlab.com/{repo}"))
-        }
         SourceSpec::Git { url } => Some(
             url.trim_end_matches('/')
                 .trim_end_matches(".git")
                 .to_owned(),
         ),
-        SourceSpec::Npm { .. } | SourceSpec::Url { .. } => None,
+        _ => None,
     }
 }

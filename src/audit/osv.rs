@@ -6,7 +6,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Advisory, AuditError, MAX_PAGES, Side, repository};
+use super::{Advisory, AuditError, MAX_PAGES, Side};
 use crate::http::{Accept, HttpClient, HttpError, api_url};
 use crate::manifest::Dependency;
 use crate::source::SourceSpec;
@@ -14,6 +14,7 @@ use crate::source::SourceSpec;
 /// The OSV queries for one version of one dependency.
 pub(super) fn osv_queries(
     dep: &Dependency,
+    repository: Option<&str>,
     version: &str,
     tag: Option<&str>,
     commit: Option<&str>,
@@ -26,7 +27,7 @@ pub(super) fn osv_queries(
     if let Some(commit) = commit.filter(|c| c.len() == 40) {
         queries.push(json!({"commit": commit}));
     }
-    if let (Some(repo), Some(tag)) = (repository(dep), tag) {
+    if let (Some(repo), Some(tag)) = (repository, tag) {
         queries.push(json!({"package": {"name": repo, "ecosystem": "GIT"}, "version": tag}));
     }
     queries
@@ -130,12 +131,12 @@ impl OsvRecord {
 
     /// The advisory as it concerns `dep`: fixed where the record's entry for the dependency's
     /// own package or repository says (no entry of it: no fix known).
-    pub(super) fn for_dependency(&self, dep: &Dependency) -> Advisory {
+    pub(super) fn for_dependency(&self, dep: &Dependency, repository: Option<&str>) -> Advisory {
         let package = match &dep.source {
             SourceSpec::Npm { package } => Some(("npm", package.as_str())),
             _ => None,
         };
-        let repository = repository(dep).map(|r| same_repo(&r));
+        let repository = repository.map(same_repo);
         let mut fixed_in: Vec<String> = self
             .affected
             .iter()

@@ -107,6 +107,7 @@ fn source_context(
     let http = HttpClient::new(config.http, printer.clone())?;
     Ok(SourceContext {
         http: Arc::new(http),
+        sites: config.sites,
         npm_registry: config.npm_registry,
         cache_dir,
         printer: printer.clone(),

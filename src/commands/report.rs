@@ -33,7 +33,7 @@ pub enum CommandError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error(transparent)]
-    Forge(#[from] ForgeError),
+    Forge(Box<ForgeError>),
     #[error("cannot read the current folder")]
     CurrentDir(#[source] std::io::Error),
     #[error(transparent)]
@@ -59,8 +59,17 @@ impl CommandError {
                 | ManifestError::Invalid(_),
             )
             | Self::UnknownDependency(_)
-            | Self::Config(ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. })
-            | Self::Forge(ForgeError::NoRepository) => EXIT_USAGE,
+            | Self::Config(ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. }) => {
+                EXIT_USAGE
+            }
+            Self::Forge(e)
+                if matches!(
+                    **e,
+                    ForgeError::NoRepository { .. } | ForgeError::UnknownForge { .. }
+                ) =>
+            {
+                EXIT_USAGE
+            }
             Self::Http(_)
             | Self::Forge(_)
             | Self::CurrentDir(_)
@@ -68,6 +77,12 @@ impl CommandError {
             | Self::Audit(_)
             | Self::Base(_) => EXIT_FAILURE,
         }
+    }
+}
+
+impl From<ForgeError> for CommandError {
+    fn from(error: ForgeError) -> Self {
+        Self::Forge(Box::new(error))
     }
 }
 

@@ -15,7 +15,8 @@ pub fn run(
 ) -> Result<Outcome, CommandError> {
     let manifest = load_manifest(global)?;
     let deps = manifest.select(&args.names)?;
-    let components = match components(&manifest, &deps) {
+    let context = super::source_context(global, &manifest, printer, super::Answers::Cached)?;
+    let components = match components(&manifest, &context, &deps) {
         Ok(components) => components,
         // A partial bill of materials would be worse than none: nothing is written.
         Err(error) => {

@@ -8,7 +8,7 @@ use crate::commands::report::{CommandError, hints};
 use crate::forge::PullRequestOutcome;
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
-use crate::publish::{forge_for, publish, publishable, pull_request_repository};
+use crate::publish::{change_target, project_site, publish, publishable};
 use crate::summary::{BranchState, UpdateSummary};
 
 pub async fn run(
@@ -56,9 +56,10 @@ pub async fn run(
     };
     let now = super::now();
     let publishing = args.push || args.pr;
-    let forge = if args.pr {
-        let repository = pull_request_repository(manifest)?;
-        Some(forge_for(manifest, context.http.clone(), repository))
+    // The project's forge: its token pushes, and with `--pr` its change requests go there.
+    let site = project_site(manifest, &context)?;
+    let target = if args.pr {
+        Some(change_target(manifest, &context)?)
     } else {
         None
     };
@@ -77,7 +78,8 @@ pub async fn run(
     }
     let units: Vec<&[&Dependency]> = units.iter().map(Vec::as_slice).collect();
     let results = for_each_dependency(&units, global.jobs, |members| {
-        let (basis, manifest, context, forge) = (&basis, manifest, &context, forge.as_ref());
+        let (basis, manifest, context, site, target) =
+            (&basis, manifest, &context, &site, target.as_ref());
         async move {
             let results = update_group(members, basis, context, options, now).await;
             let updates: Vec<&UpdateSummary> = results
@@ -94,7 +96,7 @@ pub async fn run(
                 && updates.iter().all(|u| publishable(u))
             {
                 let group = members[0].group.as_deref();
-                Some(publish(members, group, &updates, manifest, context, forge).await)
+                Some(publish(members, group, &updates, manifest, context, site, target).await)
             } else {
                 None
             };

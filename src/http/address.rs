@@ -5,18 +5,18 @@
 
 use reqwest::Url;
 
-use super::{Api, HttpError};
+use super::{ApiId, HttpError};
 
 /// A URL the tool built on a forge's API base; the only kind of request that may carry the
 /// forge's credential (and only while it stays on the API's origin).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiUrl {
     url: Url,
-    api: Api,
+    api: ApiId,
 }
 
 impl ApiUrl {
-    pub(super) fn new(url: Url, api: Api) -> Self {
+    pub(super) fn new(url: Url, api: ApiId) -> Self {
         Self { url, api }
     }
 
@@ -24,7 +24,7 @@ impl ApiUrl {
         &self.url
     }
 
-    pub fn api(&self) -> Api {
+    pub fn api(&self) -> ApiId {
         self.api
     }
 
@@ -61,8 +61,8 @@ impl Address {
         }
     }
 
-    /// The forge API whose credential this request may carry.
-    pub fn credential_of(&self) -> Option<Api> {
+    /// The API whose credential this request may carry.
+    pub fn credential_of(&self) -> Option<ApiId> {
         match self {
             Self::Api(api) => Some(api.api()),
             Self::Plain(_) => None,

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::Api;
+use super::ApiLabel;
 
 /// Redirects followed at most for one request.
 pub(super) const MAX_REDIRECTS: usize = 5;
@@ -56,27 +56,28 @@ pub enum HttpError {
     Gone {
         url: String,
         message: String,
-        api: Option<Api>,
+        api: Option<&'static ApiLabel>,
     },
     #[error("`{url}` refused the credentials ({status})")]
     Unauthorized {
         url: String,
         status: u16,
         /// The forge API the URL belongs to, if any.
-        api: Option<Api>,
+        api: Option<&'static ApiLabel>,
         authenticated: bool,
         /// The forge whose token is set but was not sent: only `deps.toml` names its API.
-        withheld: Option<Api>,
+        withheld: Option<&'static ApiLabel>,
     },
     #[error("rate limit reached at `{url}`{}", reset_text(*reset))]
     RateLimited {
         url: String,
         reset: Option<SystemTime>,
-        api: Option<Api>,
+        api: Option<&'static ApiLabel>,
         authenticated: bool,
     },
-    #[error("GitHub's secondary rate limit was hit at `{url}` (too many requests at once, or content created too fast); it asks for a wait of at least {}, more than the {} allowed (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`)", human_duration(Duration::from_secs(*wait_secs)), human_duration(Duration::from_secs(*allowed_secs)))]
+    #[error("{forge}'s secondary rate limit was hit at `{url}` (too many requests at once, or content created too fast); it asks for a wait of at least {}, more than the {} allowed (`DEPS_UPDATE_MAX_RATE_LIMIT_WAIT`)", human_duration(Duration::from_secs(*wait_secs)), human_duration(Duration::from_secs(*allowed_secs)))]
     SecondaryRateLimited {
+        forge: &'static str,
         url: String,
         wait_secs: u64,
         allowed_secs: u64,
@@ -91,6 +92,8 @@ pub enum HttpError {
         #[source]
         source: std::io::Error,
     },
+    #[error("more than {pages} pages of results at `{url}`; stopped following them")]
+    TooManyPages { url: String, pages: usize },
     #[error("cannot set up the HTTP client")]
     Client(#[source] reqwest::Error),
     #[error("`{url}` sent a response that is not the JSON expected")]
@@ -140,13 +143,9 @@ impl HttpError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::RateLimited { authenticated: false, api: Some(Api::GitHub), .. } => Some(
-                "set `GITHUB_TOKEN` (or `GH_TOKEN`): authenticated requests get 5,000 an hour instead of 60"
-                    .into(),
-            ),
-            Self::RateLimited { authenticated: false, api: Some(Api::GitLab), .. } => Some(
-                "set `GITLAB_TOKEN`: authenticated requests get a larger allowance".into(),
-            ),
+            Self::RateLimited { authenticated: false, api: Some(api), .. } => {
+                Some(api.unauthenticated_limit_hint.to_owned())
+            }
             Self::RateLimited { .. } => {
                 Some("wait until the limit resets, or run fewer dependencies at once (`--jobs`)".into())
             }
@@ -155,16 +154,15 @@ impl HttpError {
             ),
             Self::Unauthorized { withheld: Some(api), .. } => Some(format!(
                 "`{}` is set but was not sent to this API, which only `deps.toml` names: a registry never decides where tokens go; set `{}` to the API's address to send it",
-                api.token_variable(),
-                api.url_variable()
+                api.token_variable, api.url_variable
             )),
             Self::Unauthorized { authenticated: true, api: Some(api), .. } => Some(format!(
                 "check that `{}` is valid and not expired",
-                api.token_variable()
+                api.token_variable
             )),
             Self::Unauthorized { authenticated: false, api: Some(api), .. } => Some(format!(
                 "this upstream needs credentials: set `{}`",
-                api.token_variable()
+                api.token_variable
             )),
             Self::Unauthorized { .. } => {
                 Some("this upstream needs credentials that deps-update cannot send".into())
@@ -179,9 +177,9 @@ impl HttpError {
             Self::Transport { .. } | Self::ServerError { .. } => {
                 Some("the upstream may be down; run the command again later".into())
             }
-            Self::Gone { api: Some(Api::GitHub), .. } => Some(
-                "GitHub retired this endpoint or the API version deps-update asks for (`X-GitHub-Api-Version: 2022-11-28`): upgrade deps-update".into(),
-            ),
+            Self::Gone { api: Some(ApiLabel { gone_hint: Some(hint), .. }), .. } => {
+                Some((*hint).to_owned())
+            }
             Self::Gone { .. } => Some("the server removed this address for good: point the registry at where it moved".into()),
             Self::TooLarge { .. } => Some("raise `max-archive-mib` in `[settings]` if the archive is expected to be this large".into()),
             Self::AnswerTooLarge { .. } => Some("check that the address is an API or a page, not a download; raise `DEPS_UPDATE_MAX_ANSWER_MIB` if it really is this large".into()),
@@ -189,6 +187,9 @@ impl HttpError {
                 source,
                 crate::write_hint::WritePlace::Temporary,
             )),
+            Self::TooManyPages { .. } => {
+                Some("narrow the tags with a more specific `tag` template".into())
+            }
             Self::BadUrl { .. }
             | Self::Client(_)
             | Self::Status { .. }

@@ -7,10 +7,6 @@ use reqwest::header::HeaderMap;
 
 use super::api_message;
 
-/// GitHub's documented limits on content-creating requests.
-pub(super) const WRITES_PER_MINUTE: usize = 80;
-/// GitHub's documented limit on concurrent requests.
-pub(super) const MAX_CONCURRENT_GITHUB: usize = 100;
 /// The least wait after a secondary rate limit without `Retry-After`.
 const SECONDARY_WAIT: Duration = Duration::from_secs(60);
 
@@ -63,7 +59,12 @@ pub(super) enum RateLimit {
 }
 
 /// Whether an answer is a rate limit, and which; `None` when it is not one.
-pub(super) fn rate_limit(status: StatusCode, headers: &HeaderMap, body: &str) -> Option<RateLimit> {
+pub(super) fn rate_limit(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &str,
+    secondary_limits: bool,
+) -> Option<RateLimit> {
     if status != StatusCode::FORBIDDEN && status != StatusCode::TOO_MANY_REQUESTS {
         return None;
     }
@@ -98,6 +99,10 @@ pub(super) fn rate_limit(status: StatusCode, headers: &HeaderMap, body: &str) ->
     // 403 is a permission problem).
     let message = api_message(body).to_ascii_lowercase();
     let says_so = message.contains("secondary rate limit") || message.contains("abuse");
+    if !secondary_limits {
+        // Without a stated wait, a 429 is waited out like a secondary limit all the same.
+        return (status == StatusCode::TOO_MANY_REQUESTS).then_some(RateLimit::Secondary);
+    }
     (status == StatusCode::TOO_MANY_REQUESTS || says_so).then_some(RateLimit::Secondary)
 }
 
@@ -114,8 +119,9 @@ mod tests {
     #[test]
     fn recognises_rate_limits() {
         let mut headers = HeaderMap::new();
-        let forbidden =
-            |headers: &HeaderMap, body: &str| rate_limit(StatusCode::FORBIDDEN, headers, body);
+        let forbidden = |headers: &HeaderMap, body: &str| {
+            rate_limit(StatusCode::FORBIDDEN, headers, body, true)
+        };
         assert_eq!(
             forbidden(
                 &headers,
@@ -132,7 +138,7 @@ mod tests {
             Some(RateLimit::Secondary)
         );
         assert_eq!(
-            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, ""),
+            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, "", true),
             Some(RateLimit::Secondary)
         );
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
@@ -146,10 +152,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", HeaderValue::from_static("3"));
         assert!(matches!(
-            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, ""),
+            rate_limit(StatusCode::TOO_MANY_REQUESTS, &headers, "", true),
             Some(RateLimit::Until(_))
         ));
-        assert_eq!(rate_limit(StatusCode::OK, &headers, ""), None);
+        assert_eq!(rate_limit(StatusCode::OK, &headers, "", true), None);
     }
 
     #[test]
@@ -161,6 +167,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn writes_are_paced_to_eighty_a_minute() {
+        const WRITES_PER_MINUTE: usize = 80;
         let mut pacer = Pacer::new(WRITES_PER_MINUTE, Duration::from_secs(60));
         let start = tokio::time::Instant::now();
         for _ in 0..WRITES_PER_MINUTE {

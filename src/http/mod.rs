@@ -1,12 +1,14 @@
 //! The only HTTP client: authentication, user agent, timeouts, retries, rate limits and the
 //! conditional-request cache.
 //!
-//! - A forge's token goes only with an [`ApiUrl`], an address the tool built on that forge's
-//!   API (never one an upstream's answer or a registry template gave), only while the request
-//!   stays on the API's origin (redirects are followed here, by hand, and a hop that leaves
-//!   the origin drops the credential for good), and only to an API the environment names:
-//!   the GitHub token as a bearer token, the GitLab token as `PRIVATE-TOKEN`; both are held
-//!   in a [`Secret`] that never prints.
+//! - The client knows API origins ([`ApiOrigin`]), not forges: each with its label, its
+//!   policy (headers, `Accept`, limits) and perhaps a credential, sent in the header the
+//!   origin's policy names (a bearer token, `Authorization: token`, `PRIVATE-TOKEN`) and held
+//!   in a [`Secret`] that never prints. A credential goes only with an [`ApiUrl`], an address
+//!   the tool built on that API (never one an upstream's answer or a registry template gave),
+//!   only while the request stays on the API's origin (redirects are followed here, by hand,
+//!   and a hop that leaves the origin drops the credential for good), and only to an API the
+//!   environment names.
 //! - Text answers (API documents, pages) larger than `DEPS_UPDATE_MAX_ANSWER_MIB` are refused.
 //! - Transient failures (5xx, 408, connection errors, timeouts) are retried with exponential
 //!   backoff; the final error says how many attempts were made.
@@ -14,8 +16,9 @@
 //!   when the wait is short, and otherwise reported with the time the limit resets. GitHub's
 //!   secondary limits (a 429, or a 403 saying so, with requests remaining and no
 //!   `Retry-After`) are waited out for at least a minute, doubling, within the same bound.
-//! - GitHub writes (pull requests, labels, reviewers) go one at a time and at most 80 a
-//!   minute, and at most 100 requests are in flight to GitHub's API: its documented limits.
+//! - Each API's limits come from its policy: for GitHub, writes (pull requests, labels,
+//!   reviewers) go one at a time and at most 80 a minute, and at most 100 requests are in
+//!   flight: its documented limits.
 //! - Every `GET` carries `If-None-Match` when a cached copy exists, so an unchanged upstream
 //!   answers `304 Not Modified` and costs no API budget.
 //! - Plain-text URLs (`http://`, `git://`) are refused unless they point at a loopback address,
@@ -46,9 +49,9 @@ use cache::CacheEntry;
 use error::MAX_REDIRECTS;
 pub use error::{HttpError, RefusedRedirect, human_duration};
 pub use limits::Pacer;
-use limits::{MAX_CONCURRENT_GITHUB, RateLimit, WRITES_PER_MINUTE, rate_limit, secondary_wait};
+use limits::{RateLimit, rate_limit, secondary_wait};
 pub use settings::{
-    Api, DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, HttpSettings, Secret, TOKEN_VARIABLES,
+    ApiId, ApiLabel, ApiOrigin, ApiPolicy, Credential, CredentialHeader, HttpSettings, Secret,
 };
 
 /// A JSON response and the next page's address from its `Link` header.
@@ -58,35 +61,34 @@ pub struct Page<T> {
     pub next: Option<Address>,
 }
 
-/// Which kind of JSON to ask for.
+/// Which kind of answer to ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accept {
-    /// GitHub's REST API.
-    GitHub,
+    /// A forge API's JSON, as the API's policy asks for it.
+    Api,
     /// npm's abbreviated package document.
     NpmPackument,
-    /// Plain JSON (GitLab's REST API).
+    /// Plain JSON (OSV, pages that answer JSON).
     Json,
     /// A page for a person or a program: HTML, text or JSON.
     Page,
     /// Any file: archives, checksum lists, signatures.
     Archive,
-    /// A file from GitHub's API (a release asset by id), which sends the bytes only when
-    /// asked for exactly this type.
-    Binary,
 }
 
 impl Accept {
-    fn header(self) -> &'static str {
+    /// The header, given the policy of the API the request goes to (if any).
+    fn header(self, policy: Option<&ApiPolicy>) -> &'static str {
         match self {
-            Self::GitHub => "application/vnd.github+json",
+            Self::Api => policy.map_or("application/json", |p| p.accept),
+            Self::Archive => policy
+                .and_then(|p| p.download_accept)
+                .unwrap_or("application/octet-stream, */*;q=0.8"),
             Self::NpmPackument => {
                 "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
             }
             Self::Json => "application/json",
             Self::Page => "text/html, text/plain, application/json;q=0.9, */*;q=0.8",
-            Self::Archive => "application/octet-stream, */*;q=0.8",
-            Self::Binary => "application/octet-stream",
         }
     }
 }
@@ -100,10 +102,18 @@ pub struct HttpClient {
     sent: AtomicU64,
     not_modified: AtomicU64,
     writes: AtomicU64,
-    /// Held for the whole of each GitHub write: writes go one at a time, paced.
-    pacer: tokio::sync::Mutex<Pacer>,
-    /// Requests in flight to GitHub's API.
-    github_slots: tokio::sync::Semaphore,
+    /// Per API of the table: its concurrency slots and its write pace, where its policy
+    /// sets them.
+    limits: Vec<ApiLimits>,
+}
+
+/// An API's own limits, as its policy sets them.
+#[derive(Debug)]
+struct ApiLimits {
+    /// Requests in flight to it.
+    slots: Option<tokio::sync::Semaphore>,
+    /// Held for the whole of each write: writes go one at a time, paced.
+    pacer: Option<tokio::sync::Mutex<Pacer>>,
 }
 
 /// Requests made so far.
@@ -150,19 +160,23 @@ impl HttpClient {
             .map_err(HttpError::Client)?;
         Ok(Self {
             client,
-            settings,
             printer,
             sent: AtomicU64::new(0),
             not_modified: AtomicU64::new(0),
             writes: AtomicU64::new(0),
-            pacer: tokio::sync::Mutex::new(Pacer::new(WRITES_PER_MINUTE, Duration::from_secs(60))),
-            github_slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_GITHUB),
+            limits: settings
+                .apis
+                .iter()
+                .map(|api| ApiLimits {
+                    slots: api.policy.max_concurrent.map(tokio::sync::Semaphore::new),
+                    pacer: api
+                        .policy
+                        .writes_per_minute
+                        .map(|n| tokio::sync::Mutex::new(Pacer::new(n, Duration::from_secs(60)))),
+                })
+                .collect(),
+            settings,
         })
-    }
-
-    /// The GitHub API base, without a trailing slash.
-    pub fn github_api(&self) -> &Url {
-        &self.settings.github_api
     }
 
     /// The retry policy, for other transports to share.
@@ -170,75 +184,28 @@ impl HttpClient {
         self.settings.retry
     }
 
-    /// The GitHub token, for the one other place that sends it (git pushes to the forge).
-    pub fn github_token(&self) -> Option<&str> {
-        self.settings.github_token.as_ref().map(Secret::expose)
+    /// An API of the table.
+    pub fn api(&self, id: ApiId) -> &ApiOrigin {
+        &self.settings.apis[id.0]
     }
 
-    /// Whether a GitHub token is configured.
-    pub fn has_github_token(&self) -> bool {
-        self.settings.github_token.is_some()
-    }
-
-    /// `{api}/repos/{owner}/{name}/{segments...}`: the one builder of GitHub repository URLs,
-    /// for sources and pull requests alike.
-    pub fn github_repo_url(
+    /// `{base}/{segments...}` on API `id`: an address the tool built, which carries that
+    /// API's credential. Each segment is escaped, so GitLab's `group%2Fname` stays one.
+    pub fn api_url(
         &self,
-        repo: &str,
+        id: ApiId,
         segments: &[&str],
         query: Option<&str>,
     ) -> Result<ApiUrl, HttpError> {
-        let mut all = vec!["repos"];
-        all.extend(repo.split('/'));
-        all.extend(segments);
-        self.forge_url(Api::GitHub, &all, query)
+        Ok(ApiUrl::new(
+            api_url(&self.api(id).base, segments, query)?,
+            id,
+        ))
     }
 
-    /// `{api}/{segments...}` on the configured API of `api`: an address the tool built, which
-    /// carries that forge's credential.
-    pub fn forge_url(
-        &self,
-        api: Api,
-        segments: &[&str],
-        query: Option<&str>,
-    ) -> Result<ApiUrl, HttpError> {
-        let base = match api {
-            Api::GitHub => &self.settings.github_api,
-            Api::GitLab => &self.settings.gitlab_api,
-        };
-        Ok(ApiUrl::new(api_url(base, segments, query)?, api))
-    }
-
-    /// The GitLab API base.
-    pub fn gitlab_api(&self) -> &Url {
-        &self.settings.gitlab_api
-    }
-
-    /// Whether a GitLab token is configured.
-    pub fn has_gitlab_token(&self) -> bool {
-        self.settings.gitlab_token.is_some()
-    }
-
-    /// Why a configured token is not sent to an API, if it is not: the API's address comes
-    /// only from `deps.toml`.
-    pub fn withheld(&self, api: Api) -> Option<&str> {
-        self.settings
-            .withheld
-            .iter()
-            .find(|(a, _)| *a == api)
-            .map(|(_, base)| base.as_str())
-    }
-
-    /// The web address of the GitHub whose API is configured (`https://api.github.com` ->
-    /// `https://github.com`, `https://ghe.example.com/api/v3` -> `https://ghe.example.com`).
-    pub fn github_web(&self) -> String {
-        web_base(&self.settings.github_api, "/api/v3")
-    }
-
-    /// The web address of the configured GitLab (`https://gitlab.com/api/v4` ->
-    /// `https://gitlab.com`).
-    pub fn gitlab_web(&self) -> String {
-        web_base(&self.settings.gitlab_api, "/api/v4")
+    /// Whether a token is sent to API `id`.
+    pub fn has_credential(&self, id: ApiId) -> bool {
+        self.api(id).credential.is_some()
     }
 
     /// Counts of requests so far.
@@ -362,10 +329,7 @@ impl HttpClient {
         ensure_secure(url)?;
         // Each attempt borrows the sink in turn; an async mutex hands it over.
         let sink = tokio::sync::Mutex::new(sink);
-        let accept = match self.api_of(url) {
-            Some(Api::GitHub) => Accept::Binary,
-            _ => Accept::Archive,
-        };
+        let accept = Accept::Archive;
         let address = &address;
         self.with_retries(url, |attempt| {
             let sink = &sink;
@@ -410,26 +374,33 @@ impl HttpClient {
         .await
     }
 
-    /// Sends a JSON request to the GitHub API and parses the JSON answer (`null` for an empty
+    /// Sends a JSON request to a forge API and parses the JSON answer (`null` for an empty
     /// one). Only idempotent methods are retried: a `POST` that fails is reported, never sent
-    /// twice.
-    pub async fn github_json(
+    /// twice. Writes go one at a time, within the API's pace when it sets one.
+    pub async fn api_json(
         &self,
         method: reqwest::Method,
         url: &ApiUrl,
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, HttpError> {
         let address = Address::Api(url.clone());
+        let pacer = self.limits[url.api().0].pacer.as_ref();
         let url = url.url();
         ensure_secure(url)?;
-        // Writes go one at a time and within GitHub's pace, for the whole of their retries.
-        let _turn = if method == reqwest::Method::GET {
-            None
-        } else {
-            self.writes.fetch_add(1, Ordering::Relaxed);
-            let mut pacer = self.pacer.lock().await;
-            pacer.turn().await;
-            Some(pacer)
+        // Writes go one at a time and within the API's pace, for the whole of their retries.
+        let _turn = match (method == reqwest::Method::GET, pacer) {
+            (true, _) => None,
+            (false, pacer) => {
+                self.writes.fetch_add(1, Ordering::Relaxed);
+                match pacer {
+                    Some(pacer) => {
+                        let mut pacer = pacer.lock().await;
+                        pacer.turn().await;
+                        Some(pacer)
+                    }
+                    None => None,
+                }
+            }
         };
         let idempotent = method != reqwest::Method::POST;
         let limit = self.settings.max_answer_bytes;
@@ -438,7 +409,7 @@ impl HttpClient {
             let method = method.clone();
             async move {
                 let answer = self
-                    .send_with(method, address, Accept::GitHub, None, body, attempt)
+                    .send_with(method, address, Accept::Api, None, body, attempt)
                     .await?;
                 let text = self.read_limited(answer, limit, attempt).await?;
                 if text.trim().is_empty() {
@@ -487,19 +458,12 @@ impl HttpClient {
         .await
     }
 
-    /// The status of one `GET` to the GitHub API (`204`, `404`, ...), or `None` when no answer
+    /// The status of one `GET` to a forge API (`204`, `404`, ...), or `None` when no answer
     /// came: for yes-or-no questions such as "is this user a collaborator?".
-    pub async fn github_status(&self, url: &ApiUrl) -> Option<u16> {
+    pub async fn api_status(&self, url: &ApiUrl) -> Option<u16> {
         let address = Address::Api(url.clone());
         match self
-            .send_with(
-                reqwest::Method::GET,
-                &address,
-                Accept::GitHub,
-                None,
-                None,
-                1,
-            )
+            .send_with(reqwest::Method::GET, &address, Accept::Api, None, None, 1)
             .await
         {
             Ok(answer) => Some(answer.response.status().as_u16()),
@@ -654,25 +618,30 @@ impl HttpClient {
         accept: Accept,
         cached: Option<&CacheEntry>,
         body: Option<&serde_json::Value>,
-        credential: Option<(Api, &Secret)>,
+        credential: Option<&Credential>,
         attempt: u32,
     ) -> Result<Answer<'_>, Failure> {
+        let api = self.api_of(url);
+        let policy = api.map(|id| &self.api(id).policy);
         let mut request = self
             .client
             .request(method.clone(), url.clone())
-            .header(header::ACCEPT, accept.header());
+            .header(header::ACCEPT, accept.header(policy));
         if let Some(body) = body {
             request = request.json(body);
         }
-        if accept == Accept::GitHub {
-            request = request.header("X-GitHub-Api-Version", "2022-11-28");
+        for (name, value) in policy.map_or(&[][..], |p| p.headers) {
+            request = request.header(*name, *value);
         }
-        if let Some((api, token)) = credential {
-            let (name, text) = match api {
-                Api::GitHub => (header::AUTHORIZATION, format!("Bearer {}", token.expose())),
-                Api::GitLab => (
-                    header::HeaderName::from_static("private-token"),
-                    token.expose().to_owned(),
+        if let Some(credential) = credential {
+            let token = credential.secret.expose();
+            let (name, text) = match credential.header {
+                CredentialHeader::Bearer => (header::AUTHORIZATION, format!("Bearer {token}")),
+                CredentialHeader::Token => (header::AUTHORIZATION, format!("token {token}")),
+                CredentialHeader::Named(name) => (
+                    header::HeaderName::from_bytes(name.as_bytes())
+                        .unwrap_or(header::AUTHORIZATION),
+                    token.to_owned(),
                 ),
             };
             let mut value =
@@ -688,14 +657,14 @@ impl HttpClient {
             }
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
-        let slot = match self.api_of(url) {
-            Some(Api::GitHub) => Some(
-                self.github_slots
+        let slot = match api.and_then(|id| self.limits[id.0].slots.as_ref()) {
+            Some(slots) => Some(
+                slots
                     .acquire()
                     .await
                     .expect("the semaphore is never closed"),
             ),
-            _ => None,
+            None => None,
         };
         let response = match request.send().await {
             Ok(r) => r,
@@ -729,20 +698,22 @@ impl HttpClient {
             return Ok(answer);
         }
         let shown = redact(first);
-        let api = self.api_of(first);
+        let api = self.api_of(first).map(|id| self.api(id));
+        let label = api.map(|a| a.label);
+        let secondary = api.is_some_and(|a| a.policy.secondary_limits);
         let headers = answer.response.headers().clone();
         // An error's body is read for its message only: a little of it is enough.
         let body = self
             .read_limited(answer, 64 << 10, attempt)
             .await
             .unwrap_or_default();
-        match rate_limit(status, &headers, &body) {
+        match rate_limit(status, &headers, &body, secondary) {
             Some(RateLimit::Until(reset)) => {
                 let wait = reset.duration_since(SystemTime::now()).unwrap_or_default();
                 let error = HttpError::RateLimited {
                     url: shown,
                     reset: Some(reset),
-                    api,
+                    api: label,
                     authenticated,
                 };
                 if wait <= self.settings.max_rate_limit_wait {
@@ -753,14 +724,16 @@ impl HttpClient {
             Some(RateLimit::Secondary) => {
                 let wait = secondary_wait(attempt);
                 let allowed = self.settings.max_rate_limit_wait;
+                let forge = label.map_or("the server", |l| l.name);
                 let error = HttpError::SecondaryRateLimited {
+                    forge,
                     url: shown,
                     wait_secs: wait.as_secs(),
                     allowed_secs: allowed.as_secs(),
                 };
                 if wait <= allowed {
                     self.printer.warn(&format!(
-                        "GitHub's secondary rate limit: waiting {} before trying again",
+                        "{forge}'s secondary rate limit: waiting {} before trying again",
                         human_duration(wait)
                     ));
                     return Err(Failure::Limited(error, wait));
@@ -770,18 +743,18 @@ impl HttpClient {
             None => {}
         }
         let message = api_message(&body);
-        let withheld = api.filter(|api| self.withheld(*api).is_some());
+        let withheld = api.filter(|a| a.withheld).map(|a| a.label);
         Err(match status.as_u16() {
             404 => Failure::Fail(HttpError::NotFound { url: shown }),
             410 => Failure::Fail(HttpError::Gone {
                 url: shown,
                 message,
-                api,
+                api: label,
             }),
             401 => Failure::Fail(HttpError::Unauthorized {
                 url: shown,
                 status: 401,
-                api,
+                api: label,
                 authenticated,
                 withheld,
             }),
@@ -802,41 +775,24 @@ impl HttpClient {
         })
     }
 
-    /// The forge API whose origin `url` is on, if any.
-    fn api_of(&self, url: &Url) -> Option<Api> {
-        if url.origin() == self.settings.github_api.origin() {
-            Some(Api::GitHub)
-        } else if url.origin() == self.settings.gitlab_api.origin() {
-            Some(Api::GitLab)
-        } else {
-            None
-        }
+    /// The API whose origin `url` is on, if any.
+    fn api_of(&self, url: &Url) -> Option<ApiId> {
+        self.settings
+            .apis
+            .iter()
+            .position(|api| api.base.origin() == url.origin())
+            .map(ApiId)
     }
 
-    /// The credential a request to `address` carries: a forge's token goes only with an
-    /// address the tool built on that forge's API, and only on that API's origin.
-    fn credential(&self, address: &Address) -> Option<(Api, &Secret)> {
-        let api = address.credential_of()?;
-        if self.api_of(address.url()) != Some(api) {
-            return None;
-        }
-        let token = match api {
-            Api::GitHub => self.settings.github_token.as_ref(),
-            Api::GitLab => self.settings.gitlab_token.as_ref(),
-        }?;
-        Some((api, token))
+    /// The credential a request to `address` carries: an API's token goes only with an
+    /// address the tool built on that API, and only on that API's origin.
+    fn credential(&self, address: &Address) -> Option<&Credential> {
+        let id = address.credential_of()?;
+        let api = self.settings.apis.get(id.0)?;
+        (api.base.origin() == address.url().origin())
+            .then_some(api.credential.as_ref())
+            .flatten()
     }
-}
-
-/// The web address of a forge whose API is `api`: `https://api.HOST` -> `https://HOST`, else
-/// the API address without its `suffix` (`/api/v3`, `/api/v4`).
-fn web_base(api: &Url, suffix: &str) -> String {
-    let shown = redact(api);
-    let trimmed = shown.trim_end_matches('/');
-    if let Some(rest) = trimmed.strip_prefix("https://api.") {
-        return format!("https://{rest}");
-    }
-    trimmed.trim_end_matches(suffix).to_owned()
 }
 
 /// GitHub's `{"message": "...", "errors": [{"message": "..."}]}`, or the start of whatever

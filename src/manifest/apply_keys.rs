@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use super::SourceSpec;
 use super::raw::{OneOrMany, RawStep};
 use super::{
     ARCHIVE_VARS, AfterStep, ApplySpec, Format, Globs, Locator, MESSAGE_VARS, ManifestError,
     Patches, relative_path,
 };
-use crate::source::SourceSpec;
 use crate::template::Template;
 
 /// The keys about fetching and laying out a new version, taken out of the raw table.

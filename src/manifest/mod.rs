@@ -16,6 +16,7 @@ mod diagnostic;
 pub mod edit;
 mod raw;
 mod settings;
+pub mod source_spec;
 mod supply_keys;
 mod tracking_keys;
 
@@ -31,13 +32,13 @@ use regex::Regex;
 use toml::Spanned;
 
 use crate::select::Policy;
-pub use crate::source::SourceSpec;
-use crate::source::{SourceKeys, kind_names, parse_spec};
 use crate::tag::TagScheme;
 use crate::template::Template;
 use crate::version::Version;
 use apply_keys::{RawApply, validate_apply};
 use raw::{RawDependency, RawManifest, RawVersionFile};
+pub use source_spec::SourceSpec;
+use source_spec::{SourceKeys, kind_names, parse_spec};
 
 /// The file name looked for when no `--manifest` is given.
 pub const FILE_NAME: &str = "deps.toml";
@@ -689,7 +690,7 @@ version = "1.64.0"
             ),
             (
                 "[deps.x]\npath = \"x\"\nsource = \"github-releases\"\nrepo = \"a/b\"\nversion = \"1\"\n",
-                "deps.toml:3:10: dependency `x`: `source`: expected `github-release`, `github-tag`, `gitlab-release`, `gitlab-tag`, `git`, `npm` or `url`, found `github-releases`",
+                "deps.toml:3:10: dependency `x`: `source`: expected `github-release`, `github-tag`, `gitlab-release`, `gitlab-tag`, `gitea-release`, `gitea-tag`, `git`, `npm` or `url`, found `github-releases`",
             ),
             (
                 "[deps.x]\npath = \"x\"\nsource = \"gitlab-tag\"\nrepo = \"libxml2\"\nversion = \"1\"\n",

@@ -21,6 +21,8 @@ pub struct RawManifest {
 pub struct RawSettings {
     pub github_api_url: Option<Spanned<String>>,
     pub gitlab_api_url: Option<Spanned<String>>,
+    pub gitea_api_url: Option<Spanned<String>>,
+    pub forge: Option<Spanned<String>>,
     pub npm_registry: Option<Spanned<String>>,
     pub branch: Option<Spanned<String>>,
     pub base: Option<Spanned<String>>,

@@ -9,8 +9,12 @@ use crate::template::Template;
 /// The `[settings]` table.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub github_api_url: Option<String>,
-    pub gitlab_api_url: Option<String>,
+    /// Each forge's API base (`github-api-url`, `gitlab-api-url`, `gitea-api-url`), by the
+    /// forge's key.
+    pub api_urls: std::collections::BTreeMap<String, String>,
+    /// `forge`: the forge of the project's own repository (`github`, `gitlab`, `gitea`);
+    /// `None`: the one the push remote names.
+    pub forge: Option<String>,
     pub npm_registry: Option<String>,
     /// The update branch of each dependency (`{name}`).
     pub branch: Template,
@@ -23,7 +27,8 @@ pub struct Settings {
     pub max_archive_bytes: u64,
     /// The remote update branches are pushed to.
     pub remote: String,
-    /// The repository (`owner/name`) that receives pull requests; `None`: `GITHUB_REPOSITORY`,
+    /// The repository (`owner/name`, on GitLab `group/subgroup/name`) that receives change
+    /// requests; `None`: what the forge's CI says (`GITHUB_REPOSITORY`, `CI_PROJECT_PATH`),
     /// else derived from the remote's URL.
     pub repository: Option<String>,
     /// Labels of every pull request.
@@ -39,8 +44,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            github_api_url: None,
-            gitlab_api_url: None,
+            api_urls: std::collections::BTreeMap::new(),
+            forge: None,
             npm_registry: None,
             branch: Template::parse("deps-update/{name}", BRANCH_VARS).expect("valid"),
             base: None,
@@ -133,18 +138,51 @@ pub(super) fn validate_settings(
     };
     if let Some(repository) = &raw.repository {
         let text = repository.get_ref();
-        if text.split('/').count() != 2 || text.split('/').any(str::is_empty) {
+        // Two parts on GitHub and Gitea; GitLab's groups nest.
+        let nested = raw
+            .forge
+            .as_ref()
+            .and_then(|f| crate::forge::by_key(f.get_ref()))
+            .is_some_and(|f| f.info().nested_repos);
+        let parts = text.split('/').count();
+        if parts < 2 || (parts > 2 && !nested) || text.split('/').any(str::is_empty) {
+            let expected = if nested {
+                "group/name` or `group/subgroup/name"
+            } else {
+                "owner/name"
+            };
             return Err(locator.diagnostic(
                 repository.span(),
                 None,
                 Some("repository"),
-                format!("expected `owner/name`, found `{text}`"),
+                format!("expected `{expected}`, found `{text}`"),
             ));
         }
     }
     Ok(Settings {
-        github_api_url: url(raw.github_api_url, "github-api-url")?,
-        gitlab_api_url: url(raw.gitlab_api_url, "gitlab-api-url")?,
+        api_urls: [
+            ("github", url(raw.github_api_url, "github-api-url")?),
+            ("gitlab", url(raw.gitlab_api_url, "gitlab-api-url")?),
+            ("gitea", url(raw.gitea_api_url, "gitea-api-url")?),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key.to_owned(), v)))
+        .collect(),
+        forge: match raw.forge {
+            Some(forge) if crate::forge::by_key(forge.get_ref()).is_none() => {
+                let known: Vec<String> = crate::forge::FORGES
+                    .iter()
+                    .map(|f| format!("`{}`", f.info().key))
+                    .collect();
+                return Err(locator.diagnostic(
+                    forge.span(),
+                    None,
+                    Some("forge"),
+                    format!("expected {}, found `{}`", known.join(", "), forge.get_ref()),
+                ));
+            }
+            forge => forge.map(Spanned::into_inner),
+        },
         npm_registry: url(raw.npm_registry, "npm-registry")?,
         branch,
         base: raw.base.map(Spanned::into_inner),

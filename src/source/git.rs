@@ -7,8 +7,8 @@
 
 use super::Links;
 use super::{
-    Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
-    candidates_from_tags, page_link, scheme_of, shown,
+    Discovery, Origin, Source, SourceContext, SourceError, Target, candidates_from_tags, page_link,
+    scheme_of, shown,
 };
 use crate::http::{HttpError, ensure_secure, redact};
 use crate::manifest::Tracking;
@@ -16,29 +16,6 @@ use crate::select::{CommitCandidate, ReleaseCandidate, same_commit};
 use crate::tag::TagScheme;
 use crate::template::Vars;
 use crate::vcs::{self, GitError};
-
-/// `source = "git"` in `deps.toml` (`branch` is read with the tracking keys).
-pub const KIND: Kind = Kind {
-    name: "git",
-    keys: &["url", "branch"],
-    parse: |keys| {
-        let url = keys.url.ok_or_else(|| KeyError::missing("url", "git"))?;
-        let text = url.get_ref();
-        let scheme_ok = ["https://", "http://", "git://", "ssh://", "file://"]
-            .iter()
-            .any(|s| text.starts_with(s));
-        if !scheme_ok {
-            return Err(KeyError::at(
-                "url",
-                url,
-                format!(
-                    "expected an `https://`, `ssh://`, `git://` or `file://` URL, found `{text}`"
-                ),
-            ));
-        }
-        Ok(SourceSpec::Git { url: text.clone() })
-    },
-};
 
 /// Commits read from a branch's history at most, for a quiet period.
 const HISTORY_DEPTH: usize = 200;

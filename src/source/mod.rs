@@ -4,31 +4,28 @@
 //! Every kind implements [`Source`]: [`Source::discover`] lists what upstream offers,
 //! [`Source::origin`] says where the chosen version's code is (an archive or single file to
 //! download, npm's tarball with its integrity, a git commit), and [`Source::links`] gives the
-//! pages a reviewer wants (project, release notes, compare view). Each kind also parses its
-//! own `deps.toml` keys into its [`SourceSpec`] variant (through [`KINDS`]), and [`for_dependency`]
-//! is the one factory from a spec to its source. Nothing outside this folder matches on the
-//! kind: the rest of the tool asks a spec what it supports ([`SourceSpec::downloads`],
-//! [`SourceSpec::takes_tags`], ...). Choosing among candidates is [`crate::select`]'s job. The
-//! kinds:
+//! pages a reviewer wants (project, release notes, compare view). The registry validates a
+//! kind's keys into its [`SourceSpec`] variant (`crate::manifest::source_spec`), and
+//! [`for_dependency`] is the one factory from a spec to its source. Nothing outside this folder
+//! matches on the kind: the rest of the tool asks a spec what it supports
+//! ([`SourceSpec::downloads`], [`SourceSpec::takes_tags`], ...). Choosing among candidates is
+//! [`crate::select`]'s job. The kinds:
 //!
-//! - [`github::GithubReleaseSource`]: `source = "github-release"`, a GitHub repository's
-//!   releases (drafts and pre-releases flagged as GitHub flags them).
-//! - [`github::GithubTagSource`]: `source = "github-tag"`, its tags.
-//! - [`gitlab::GitlabReleaseSource`]: `source = "gitlab-release"`, a GitLab project's releases.
-//! - [`gitlab::GitlabTagSource`]: `source = "gitlab-tag"`, its tags.
+//! - [`forge::ForgeReleaseSource`]: a forge repository's releases (`source = "github-release"`,
+//!   `"gitlab-release"`, `"gitea-release"`: every forge of [`crate::forge::FORGES`]).
+//! - [`forge::ForgeTagSource`]: its tags (`"github-tag"`, ...).
 //! - [`git::GitSource`]: `source = "git"`, any git remote's tags, or the head of a branch.
 //! - [`npm::NpmSource`]: `source = "npm"`, a package's published versions.
 //! - [`page::PageSource`]: `source = "url"`, versions read by a regex from a page.
 //!
-//! Adding a kind: one file here, one [`SourceSpec`] variant, one entry in [`KINDS`], one arm
-//! in [`for_dependency`] (and in [`AnySource`]'s dispatch), one integration test file.
+//! Adding a kind: one file here, one [`SourceSpec`] variant (with its keys' parser), one arm
+//! in [`for_dependency`] (and in [`AnySource`]'s dispatch), one integration test file. Adding
+//! a forge needs no new source: see [`crate::forge`].
 
+pub mod forge;
 pub mod git;
-pub mod github;
-pub mod gitlab;
 pub mod npm;
 pub mod page;
-mod spec;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,14 +33,12 @@ use std::sync::Arc;
 use reqwest::Url;
 
 use crate::http::{HttpClient, HttpError, redact};
+pub use crate::manifest::SourceSpec;
 use crate::manifest::{Dependency, Tracking};
 use crate::printer::Printer;
 use crate::select::{CommitCandidate, ReleaseCandidate};
 use crate::template::{Template, Vars};
 use crate::vcs::GitError;
-
-use spec::parse_repo;
-pub use spec::{KINDS, KeyError, Kind, SourceKeys, SourceSpec, kind_names, parse_spec};
 
 /// The upstream's pages a reviewer wants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -75,11 +70,24 @@ pub enum Discovery {
 #[derive(Debug, Clone)]
 pub struct SourceContext {
     pub http: Arc<HttpClient>,
+    /// Each forge of [`crate::forge::FORGES`] as configured, in that order.
+    pub sites: Vec<crate::forge::Site>,
     /// npm registry base (`npm_config_registry`, else `settings.npm-registry`, else npmjs).
     pub npm_registry: Url,
     /// Where git sources keep fetched history; `None` uses a temporary folder.
     pub cache_dir: Option<PathBuf>,
     pub printer: Printer,
+}
+
+impl SourceContext {
+    /// `forge` as configured for this run.
+    pub fn site(&self, forge: &'static dyn crate::forge::Forge) -> crate::forge::Site {
+        self.sites
+            .iter()
+            .copied()
+            .find(|site| site.forge.info().key == forge.info().key)
+            .expect("every forge of the table is configured")
+    }
 }
 
 /// The version chosen for an update (or re-fetched by `verify`).
@@ -164,8 +172,6 @@ pub enum SourceError {
         #[source]
         source: GitError,
     },
-    #[error("more than {pages} pages of results at `{url}`; stopped following them")]
-    TooManyPages { url: String, pages: usize },
     #[error(
         "no version matched: the regex `{regex}` finds no version in `{url}`{}",
         excerpt_text(excerpt)
@@ -250,9 +256,6 @@ impl SourceError {
             Self::BranchNotFound { .. } => Some("check `branch`".into()),
             Self::Http { source, .. } => source.hint(),
             Self::Git { source, .. } => source.hint(),
-            Self::TooManyPages { .. } => {
-                Some("narrow the tags with a more specific `tag` template".into())
-            }
             Self::NoVersionMatched { .. } => Some(
                 "the page may have changed its layout: fix `regex` (named groups `version`, or `major`/`minor`/`patch`)".into(),
             ),
@@ -290,10 +293,8 @@ pub trait Source {
 /// The source of a dependency, whichever its kind.
 #[derive(Debug)]
 pub enum AnySource<'a> {
-    GithubRelease(github::GithubReleaseSource<'a>),
-    GithubTag(github::GithubTagSource<'a>),
-    GitlabRelease(gitlab::GitlabReleaseSource<'a>),
-    GitlabTag(gitlab::GitlabTagSource<'a>),
+    Release(forge::ForgeReleaseSource<'a>),
+    Tag(forge::ForgeTagSource<'a>),
     Git(git::GitSource<'a>),
     Npm(npm::NpmSource<'a>),
     Url(page::PageSource<'a>),
@@ -303,17 +304,11 @@ pub enum AnySource<'a> {
 pub fn for_dependency(dep: &Dependency) -> AnySource<'_> {
     let (tracking, asset) = (&dep.tracking, dep.apply.asset.as_ref());
     match &dep.source {
-        SourceSpec::GithubRelease { repo } => {
-            AnySource::GithubRelease(github::GithubReleaseSource::new(repo, tracking, asset))
-        }
-        SourceSpec::GithubTag { repo } => {
-            AnySource::GithubTag(github::GithubTagSource::new(repo, tracking))
-        }
-        SourceSpec::GitlabRelease { repo } => {
-            AnySource::GitlabRelease(gitlab::GitlabReleaseSource::new(repo, tracking, asset))
-        }
-        SourceSpec::GitlabTag { repo } => {
-            AnySource::GitlabTag(gitlab::GitlabTagSource::new(repo, tracking))
+        SourceSpec::Release { forge, repo } => AnySource::Release(forge::ForgeReleaseSource::new(
+            *forge, repo, tracking, asset,
+        )),
+        SourceSpec::Tag { forge, repo } => {
+            AnySource::Tag(forge::ForgeTagSource::new(*forge, repo, tracking))
         }
         SourceSpec::Git { url } => AnySource::Git(git::GitSource::new(url, tracking)),
         SourceSpec::Npm { package } => {
@@ -339,10 +334,8 @@ pub fn for_dependency(dep: &Dependency) -> AnySource<'_> {
 macro_rules! dispatch {
     ($self:ident, $source:ident => $call:expr) => {
         match $self {
-            Self::GithubRelease($source) => $call,
-            Self::GithubTag($source) => $call,
-            Self::GitlabRelease($source) => $call,
-            Self::GitlabTag($source) => $call,
+            Self::Release($source) => $call,
+            Self::Tag($source) => $call,
             Self::Git($source) => $call,
             Self::Npm($source) => $call,
             Self::Url($source) => $call,
@@ -452,6 +445,7 @@ fn forge_links(
     new_tag: Option<&str>,
 ) -> Links {
     // Tags come from upstream: escaped, so none can end the link or add markdown.
+    let url_path = crate::forge::url_path;
     let (old_tag, new_tag) = (old_tag.map(url_path), new_tag.map(url_path));
     Links {
         release_notes: new_tag
@@ -479,93 +473,12 @@ fn page_link(url: &str) -> Links {
     }
 }
 
-/// `text` percent-encoded for a URL path, keeping `/` (tags such as `release/v9.2.1`).
-fn url_path(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/+".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// The release `asset` when the registry names one, else the source's own download.
-/// With `through_api`, the asset comes from the forge's API address for its id, when the
-/// forge gave one.
-fn asset_or(
-    asset: Option<&Template>,
-    target: &Target<'_>,
-    vars: &Vars,
-    through_api: Option<impl FnOnce(u64) -> Result<crate::http::ApiUrl, SourceError>>,
-    default: impl FnOnce() -> Result<Origin, SourceError>,
-) -> Result<Origin, SourceError> {
-    let Some(asset) = asset else {
-        return default();
-    };
-    let found = release_asset(asset, target, vars)?;
-    let url = match (found.id, through_api) {
-        (Some(id), Some(api)) => api(id)?.into(),
-        _ => parse_url(&found.url)?.into(),
-    };
-    Ok(Origin::Download {
-        url,
-        published: Published::Nothing,
-        name: Some(found.name.clone()),
-    })
-}
-
-/// Pages followed at most for one listing (100 items each).
-const MAX_PAGES: usize = 20;
-
-/// Follows `Link: rel="next"` from `first`, up to [`MAX_PAGES`]; `not_found` is the error for
-/// a 404.
-async fn all_pages<T: serde::de::DeserializeOwned>(
-    http: &HttpClient,
-    first: crate::http::Address,
-    accept: crate::http::Accept,
-    location: &str,
-    not_found: impl Fn() -> SourceError,
-) -> Result<Vec<T>, SourceError> {
-    let mut items = Vec::new();
-    let mut next = Some(first);
-    let mut pages = 0;
-    while let Some(address) = next.take() {
-        if pages == MAX_PAGES {
-            return Err(SourceError::TooManyPages {
-                url: redact(address.url()),
-                pages: MAX_PAGES,
-            });
-        }
-        pages += 1;
-        let page =
-            http.get_json::<Vec<T>>(address, accept)
-                .await
-                .map_err(|source| match source {
-                    HttpError::NotFound { .. } => not_found(),
-                    source => SourceError::Http {
-                        location: location.to_owned(),
-                        source,
-                    },
-                })?;
-        items.extend(page.body);
-        next = page.next;
-    }
-    Ok(items)
-}
-
 /// `redact`, for a URL that may not parse.
 pub fn shown(url: &str) -> String {
     Url::parse(url).map_or_else(|_| url.to_owned(), |u| redact(&u))
 }
 
-/// An RFC 3339 time an upstream gave (`2023-10-10T12:00:00Z`) as seconds since the Unix
-/// epoch; `None` when it is not one.
-pub(crate) fn seconds_of(text: &str) -> Option<i64> {
-    text.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
-}
+pub(crate) use crate::forge::seconds_of;
 
 #[cfg(test)]
 mod tests {

@@ -11,36 +11,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Links;
-use super::{
-    Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
-    parse_url,
-};
+use super::{Discovery, Origin, Source, SourceContext, SourceError, Target, parse_url};
 use crate::http::{Accept, HttpError, redact};
 use crate::select::{PublishedArchive, ReleaseCandidate};
 use crate::template::Vars;
 use crate::version::Version;
-
-/// `source = "npm"` in `deps.toml`.
-pub const KIND: Kind = Kind {
-    name: "npm",
-    keys: &["package"],
-    parse: |keys| {
-        let package = keys
-            .package
-            .ok_or_else(|| KeyError::missing("package", "npm"))?;
-        let text = package.get_ref();
-        if text.is_empty() || text.contains(char::is_whitespace) || text.starts_with('.') {
-            return Err(KeyError::at(
-                "package",
-                package,
-                format!("`{text}` is not an npm package name"),
-            ));
-        }
-        Ok(SourceSpec::Npm {
-            package: text.clone(),
-        })
-    },
-};
 
 /// `source = "npm"`.
 #[derive(Debug)]

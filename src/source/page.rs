@@ -12,62 +12,11 @@
 use regex::Regex;
 
 use super::Links;
-use super::{
-    Discovery, KeyError, Kind, Origin, Source, SourceContext, SourceError, SourceSpec, Target,
-    page_link, parse_url,
-};
+use super::{Discovery, Origin, Source, SourceContext, SourceError, Target, page_link, parse_url};
 use crate::http::{Accept, redact};
 use crate::select::ReleaseCandidate;
 use crate::template::{Template, Vars};
 use crate::version::Version;
-
-/// Placeholders of the page's `url`.
-pub const URL_VARS: &[&str] = &["name"];
-
-/// `source = "url"` in `deps.toml`.
-pub const KIND: Kind = Kind {
-    name: "url",
-    keys: &["url", "regex"],
-    parse: |keys| {
-        let url = keys.url.ok_or_else(|| KeyError::missing("url", "url"))?;
-        let template = Template::parse(url.get_ref(), URL_VARS)
-            .map_err(|e| KeyError::at("url", url, e.to_string()))?;
-        let probe = template.render(&Vars::from([("name", "x".to_owned())]));
-        if !matches!(reqwest::Url::parse(&probe), Ok(u) if matches!(u.scheme(), "https" | "http")) {
-            return Err(KeyError::at(
-                "url",
-                url,
-                format!("expected an `https://` URL, found `{}`", url.get_ref()),
-            ));
-        }
-        let raw = keys
-            .regex
-            .ok_or_else(|| KeyError::missing("regex", "url"))?;
-        let regex = Regex::new(raw.get_ref()).map_err(|e| {
-            let text = e.to_string();
-            let what = text
-                .lines()
-                .last()
-                .unwrap_or_default()
-                .trim_start_matches("error: ");
-            KeyError::at("regex", raw, format!("invalid regular expression: {what}"))
-        })?;
-        let names: Vec<&str> = regex.capture_names().flatten().collect();
-        if !names.contains(&"version") && !names.contains(&"major") {
-            return Err(KeyError::at(
-                "regex",
-                raw,
-                "expected a named group `version`, or `major` (with `minor` and `patch`), e.g. \
-                 `sqlite-(?P<version>[0-9.]+)`"
-                    .into(),
-            ));
-        }
-        Ok(SourceSpec::Url {
-            url: template,
-            regex,
-        })
-    },
-};
 
 /// `source = "url"`.
 #[derive(Debug)]

@@ -23,7 +23,7 @@ mod tree_hash;
 mod worktree;
 
 pub use error::GitError;
-pub use push::{PushCredentials, PushOutcome};
+pub use push::{PushCredentials, PushOutcome, PushToken};
 pub use remote::{branch_history, export_commit, list_remote, set_timeouts};
 pub use tree_hash::tree_id_of;
 pub use worktree::TempWorktree;

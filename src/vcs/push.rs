@@ -16,13 +16,22 @@ pub enum PushOutcome {
 /// How to authenticate a push.
 #[derive(Clone)]
 pub struct PushCredentials {
-    /// A token for https remotes on this host (the forge's), sent as `x-access-token`.
-    pub token: Option<(String, String)>,
+    /// For https remotes on this host (the forge's): the user name and the token sent.
+    pub token: Option<PushToken>,
+}
+
+/// A forge token for pushes to its host.
+#[derive(Clone)]
+pub struct PushToken {
+    pub host: String,
+    /// `x-access-token` (GitHub), `oauth2` (GitLab, Gitea), `gitlab-ci-token`.
+    pub user: &'static str,
+    pub token: String,
 }
 
 impl std::fmt::Debug for PushCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let host = self.token.as_ref().map(|(host, _)| host.as_str());
+        let host = self.token.as_ref().map(|t| t.host.as_str());
         f.debug_struct("PushCredentials")
             .field("token_for", &host)
             .finish()
@@ -177,11 +186,11 @@ fn callbacks(credentials: &PushCredentials) -> git2::RemoteCallbacks<'static> {
         let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned));
         if allowed.is_user_pass_plaintext()
             && tried == 1
-            && let Some((token_host, token)) = &credentials.token
-            && host.as_deref() == Some(token_host.as_str())
+            && let Some(token) = &credentials.token
+            && host.as_deref() == Some(token.host.as_str())
             && url.starts_with("https://")
         {
-            return git2::Cred::userpass_plaintext("x-access-token", token);
+            return git2::Cred::userpass_plaintext(token.user, &token.token);
         }
         if allowed.is_user_pass_plaintext()
             && let Ok(config) = git2::Config::open_default()

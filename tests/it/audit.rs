@@ -11,12 +11,11 @@ use crate::support::{Project, github_dep, mount_json, mount_releases};
 
 const C56: &str = "5656565656565656565656565656565656565656";
 const C57: &str = "5757575757575757575757575757575757575757";
-const NGHTTP2: &str = "https://github.com/nghttp2/nghttp2";
 
 /// OSV's batch endpoint: answers each query by what it asks, pages acorn's answer behind a
 /// token-only page, fails the first call with a 500, and records every call.
-#[derive(Clone, Default)]
-struct FakeOsv(Arc<Mutex<Vec<Value>>>);
+#[derive(Clone)]
+struct FakeOsv(Arc<Mutex<Vec<Value>>>, String);
 
 impl Respond for FakeOsv {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -34,7 +33,7 @@ impl Respond for FakeOsv {
                 let asks = |name: &str, version: &str| {
                     q["package"]["name"] == name && q["version"] == version
                 };
-                if q["commit"] == C56 || asks(NGHTTP2, "v1.56.0") {
+                if q["commit"] == C56 || asks(&self.1, "v1.56.0") {
                     json!({"vulns": [{"id": "OSV-2023-1", "modified": "2023-10-10T00:00:00Z"}]})
                 } else if asks("acorn", "8.0.0") && q["page_token"].is_null() {
                     json!({"next_page_token": "page-2"})
@@ -51,7 +50,9 @@ impl Respond for FakeOsv {
 
 async fn setup(extra_nghttp2: &str, extra_acorn: &str) -> (Project, MockServer, FakeOsv) {
     let server = MockServer::start().await;
-    let osv = FakeOsv::default();
+    // The fake GitHub stands in for github.com: OSV names nghttp2 by its address.
+    let nghttp2 = format!("{}/nghttp2/nghttp2", server.uri());
+    let osv = FakeOsv(Arc::default(), nghttp2.clone());
     Mock::given(method("POST"))
         .and(path("/osv/v1/querybatch"))
         .respond_with(osv.clone())
@@ -68,7 +69,7 @@ async fn setup(extra_nghttp2: &str, extra_acorn: &str) -> (Project, MockServer, 
             "affected": [
                 {"ranges": [{"type": "GIT", "repo": "https://github.com/envoyproxy/envoy",
                     "events": [{"introduced": "0"}, {"fixed": "1.27.1"}]}]},
-                {"ranges": [{"type": "GIT", "repo": "https://github.com/nghttp2/nghttp2.git",
+                {"ranges": [{"type": "GIT", "repo": format!("{nghttp2}.git"),
                     "events": [{"introduced": "0"}, {"fixed": C57}]}]}
             ],
             "database_specific": {"severity": "HIGH"}
@@ -183,9 +184,11 @@ async fn finds_what_osv_and_github_know_and_what_the_update_fixes() {
     let first: Vec<&Value> = calls[1]["queries"].as_array().unwrap().iter().collect();
     assert!(first.contains(&&json!({"commit": C56})));
     assert!(first.contains(&&json!({"commit": C57})));
-    assert!(first.contains(
-        &&json!({"package": {"name": NGHTTP2, "ecosystem": "GIT"}, "version": "v1.56.0"})
-    ));
+    assert!(
+        first.contains(
+            &&json!({"package": {"name": osv.1, "ecosystem": "GIT"}, "version": "v1.56.0"})
+        )
+    );
     assert!(
         first.contains(
             &&json!({"package": {"name": "acorn", "ecosystem": "npm"}, "version": "8.0.0"})

@@ -445,11 +445,13 @@ async fn the_shipped_registry_checks_against_fakes_of_every_kind() {
         .as_str()
         .unwrap()
         .to_owned();
+    // The fake stands in for github.com: OSV names nghttp2 by the fake's address.
+    let nghttp2_page = format!("{}/nghttp2/nghttp2", server.uri());
     let seeded = move |query: &serde_json::Value| -> Option<&'static str> {
         let asks = |name: &str, version: &str| {
             query["package"]["name"] == name && query["version"] == version
         };
-        if asks("https://github.com/nghttp2/nghttp2", &nghttp2_tag) {
+        if asks(&nghttp2_page, &nghttp2_tag) {
             Some("OSV-SEED-NGHTTP2")
         } else if asks("acorn", &acorn_version) {
             Some("GHSA-seed-acrn-0001")

@@ -19,6 +19,9 @@ fn project() -> Project {
         );
     }
     project.env("SOURCE_DATE_EPOCH", "1700000000");
+    // Public forges: an SBOM names where code comes from, and asks nobody.
+    project.env("GITHUB_API_URL", "https://api.github.com");
+    project.env("npm_config_registry", "https://registry.npmjs.org/");
     project
 }
 
@@ -120,4 +123,81 @@ fn a_license_that_is_not_an_spdx_expression_is_a_registry_error() {
         run.stderr
     );
     assert!(!project.root().join("sbom.cdx.json").exists());
+}
+
+#[test]
+fn self_hosted_forges_and_registries_name_their_own_addresses() {
+    let mut project = Project::new();
+    project.manifest(
+        r#"[deps.ghe]
+path = "deps/ghe"
+source = "github-release"
+repo = "infra/ghe"
+version = "1.2.0"
+
+[deps.lab]
+path = "deps/lab"
+source = "gitlab-tag"
+repo = "group/sub/lab"
+version = "3.0.0"
+
+[deps.tea]
+path = "deps/tea"
+source = "gitea-release"
+repo = "org/tea"
+version = "0.9.1"
+asset = "tea-{version}.tar.gz"
+
+[deps.pkg]
+path = "deps/pkg"
+source = "npm"
+package = "left-pad"
+version = "1.3.0"
+"#,
+    );
+    project
+        .env("SOURCE_DATE_EPOCH", "0")
+        .env("GITHUB_API_URL", "https://ghe.example.com/api/v3")
+        .env("GITLAB_API_URL", "https://gitlab.example.com/api/v4")
+        .env("GITEA_API_URL", "https://tea.example.com/api/v1")
+        .env("npm_config_registry", "https://npm.example.com/");
+    let run = project.run(&["sbom", "-o", "-"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = run.stdout.clone();
+    for public in ["github.com", "gitlab.com", "codeberg.org", "npmjs.org"] {
+        assert!(!text.contains(public), "{public} in {text}");
+    }
+    let bom = run.json();
+    let components = bom["components"].as_array().unwrap();
+    let urls = |c: &Value| -> Vec<String> {
+        c["externalReferences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["url"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        components[0]["purl"],
+        "pkg:github/infra/ghe@v1.2.0?repository_url=https%3A%2F%2Fghe.example.com"
+    );
+    assert_eq!(
+        urls(&components[0]),
+        [
+            "https://ghe.example.com/infra/ghe",
+            "https://ghe.example.com/infra/ghe/archive/refs/tags/v1.2.0.tar.gz"
+        ]
+    );
+    assert_eq!(
+        urls(&components[1])[0],
+        "https://gitlab.example.com/group/sub/lab"
+    );
+    assert_eq!(
+        urls(&components[2])[1],
+        "https://tea.example.com/org/tea/releases/download/v0.9.1/tea-0.9.1.tar.gz"
+    );
+    assert_eq!(
+        urls(&components[3])[0],
+        "https://npm.example.com/left-pad/-/left-pad-1.3.0.tgz"
+    );
 }

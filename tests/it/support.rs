@@ -99,6 +99,8 @@ impl Project {
             .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
             .env("NO_COLOR", "1")
             .env("GITHUB_API_URL", "http://127.0.0.1:9")
+            .env("GITLAB_API_URL", "http://127.0.0.1:9/api/v4")
+            .env("GITEA_API_URL", "http://127.0.0.1:9/api/v1")
             .env("npm_config_registry", "http://127.0.0.1:9/")
             .env("OSV_API_URL", "http://127.0.0.1:9/osv")
             .env("DEPS_UPDATE_RETRY_DELAY_MS", "20")

@@ -1,0 +1,255 @@
+//! Change requests (GitHub's and Gitea's pull requests, GitLab's merge requests): what one
+//! should say ([`PullRequestSpec`], rendered elsewhere from a plain update summary), where it
+//! goes ([`ChangeTarget`]), what became of it, and why it failed. Each forge that can open
+//! them implements [`ChangeRequests`] with the same guarantees: one per branch, found by its
+//! head, opened or refreshed, never duplicated, no write when nothing changed.
+
+use futures::future::BoxFuture;
+
+use super::Site;
+use crate::http::{HttpClient, HttpError};
+
+/// What a change request should say.
+#[derive(Debug, Clone)]
+pub struct PullRequestSpec {
+    pub title: String,
+    pub body: String,
+    /// The update branch.
+    pub head: String,
+    pub base: String,
+    pub labels: Vec<String>,
+    pub draft: bool,
+    pub reviewers: Vec<String>,
+}
+
+/// What happened to the change request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum PullRequestOutcome {
+    Created { number: u64, url: String },
+    Refreshed { number: u64, url: String },
+    Unchanged { number: u64, url: String },
+}
+
+impl PullRequestOutcome {
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Created { url, .. }
+            | Self::Refreshed { url, .. }
+            | Self::Unchanged { url, .. } => url,
+        }
+    }
+}
+
+/// Where change requests go: a repository on a forge, and the repository branches are pushed
+/// to (the same one, or a fork of it).
+#[derive(Debug, Clone)]
+pub struct ChangeTarget {
+    pub site: Site,
+    /// `owner/name` (GitLab: `group/subgroup/name`) that receives them.
+    pub repository: String,
+    /// Where the update branches are pushed: `repository` itself, or a fork.
+    pub pushed_to: String,
+}
+
+impl ChangeTarget {
+    pub fn new(site: Site, repository: String) -> Self {
+        Self {
+            site,
+            pushed_to: repository.clone(),
+            repository,
+        }
+    }
+
+    /// Branches are pushed to `fork`, not to the repository itself.
+    pub fn with_fork(mut self, fork: &str) -> Self {
+        self.pushed_to = fork.to_owned();
+        self
+    }
+
+    /// Whether branches live in a fork.
+    pub fn is_fork(&self) -> bool {
+        !self.pushed_to.eq_ignore_ascii_case(&self.repository)
+    }
+
+    /// The owner of the repository branches are pushed to.
+    pub fn head_owner(&self) -> &str {
+        self.pushed_to.split('/').next().unwrap_or_default()
+    }
+
+    /// What the forge calls them: `pull request`, `merge request`.
+    pub fn noun(&self) -> &'static str {
+        self.site.info().change_request
+    }
+}
+
+/// A forge's change requests.
+pub trait ChangeRequests: Send + Sync {
+    /// Opens the change request for `spec.head`, or refreshes the open one (title, body,
+    /// missing labels and reviewers); sends no write when everything already matches.
+    fn open_or_refresh<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        spec: &'a PullRequestSpec,
+    ) -> BoxFuture<'a, Result<PullRequestOutcome, ForgeError>>;
+}
+
+/// Why a change request could not be opened or refreshed.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    #[error("cannot {what} for `{head}` in `{repository}`")]
+    Request {
+        what: &'static str,
+        head: String,
+        repository: String,
+        #[source]
+        source: Box<HttpError>,
+    },
+    #[error("{forge} answered {what} with something unexpected: {detail}")]
+    Unexpected {
+        forge: &'static str,
+        what: &'static str,
+        detail: String,
+    },
+    #[error("no repository to open {noun}s in")]
+    NoRepository {
+        noun: &'static str,
+        /// The variables a CI job sets with the repository (`GITHUB_REPOSITORY`).
+        variables: &'static [&'static str],
+    },
+    #[error("deps-update cannot open change requests on {forge}")]
+    Unsupported { forge: &'static str },
+    #[error("`{value}` is not a forge deps-update knows (`settings.forge`); it knows {known}")]
+    UnknownForge { value: String, known: String },
+    #[error("{} #{} is open, but {} refused to request a review from {}: {}", .0.noun, .0.number, .0.forge, names(&.0.refused), .0.message)]
+    ReviewersRefused(Box<RefusedReviewers>),
+}
+
+/// Reviewers a forge would not ask.
+#[derive(Debug)]
+pub struct RefusedReviewers {
+    pub forge: &'static str,
+    pub noun: &'static str,
+    /// Who may review on the forge: `collaborators` (GitHub, Gitea), `members` (GitLab).
+    pub reviewers_are: &'static str,
+    pub number: u64,
+    /// Those who are not collaborators when that could be told, else all that were asked.
+    pub refused: Vec<String>,
+    /// Whether `refused` was checked to be non-collaborators (or unknown users).
+    pub not_collaborators: bool,
+    pub repository: String,
+    pub message: String,
+}
+
+fn names(list: &[String]) -> String {
+    list.iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ForgeError {
+    /// A request the forge answered with one of `statuses`: what it said.
+    pub fn rejected(&self, statuses: &[u16]) -> Option<String> {
+        match self {
+            Self::Request { source, .. } => match &**source {
+                HttpError::Status {
+                    status, message, ..
+                } if statuses.contains(status) => Some(message.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Request { source, .. } => source.hint().or_else(|| {
+                Some(
+                    "the branch is pushed; the next run opens or refreshes its change request"
+                        .into(),
+                )
+            }),
+            Self::NoRepository { variables, .. } => Some(format!(
+                "set `repository` in `[settings]`{}, or push to a forge remote",
+                variables
+                    .iter()
+                    .map(|v| format!(", or `{v}`"))
+                    .collect::<String>()
+            )),
+            Self::Unsupported { .. } => None,
+            Self::UnknownForge { .. } => Some(
+                "set `settings.forge` to one of them, or leave it out to infer it from the remote"
+                    .into(),
+            ),
+            Self::ReviewersRefused(refused) if refused.not_collaborators => Some(format!(
+                "they are not {} of `{}`: invite them (and have them accept), or remove them from `settings.reviewers`; the next run asks again",
+                refused.reviewers_are, refused.repository
+            )),
+            Self::ReviewersRefused(refused) => Some(format!(
+                "check `settings.reviewers` (user names of {}); the next run asks again",
+                refused.reviewers_are
+            )),
+            Self::Unexpected { .. } => None,
+        }
+    }
+}
+
+/// The repository path of a remote URL (`https://github.com/owner/name.git`,
+/// `git@github.com:owner/name.git`, `ssh://git@host/group/sub/name`), as many segments as
+/// the forge's repositories have: two, or all of them where repositories nest.
+pub fn repository_from_remote(url: &str, nested: bool) -> Option<String> {
+    let path = if let Some((_, rest)) = url.split_once("://") {
+        rest.split_once('/')?.1.to_owned()
+    } else {
+        url.split_once(':')?.1.to_owned()
+    };
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let take = if nested { parts.len() } else { 2 };
+    Some(parts[parts.len() - take..].join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_from_remotes() {
+        for (url, nested, expected) in [
+            (
+                "https://github.com/nodejs/node.git",
+                false,
+                Some("nodejs/node"),
+            ),
+            (
+                "https://x-access-token@github.com/nodejs/node",
+                false,
+                Some("nodejs/node"),
+            ),
+            ("git@github.com:nodejs/node.git", false, Some("nodejs/node")),
+            (
+                "ssh://git@ghe.example.com/org/repo.git",
+                false,
+                Some("org/repo"),
+            ),
+            ("file:///srv/git/org/repo.git", false, Some("org/repo")),
+            (
+                "https://gitlab.gnome.org/GNOME/sub/libxml2.git",
+                true,
+                Some("GNOME/sub/libxml2"),
+            ),
+            ("nonsense", false, None),
+        ] {
+            assert_eq!(
+                repository_from_remote(url, nested).as_deref(),
+                expected,
+                "{url}"
+            );
+        }
+    }
+}

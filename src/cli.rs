@@ -9,9 +9,10 @@ use clap::{Args, Parser, Subcommand};
 /// `deps-update NAME...` is short for `deps-update update NAME...`.
 ///
 /// Environment: GITHUB_TOKEN (or GH_TOKEN) authenticates GitHub API requests, GITLAB_TOKEN
-/// GitLab API requests; GITHUB_API_URL and GITLAB_API_URL point at another GitHub or GitLab
-/// (self-hosted, or a test fake); npm_config_registry at another npm registry; OSV_API_URL at
-/// another OSV (for `audit`).
+/// (or CI_JOB_TOKEN) GitLab's, GITEA_TOKEN (or FORGEJO_TOKEN) Gitea's; GITHUB_API_URL,
+/// GITLAB_API_URL (or CI_API_V4_URL) and GITEA_API_URL point at another GitHub, GitLab or
+/// Gitea (self-hosted, or a test fake); npm_config_registry at another npm registry;
+/// OSV_API_URL at another OSV (for `audit`).
 #[derive(Debug, Parser)]
 #[command(name = "deps-update", version, max_term_width = 100)]
 pub struct Cli {
@@ -230,12 +231,14 @@ pub struct UpdateArgs {
     /// Push each update branch to `settings.remote` (default `origin`)
     ///
     /// Only deps-update's own branches are replaced, and only while their tip is a commit
-    /// deps-update made. With `GITHUB_TOKEN` set, https remotes on the GitHub host
-    /// authenticate with it; otherwise your git credential helper is used.
+    /// deps-update made. With the project's forge token set (`GITHUB_TOKEN`, `GITLAB_TOKEN`,
+    /// `GITEA_TOKEN`), https remotes on that forge's host authenticate with it; otherwise your
+    /// git credential helper is used.
     #[arg(long, conflicts_with = "dry_run")]
     pub push: bool,
 
-    /// Push, then open or refresh one pull request per dependency or group (implies --push)
+    /// Push, then open or refresh one pull request (GitLab: merge request) per dependency or
+    /// group, on the project's forge (`settings.forge`; implies --push)
     #[arg(long, conflicts_with = "dry_run")]
     pub pr: bool,
 }

@@ -373,7 +373,7 @@ fn security_section(security: &crate::advisory::Security) -> String {
         out.push('\n');
     }
     if security.unavailable {
-        out.push_str("Known vulnerabilities could not be looked up for this update (OSV or GitHub's advisories did not answer); run `deps-update audit`.\n\n");
+        out.push_str("Known vulnerabilities could not be looked up for this update (OSV or the forge's advisories did not answer); run `deps-update audit`.\n\n");
     }
     if out.is_empty() {
         return out;

@@ -84,7 +84,7 @@ pub async fn fetch_tree(
     let limit = manifest.settings.max_archive_bytes;
     // A forge whose tag archives are `git archive`s of the tag: their files can be checked
     // against the commit's tree.
-    let github_repo = dep
+    let forge_repo = dep
         .source
         .forge()
         .filter(|(forge, _)| forge.archives_are_git_archives());
@@ -100,7 +100,7 @@ pub async fn fetch_tree(
                 .apply
                 .archive_commit
                 .as_deref()
-                .filter(|_| github_repo.is_some());
+                .filter(|_| forge_repo.is_some());
             let (downloaded, mut verification, mismatch) = download_verified(
                 (dep, manifest, context),
                 (&url, name.as_deref()),
@@ -122,7 +122,7 @@ pub async fn fetch_tree(
                 }
                 Format::Archive => {
                     let (dest, apply) = (unpack_dir.clone(), dep.apply.clone());
-                    let hash_tree = github_repo.is_some();
+                    let hash_tree = forge_repo.is_some();
                     let claimed = mismatch
                         .as_ref()
                         .map(|_| recorded_commit.map(str::to_owned));
@@ -155,7 +155,7 @@ pub async fn fetch_tree(
                     .map_err(|e| ApplyError::Task(e.to_string()))??
                 }
             };
-            let matched = match (github_repo, tree) {
+            let matched = match (forge_repo, tree) {
                 (Some((forge, repo)), Some((commit, tree))) => {
                     let site = context.site(forge);
                     match forge.commit_tree(&context.http, &site, repo, &commit).await {
@@ -172,7 +172,7 @@ pub async fn fetch_tree(
                 }
                 _ => None,
             };
-            let forge_name = github_repo.map_or("the forge", |(f, _)| f.info().name());
+            let forge_name = forge_repo.map_or("the forge", |(f, _)| f.info().name());
             match (mismatch, matched) {
                 (Some((expected, actual)), Some(commit)) => {
                     let note = format!(

@@ -251,7 +251,8 @@ async fn assess(
             (id, record)
         })
         .collect();
-    let github: Vec<Result<Vec<RepoAdvisory>, HttpError>> = futures::stream::iter(subjects.iter())
+    let forge_advisories: Vec<Result<Vec<RepoAdvisory>, HttpError>> =
+        futures::stream::iter(subjects.iter())
         .map(|s| repo_advisories(context, &s.dep.source))
         .buffered(jobs.max(1))
         .collect()
@@ -276,7 +277,12 @@ async fn assess(
         let mut notes_here = subject.notes;
         let mut incomplete = false;
         notes_here.extend(notes.remove(&index).unwrap_or_default());
-        match &github[index] {
+        let forge_name = subject
+            .dep
+            .source
+            .forge()
+            .map_or("the forge", |(forge, _)| forge.info().name());
+        match &forge_advisories[index] {
             Ok(list) => {
                 for repo_advisory in list {
                     let versions = [
@@ -298,7 +304,7 @@ async fn assess(
                             Some(false) => {}
                             None if side == Side::Current => {
                                 notes_here.push(format!(
-                                    "GitHub advisory {} states no affected versions: review it ({})",
+                                    "{forge_name} advisory {} states no affected versions: review it ({})",
                                     repo_advisory.advisory.id, repo_advisory.advisory.url
                                 ));
                             }
@@ -309,7 +315,9 @@ async fn assess(
             }
             Err(error) => {
                 incomplete = true;
-                notes_here.push(format!("GitHub's advisories could not be read: {error}"));
+                notes_here.push(format!(
+                    "{forge_name}'s advisories could not be read: {error}"
+                ));
             }
         }
         let latest = subject.latest.as_ref().map(|(l, _)| l.clone());

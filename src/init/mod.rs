@@ -389,7 +389,8 @@ pub fn render(found: &[Found], taken: &BTreeSet<String>) -> String {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let note = format!(
-                    "`{path}` matches no library deps-update knows: fill in `source` (github-release, github-tag, gitlab-release, gitlab-tag, git, npm or url), its coordinates and `version`, then uncomment"
+                    "`{path}` matches no library deps-update knows: fill in `source` ({}), its coordinates and `version`, then uncomment",
+                    crate::manifest::source_spec::kind_names()
                 );
                 (name, keep, Some(note))
             }

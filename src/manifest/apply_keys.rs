@@ -80,7 +80,8 @@ pub(super) fn validate_apply(
             asset.span(),
             "asset",
             format!(
-                "`asset` applies only to sources with release files (`github-release`, `gitlab-release`), not `{kind}`"
+                "`asset` applies only to sources with release files ({}), not `{kind}`",
+                super::source_spec::release_kind_names(&[])
             ),
         ));
     }

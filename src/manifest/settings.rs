@@ -139,18 +139,15 @@ pub(super) fn validate_settings(
     if let Some(repository) = &raw.repository {
         let text = repository.get_ref();
         // Two parts on GitHub and Gitea; GitLab's groups nest.
-        let nested = raw
+        let forge = raw
             .forge
             .as_ref()
             .and_then(|f| crate::forge::by_key(f.get_ref()))
-            .is_some_and(|f| f.info().nested_repos);
+            .unwrap_or(crate::forge::FORGES[0]);
+        let nested = forge.info().nested_repos;
         let parts = text.split('/').count();
         if parts < 2 || (parts > 2 && !nested) || text.split('/').any(str::is_empty) {
-            let expected = if nested {
-                "group/name` or `group/subgroup/name"
-            } else {
-                "owner/name"
-            };
+            let expected = forge.info().repo_example;
             return Err(locator.diagnostic(
                 repository.span(),
                 None,

@@ -185,7 +185,18 @@ pub fn kinds() -> Vec<&'static str> {
 
 /// `` `a`, `b` or `c` ``: the kinds, for messages.
 pub fn kind_names() -> String {
-    let names: Vec<String> = kinds().iter().map(|k| format!("`{k}`")).collect();
+    listed(&kinds())
+}
+
+/// The kinds whose releases carry files and publication dates: each forge's releases.
+pub fn release_kind_names(and_also: &[&'static str]) -> String {
+    let mut kinds: Vec<&'static str> = FORGES.iter().map(|f| f.info().release_kind).collect();
+    kinds.extend(and_also);
+    listed(&kinds)
+}
+
+fn listed(kinds: &[&'static str]) -> String {
+    let names: Vec<String> = kinds.iter().map(|k| format!("`{k}`")).collect();
     match names.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => names.join(""),

@@ -179,8 +179,9 @@ pub(super) fn validate_tracking(
                         days.span(),
                         "min-age-days",
                         format!(
-                            "`min-age-days` needs publication dates, which `source = \"{}\"` does not give: use a `github-release`, `gitlab-release` or `npm` source",
-                            spec.kind()
+                            "`min-age-days` needs publication dates, which `source = \"{}\"` does not give: use a {} source",
+                            spec.kind(),
+                            super::source_spec::release_kind_names(&["npm"])
                         ),
                     ));
                 }

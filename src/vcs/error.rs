@@ -138,7 +138,7 @@ impl GitError {
             Self::Branch { .. } => Some("the branch moved while deps-update ran; run it again".into()),
             Self::Remote { .. } => Some("check `settings.remote` (default `origin`)".into()),
             Self::Push { .. } => Some(
-                "with `GITHUB_TOKEN` set, https remotes on the forge authenticate with it; otherwise your git credential helper is used".into(),
+                "with the forge's token set (`GITHUB_TOKEN`, `GITLAB_TOKEN`, `GITEA_TOKEN`), https remotes on the forge authenticate with it; otherwise your git credential helper is used".into(),
             ),
             Self::PushRefused { .. } => Some(
                 "the remote's own rules (a hook or branch protection) refused the push, for the reason it gives; the branch is kept here for the next run".into(),

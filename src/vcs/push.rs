@@ -205,7 +205,7 @@ fn callbacks(credentials: &PushCredentials) -> git2::RemoteCallbacks<'static> {
         if allowed.is_default() {
             return git2::Cred::default();
         }
-        Err(git2::Error::from_str("no credentials for this remote: set `GITHUB_TOKEN`, or configure a git credential helper"))
+        Err(git2::Error::from_str("no credentials for this remote: set the forge's token (`GITHUB_TOKEN`, `GITLAB_TOKEN`, `GITEA_TOKEN`), or configure a git credential helper"))
     });
     callbacks
 }

@@ -275,8 +275,20 @@ pub async fn check_dependency(
     context: &SourceContext,
     now: i64,
 ) -> Result<Finding, DependencyError> {
-    let (current, vendored_note) = current_version(dep, tree)?;
+    let (current, vendored_note) = crate::blocking::blocking(|| current_version(dep, tree))?;
     let discovery = source::for_dependency(dep).discover(context).await?;
+    judge(dep, current, vendored_note, discovery, now)
+}
+
+/// What `check` concludes from what upstream offers (`discovery`): the seam between asking
+/// and deciding, so selection, cooldowns and quiet periods are tested without a network.
+pub fn judge(
+    dep: &Dependency,
+    current: Current,
+    vendored_note: Option<String>,
+    discovery: Discovery,
+    now: i64,
+) -> Result<Finding, DependencyError> {
     let location = dep.source.location().to_owned();
     let mut finding: Finding = match (discovery, &dep.tracking, &current) {
         (
@@ -446,4 +458,150 @@ pub async fn check_dependency(
 /// A commit id shortened for tables: 12 hex digits.
 pub fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    //! `check`'s decisions through the seam: canned discoveries stand in for upstream.
+
+    use super::*;
+    use crate::manifest::Manifest;
+    use crate::select::CommitCandidate;
+
+    const DAY: i64 = 86_400;
+    const NOW: i64 = 1_700_000_000;
+
+    fn dep(keys: &str) -> Dependency {
+        let text = format!("[deps.lib]\npath = \"deps/lib\"\n{keys}\n");
+        Manifest::parse(std::path::Path::new("deps.toml"), &text)
+            .unwrap()
+            .deps
+            .remove(0)
+    }
+
+    fn release(version: &str, days_old: Option<i64>) -> ReleaseCandidate {
+        let mut candidate = ReleaseCandidate::new(
+            Version::parse(version).unwrap(),
+            Some(format!("v{version}")),
+        );
+        candidate.published_at = days_old.map(|d| NOW - d * DAY);
+        candidate
+    }
+
+    fn releases(candidates: Vec<ReleaseCandidate>) -> Discovery {
+        Discovery::Releases {
+            seen: candidates.len(),
+            examples: Vec::new(),
+            candidates,
+        }
+    }
+
+    fn judged(dep: &Dependency, current: &str, discovery: Discovery) -> Finding {
+        let current = Current::Version(Version::parse(current).unwrap());
+        judge(dep, current, None, discovery, NOW).unwrap()
+    }
+
+    const RELEASES: &str = "source = \"github-release\"\nrepo = \"o/lib\"\nversion = \"1.2.0\"";
+
+    #[test]
+    fn the_newest_allowed_release_wins() {
+        let mut pre = release("2.0.0-rc1", None);
+        pre.upstream_prerelease = true;
+        let mut draft = release("1.9.0", None);
+        draft.draft = true;
+        let all = || {
+            releases(vec![
+                pre.clone(),
+                draft.clone(),
+                release("1.3.1", None),
+                release("1.2.9", None),
+                release("1.2.0", None),
+            ])
+        };
+        let finding = judged(&dep(RELEASES), "1.2.0", all());
+        assert!(finding.update_available);
+        assert_eq!(finding.latest, "1.3.1");
+        assert_eq!(finding.tag.as_deref(), Some("v1.3.1"));
+        assert_eq!(finding.current_tag.as_deref(), Some("v1.2.0"));
+
+        let within = dep(&format!("{RELEASES}\nallow = \"~1.2\""));
+        assert_eq!(judged(&within, "1.2.0", all()).latest, "1.2.9");
+
+        let with_pre = dep(&format!("{RELEASES}\nprerelease = true"));
+        assert_eq!(judged(&with_pre, "1.2.0", all()).latest, "2.0.0-rc1");
+    }
+
+    #[test]
+    fn a_release_younger_than_the_cooldown_waits_and_an_older_one_is_proposed() {
+        let cooled = dep(&format!("{RELEASES}\nmin-age-days = 7"));
+        let finding = judged(
+            &cooled,
+            "1.2.0",
+            releases(vec![release("1.4.0", Some(2)), release("1.3.0", Some(30))]),
+        );
+        assert_eq!(finding.latest, "1.3.0");
+        assert!(finding.update_available);
+        assert_eq!(
+            finding.note.as_deref(),
+            Some("1.4.0 came out 2 days ago, less than `min-age-days = 7`; waiting")
+        );
+
+        // Nothing old enough: no update, and the note says why alone.
+        let finding = judged(&cooled, "1.2.0", releases(vec![release("1.4.0", None)]));
+        assert!(!finding.update_available);
+        assert_eq!(
+            finding.note.as_deref(),
+            Some("1.4.0 has no publication date, so `min-age-days = 7` cannot pass it; waiting")
+        );
+    }
+
+    #[test]
+    fn a_vendored_version_newer_than_upstream_is_said() {
+        let finding = judged(
+            &dep(RELEASES),
+            "1.5.0",
+            releases(vec![release("1.3.1", None)]),
+        );
+        assert!(!finding.update_available);
+        assert_eq!(
+            finding.note.as_deref(),
+            Some("the vendored version is newer than any allowed upstream version (1.3.1)")
+        );
+    }
+
+    #[test]
+    fn tags_that_fit_no_template_are_an_error_naming_what_was_seen() {
+        let current = Current::Version(Version::parse("1.2.0").unwrap());
+        let discovery = Discovery::Releases {
+            candidates: Vec::new(),
+            seen: 3,
+            examples: vec!["release-1".into()],
+        };
+        let error = judge(&dep(RELEASES), current, None, discovery, NOW).unwrap_err();
+        assert!(
+            matches!(&error, DependencyError::NoMatchingTags { seen: 3, .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_branch_head_inside_the_quiet_period_waits_for_a_settled_commit() {
+        let branch = dep(&format!(
+            "source = \"git\"\nurl = \"https://example.com/lib.git\"\nbranch = \"main\"\nquiet-days = 3\nversion = \"{}\"",
+            "a".repeat(40)
+        ));
+        let commit = |c: char, days_old: i64| CommitCandidate {
+            id: c.to_string().repeat(40),
+            time: Some(NOW - days_old * DAY),
+        };
+        let current = Current::Commit("a".repeat(40));
+        let discovery = Discovery::Commits(vec![commit('c', 1), commit('b', 5), commit('a', 9)]);
+        let finding = judge(&branch, current, None, discovery, NOW).unwrap();
+        assert!(finding.update_available);
+        assert_eq!(finding.latest, "b".repeat(40));
+        assert_eq!(
+            finding.note.as_deref(),
+            Some("the branch head cccccccccccc is younger than `quiet-days = 3`; waiting")
+        );
+    }
 }

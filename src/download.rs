@@ -42,7 +42,7 @@ impl DownloadSink for HashingFile {
     fn write_chunk(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         self.sha256.update(chunk);
         self.sha512.update(chunk);
-        self.file.write_all(chunk)
+        crate::blocking::blocking(|| self.file.write_all(chunk))
     }
 }
 
@@ -81,7 +81,7 @@ pub async fn download(
         })
         .await?;
     progress.finish();
-    sink.file.flush().map_err(write_error)?;
+    crate::blocking::blocking(|| sink.file.flush()).map_err(write_error)?;
     let sha256 = hex(&sink.sha256.finalize());
     let sha512 = base64::engine::general_purpose::STANDARD.encode(sink.sha512.finalize());
     Ok(Downloaded {

@@ -2,8 +2,8 @@
 //!
 //! The pipeline: [`manifest`] loads `deps.toml` into validated dependencies; for each one,
 //! [`check`] reads the vendored version (from the registry and its `version-file`), a
-//! [`source`] discovers what upstream offers (GitHub or GitLab releases or tags, any git
-//! remote, npm, any page read by a regex) through the shared [`http`] client or [`vcs`], and
+//! [`source`] discovers what upstream offers (a [`forge`]'s releases or tags: GitHub, GitLab,
+//! Gitea; any git remote, npm, any page read by a regex) through the shared [`http`] client or [`vcs`], and
 //! [`select`] picks the newest candidate the dependency allows, mapping tags to versions with
 //! [`tag`] templates and ordering them with [`version`]. The source also says where the chosen
 //! version's code is. [`apply`] then fetches it ([`download`]), verifies it (checksums, npm
@@ -11,18 +11,19 @@
 //! the project's [`patch`] queue, rewrites `deps.toml` ([`manifest::edit`]) and commits on the
 //! update branch (one per dependency, or per `group`) through [`vcs`],
 //! describing the change with [`diff`] in a plain [`summary`]. [`publish`] pushes that branch
-//! and opens or refreshes its pull request through [`forge`], with the body the summary
-//! renders. Beside the pipeline, [`audit`] asks OSV and GitHub's advisories about what is
+//! and opens or refreshes its pull (merge) request through its [`forge`], with the body the
+//! summary renders. Beside the pipeline, [`audit`] asks OSV and the forges' advisories about what is
 //! vendored (and [`publish`] puts what an update fixes in its pull request), and [`sbom`]
 //! writes CycloneDX and SPDX documents from the registry.
 //! [`commands`] drive the pipeline for each subcommand and print through [`printer`];
-//! [`report`] maps failures to hints and exit codes; [`config`] resolves the environment;
-//! [`retry`] and [`template`] are shared helpers.
+//! [`commands::report`] maps failures to hints and exit codes; [`config`] resolves the
+//! environment; [`retry`], [`template`] and [`blocking`] are shared helpers.
 
 pub mod advisory;
 pub mod apply;
 pub mod archive;
 pub mod audit;
+pub mod blocking;
 pub mod check;
 pub mod cli;
 pub mod commands;

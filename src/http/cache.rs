@@ -76,7 +76,7 @@ impl HttpClient {
             temp.persist(&file).map_err(|e| e.error)?;
             Ok(())
         };
-        if let Err(error) = write() {
+        if let Err(error) = crate::blocking::blocking(write) {
             self.printer.verbose(&format!(
                 "could not write the cache file `{}`: {error}",
                 file.display()

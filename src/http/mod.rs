@@ -248,7 +248,7 @@ impl HttpClient {
             .use_cached_answers
             .then(|| self.cache_file(url, accept, authenticated))
             .flatten()
-            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|f| crate::blocking::blocking(|| std::fs::read(f)).ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .filter(|e: &CacheEntry| e.url == url.as_str());
         let cached = cached.as_ref();

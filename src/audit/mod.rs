@@ -253,10 +253,10 @@ async fn assess(
         .collect();
     let forge_advisories: Vec<Result<Vec<RepoAdvisory>, HttpError>> =
         futures::stream::iter(subjects.iter())
-        .map(|s| repo_advisories(context, &s.dep.source))
-        .buffered(jobs.max(1))
-        .collect()
-        .await;
+            .map(|s| repo_advisories(context, &s.dep.source))
+            .buffered(jobs.max(1))
+            .collect()
+            .await;
 
     let mut reports = Vec::new();
     for (index, subject) in subjects.into_iter().enumerate() {

@@ -1,17 +1,18 @@
 //! Gitea and Forgejo (Codeberg by default), through the API v1 at `GITEA_API_URL`, with
 //! `GITEA_TOKEN` (else `FORGEJO_TOKEN`) sent as `Authorization: token …`.
 //!
-//! Releases come from `GET /repos/{owner}/{repo}/releases`, tags from `…/tags`, both paged
-//! by `Link` headers; a tag's archive from `…/archive/{tag}.tar.gz`; a tag's commit from
-//! `…/tags/{tag}`. Pull requests: `pulls`.
+//! Releases come from `GET /repos/{owner}/{repo}/releases`, tags from `…/tags`, both asked
+//! for page by page ([`listing`]); a tag's archive from `…/archive/{tag}.tar.gz`; a tag's
+//! commit from `…/tags/{tag}`. Pull requests: `pulls`.
 
 mod pulls;
 
 use futures::future::BoxFuture;
 use reqwest::Url;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-use super::{ChangeRequests, Forge, ForgeInfo, Release, Site, Token, all_pages};
+use super::{ChangeRequests, Forge, ForgeInfo, MAX_PAGES, Release, Site, Token};
 use crate::http::{Accept, ApiLabel, ApiPolicy, ApiUrl, CredentialHeader, HttpClient, HttpError};
 use crate::select::ReleaseAsset;
 
@@ -99,6 +100,48 @@ pub(super) fn repo_url(
     site.url(http, &all, query)
 }
 
+/// Items asked for per page: Gitea's and Forgejo's default `MAX_RESPONSE_ITEMS`.
+const PAGE_SIZE: usize = 50;
+
+/// Every item of a repository's listing (`releases`, `tags`, `pulls`, `labels`), asked for by
+/// page number on the configured API, up to [`MAX_PAGES`] pages. Gitea sends a `Link` header
+/// with some listings (releases, pull requests) but only `X-Total-Count` with others (tags,
+/// labels), and builds its links on its own `ROOT_URL`, which need not be the address
+/// configured (nor carry the token): so a `Link: rel="next"` only says that another page
+/// follows, and so does a full page.
+pub(super) async fn listing<T: DeserializeOwned>(
+    http: &HttpClient,
+    site: &Site,
+    repo: &str,
+    segments: &[&str],
+    filter: Option<&str>,
+) -> Result<Vec<T>, HttpError> {
+    let page_url = |page: usize| {
+        let paging = format!("page={page}&limit={PAGE_SIZE}");
+        let query = match filter {
+            Some(filter) => format!("{filter}&{paging}"),
+            None => paging,
+        };
+        repo_url(http, site, repo, segments, Some(&query))
+    };
+    let mut items = Vec::new();
+    for page in 1..=MAX_PAGES {
+        let answer = http
+            .get_json::<Vec<T>>(page_url(page)?, Accept::Api)
+            .await?;
+        let more =
+            !answer.body.is_empty() && (answer.next.is_some() || answer.body.len() >= PAGE_SIZE);
+        items.extend(answer.body);
+        if !more {
+            return Ok(items);
+        }
+    }
+    Err(HttpError::TooManyPages {
+        url: page_url(MAX_PAGES + 1)?.to_string(),
+        pages: MAX_PAGES,
+    })
+}
+
 impl Forge for Gitea {
     fn info(&self) -> &'static ForgeInfo {
         &INFO
@@ -115,8 +158,7 @@ impl Forge for Gitea {
         repo: &'a str,
     ) -> BoxFuture<'a, Result<Vec<Release>, HttpError>> {
         Box::pin(async move {
-            let url = repo_url(http, site, repo, &["releases"], Some("limit=50"))?;
-            let listed: Vec<ListedRelease> = all_pages(http, url).await?;
+            let listed: Vec<ListedRelease> = listing(http, site, repo, &["releases"], None).await?;
             Ok(listed
                 .into_iter()
                 .map(|r| Release {
@@ -146,8 +188,7 @@ impl Forge for Gitea {
         _prefix: &'a str,
     ) -> BoxFuture<'a, Result<Vec<String>, HttpError>> {
         Box::pin(async move {
-            let url = repo_url(http, site, repo, &["tags"], Some("limit=50"))?;
-            let tags: Vec<Tag> = all_pages(http, url).await?;
+            let tags: Vec<Tag> = listing(http, site, repo, &["tags"], None).await?;
             Ok(tags.into_iter().map(|t| t.name).collect())
         })
     }

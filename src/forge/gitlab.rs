@@ -1,7 +1,8 @@
 //! GitLab, gitlab.com or self-hosted, through the REST API v4 at `GITLAB_API_URL` (in GitLab
 //! CI, `CI_API_V4_URL`), with `GITLAB_TOKEN` (a personal or project access token, sent as
-//! `PRIVATE-TOKEN`) or a CI job's `CI_JOB_TOKEN` (`JOB-TOKEN`, which reads but cannot open
-//! merge requests).
+//! `PRIVATE-TOKEN`) or a CI job's `CI_JOB_TOKEN` (`JOB-TOKEN`, which reads releases and tags
+//! but cannot reach merge requests at all: `--pr` needs `GITLAB_TOKEN`, which wins when both
+//! are set).
 //!
 //! A project is named by its path, escaped into one segment (`GNOME%2Flibxml2`). Releases come
 //! from `GET /projects/{id}/releases`, tags from `GET /projects/{id}/repository/tags`, both

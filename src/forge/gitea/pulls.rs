@@ -13,10 +13,9 @@ use futures::future::BoxFuture;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::repo_url;
+use super::{listing, repo_url};
 use crate::forge::{
-    ChangeRequests, ChangeTarget, ForgeError, PullRequestOutcome, PullRequestSpec,
-    RefusedReviewers, all_pages,
+    ChangeRequests, ChangeTarget, ForgeError, PullRequestOutcome, PullRequestSpec, RefusedReviewers,
 };
 use crate::http::{ApiUrl, HttpClient, HttpError};
 
@@ -54,6 +53,22 @@ impl At<'_> {
         )
     }
 
+    /// Every item of one of the repository's listings.
+    async fn listing(
+        &self,
+        segments: &[&str],
+        filter: Option<&str>,
+    ) -> Result<Vec<Value>, HttpError> {
+        listing(
+            self.http,
+            &self.target.site,
+            &self.target.repository,
+            segments,
+            filter,
+        )
+        .await
+    }
+
     async fn call(
         &self,
         what: &'static str,
@@ -88,10 +103,8 @@ impl At<'_> {
 
     /// The open pull request whose head is `branch` of the repository branches go to.
     async fn find_open(&self, branch: &str) -> Result<Option<Value>, ForgeError> {
-        let url = self
-            .url(&["pulls"], Some("state=open&limit=50"))
-            .map_err(|e| self.failed("list pull requests", branch, e))?;
-        let open: Vec<Value> = all_pages(self.http, url)
+        let open: Vec<Value> = self
+            .listing(&["pulls"], Some("state=open"))
             .await
             .map_err(|e| self.failed("list pull requests", branch, e))?;
         let owner = self.target.head_owner();
@@ -206,10 +219,8 @@ impl At<'_> {
         head: &str,
         names: &[&String],
     ) -> Result<(), ForgeError> {
-        let url = self
-            .url(&["labels"], Some("limit=50"))
-            .map_err(|e| self.failed("read the labels", head, e))?;
-        let known: Vec<Value> = all_pages(self.http, url)
+        let known: Vec<Value> = self
+            .listing(&["labels"], None)
             .await
             .map_err(|e| self.failed("read the labels", head, e))?;
         let mut ids = Vec::new();

@@ -121,14 +121,19 @@ impl At<'_> {
         let list = found
             .as_array()
             .ok_or_else(|| Self::unexpected("the merge request list", "not a list"))?;
-        // The query filters already; check, so a loose proxy never matters (and a
-        // same-named branch of another fork is never taken for ours).
+        // The query filters already; check, so a loose proxy never matters. The source
+        // project is checked too: a same-named branch of someone else's fork is never taken
+        // for ours (ours comes from the fork, or from the project itself).
         Ok(list
             .iter()
             .find(|mr| {
+                let source = mr["source_project_id"].as_u64();
                 mr["source_branch"].as_str() == Some(branch)
                     && mr["state"].as_str().is_none_or(|s| s == "opened")
-                    && source_id.is_none_or(|id| mr["source_project_id"].as_u64() == Some(id))
+                    && match source_id {
+                        Some(id) => source == Some(id),
+                        None => source.is_none_or(|s| Some(s) == mr["target_project_id"].as_u64()),
+                    }
             })
             .cloned())
     }
@@ -215,28 +220,37 @@ impl At<'_> {
                 !asked.iter().any(|(name, _)| *name == r) && author.as_deref() != Some(&r)
             })
             .collect();
+        // Unknown reviewers are refused only after the refresh: the title and description
+        // follow the branch whoever is asked to review it.
+        let mut unknown = Vec::new();
+        let mut found = Vec::new();
         if !new_reviewers.is_empty() {
-            let (found, unknown) = self.user_ids(&new_reviewers, &spec.head).await?;
-            self.refuse(iid, unknown)?;
-            let mut ids: Vec<u64> = asked.iter().map(|(_, id)| *id).collect();
-            ids.extend(found);
-            changes.insert("reviewer_ids".into(), json!(ids));
+            (found, unknown) = self.user_ids(&new_reviewers, &spec.head).await?;
+            if !found.is_empty() {
+                // `reviewer_ids` replaces the list: those asked before stay on it.
+                let mut ids: Vec<u64> = asked.iter().map(|(_, id)| *id).collect();
+                ids.extend(found.iter().map(|(_, id)| *id));
+                changes.insert("reviewer_ids".into(), json!(ids));
+            }
         }
         if changes.is_empty() {
+            self.refuse(iid, unknown, Vec::new())?;
             return Ok(PullRequestOutcome::Unchanged { number: iid, url });
         }
-        self.call(
-            "refresh the merge request",
-            &spec.head,
-            Method::PUT,
-            self.url(
-                &self.target.repository,
-                &["merge_requests", &iid.to_string()],
-                None,
-            ),
-            Some(Value::Object(changes)),
-        )
-        .await?;
+        let refreshed = self
+            .call(
+                "refresh the merge request",
+                &spec.head,
+                Method::PUT,
+                self.url(
+                    &self.target.repository,
+                    &["merge_requests", &iid.to_string()],
+                    None,
+                ),
+                Some(Value::Object(changes)),
+            )
+            .await?;
+        self.refuse(iid, unknown, left_out(&refreshed, found))?;
         Ok(PullRequestOutcome::Refreshed { number: iid, url })
     }
 
@@ -246,7 +260,8 @@ impl At<'_> {
         fork: Option<(u64, u64)>,
     ) -> Result<PullRequestOutcome, ForgeError> {
         let names: Vec<&String> = spec.reviewers.iter().collect();
-        let (reviewer_ids, unknown) = self.user_ids(&names, &spec.head).await?;
+        let (found, unknown) = self.user_ids(&names, &spec.head).await?;
+        let reviewer_ids: Vec<u64> = found.iter().map(|(_, id)| *id).collect();
         let mut body = json!({
             "source_branch": spec.head,
             "target_branch": spec.base,
@@ -275,33 +290,44 @@ impl At<'_> {
             )
             .await?;
         let (number, url) = iid_and_url(&created)?;
-        self.refuse(number, unknown)?;
+        self.refuse(number, unknown, left_out(&created, found))?;
         Ok(PullRequestOutcome::Created { number, url })
     }
 
-    /// Reviewers GitLab does not know, refused by name (the merge request `iid` is open).
-    fn refuse(&self, iid: u64, unknown: Vec<String>) -> Result<(), ForgeError> {
-        if unknown.is_empty() {
-            return Ok(());
-        }
+    /// Reviewers GitLab does not know, and those it left out (it drops, without a word,
+    /// users who cannot see the project), refused by name (the merge request `iid` is open).
+    fn refuse(
+        &self,
+        iid: u64,
+        unknown: Vec<String>,
+        left_out: Vec<String>,
+    ) -> Result<(), ForgeError> {
+        let message = match (unknown.is_empty(), left_out.is_empty()) {
+            (true, true) => return Ok(()),
+            (false, true) => "no such user",
+            (true, false) => "GitLab left them out: they cannot see the project",
+            (false, false) => "no such user, or one who cannot see the project",
+        };
+        let mut refused = unknown;
+        refused.extend(left_out);
         Err(ForgeError::ReviewersRefused(Box::new(RefusedReviewers {
             forge: "GitLab",
             noun: "merge request",
             reviewers_are: "members",
             number: iid,
-            refused: unknown,
+            refused,
             not_collaborators: true,
             repository: self.target.repository.clone(),
-            message: "no such user".into(),
+            message: message.into(),
         })))
     }
 
-    /// The ids of users by name, and the names GitLab does not know.
+    /// The users GitLab knows by name, with their ids, and the names it does not know.
     async fn user_ids(
         &self,
         names: &[&String],
         head: &str,
-    ) -> Result<(Vec<u64>, Vec<String>), ForgeError> {
+    ) -> Result<(Vec<(String, u64)>, Vec<String>), ForgeError> {
         let mut ids = Vec::new();
         let mut unknown = Vec::new();
         for name in names {
@@ -317,12 +343,24 @@ impl At<'_> {
                 .and_then(|a| a.first())
                 .and_then(|u| u["id"].as_u64())
             {
-                Some(id) => ids.push(id),
+                Some(id) => ids.push(((*name).clone(), id)),
                 None => unknown.push((*name).clone()),
             }
         }
         Ok((ids, unknown))
     }
+}
+
+/// The reviewers asked for that a merge request, as GitLab answered with it, does not list.
+fn left_out(mr: &Value, asked: Vec<(String, u64)>) -> Vec<String> {
+    let Some(listed) = mr["reviewers"].as_array() else {
+        return Vec::new();
+    };
+    asked
+        .into_iter()
+        .filter(|(_, id)| !listed.iter().any(|r| r["id"].as_u64() == Some(*id)))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 fn iid_and_url(mr: &Value) -> Result<(u64, String), ForgeError> {

@@ -47,6 +47,8 @@ pub struct Finding {
     pub chosen: Option<ReleaseCandidate>,
     /// The tag of the vendored version, when upstream still lists it (for compare links).
     pub current_tag: Option<String>,
+    /// The vendored version as upstream lists it: what a three-way update fetches as its base.
+    pub current_candidate: Option<ReleaseCandidate>,
 }
 
 /// Why one dependency could not be checked.
@@ -311,10 +313,13 @@ pub fn judge(
                     examples,
                 });
             }
-            let current_tag = candidates
+            // The exact spelling first (`v1.2` and `v1.2.0` are equal versions).
+            let current_candidate = candidates
                 .iter()
-                .find(|c| &c.version == current_version)
-                .and_then(|c| c.tag.clone());
+                .filter(|c| &c.version == current_version)
+                .max_by_key(|c| c.version.as_str() == current_version.as_str())
+                .cloned();
+            let current_tag = current_candidate.as_ref().and_then(|c| c.tag.clone());
             // `min-age-days`: only releases out long enough are proposed.
             let aged;
             let pool = match policy.cooldown {
@@ -357,6 +362,7 @@ pub fn judge(
                     current,
                     chosen: Some(best.clone()),
                     current_tag: None,
+                    current_candidate: None,
                 },
                 Some(best) => Finding {
                     latest: best.version.to_string(),
@@ -371,6 +377,7 @@ pub fn judge(
                     current,
                     chosen: Some(best.clone()),
                     current_tag: None,
+                    current_candidate: None,
                 },
                 None => Finding {
                     latest: current.to_string(),
@@ -383,9 +390,11 @@ pub fn judge(
                     current,
                     chosen: None,
                     current_tag: None,
+                    current_candidate: None,
                 },
             };
             finding.current_tag = current_tag;
+            finding.current_candidate = current_candidate;
             if let Some(waiting) = waiting {
                 finding.note = Some(match finding.note.take() {
                     // Nothing passes only because everything is too young: say that alone.
@@ -422,6 +431,7 @@ pub fn judge(
                     current,
                     chosen: None,
                     current_tag: None,
+                    current_candidate: None,
                 },
                 Some(best) => Finding {
                     note: head.as_deref().filter(|h| *h != best.id).map(waiting),
@@ -431,6 +441,7 @@ pub fn judge(
                     current,
                     chosen: None,
                     current_tag: None,
+                    current_candidate: None,
                 },
                 None => Finding {
                     note: head.as_deref().map(waiting),
@@ -440,6 +451,7 @@ pub fn judge(
                     current,
                     chosen: None,
                     current_tag: None,
+                    current_candidate: None,
                 },
             };
             Ok(finding)

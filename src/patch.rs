@@ -72,6 +72,9 @@ pub enum PatchState {
     Applied,
     /// The new tree already holds the patch's change: the patch can be deleted.
     AlreadyUpstream,
+    /// It did not apply exactly; the queue's changes were merged three-way from the
+    /// committed folder instead: the patch should be refreshed.
+    Merged,
 }
 
 /// Why a patch does not apply.

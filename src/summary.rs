@@ -66,6 +66,8 @@ pub struct UpdateSummary {
     pub changes: ChangeSummary,
     /// Files under `path` kept from the current tree (`keep`).
     pub kept: Vec<PathBuf>,
+    /// The project's own changes to the folder carried into the new version (three-way).
+    pub carried: Vec<crate::apply::merge::Carried>,
     /// The patch queue, each patch with what became of it.
     pub patches: Vec<PatchOutcome>,
     /// `after` commands whose changes joined the update commit.
@@ -110,6 +112,20 @@ impl UpdateSummary {
                 .map(|p| visible(&p.display().to_string()))
                 .collect();
             message.push_str(&format!("Kept local files: {}\n", kept.join(", ")));
+        }
+        if !self.carried.is_empty() {
+            let carried: Vec<String> = self
+                .carried
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        visible(&c.path.display().to_string()),
+                        carried_word(c.kind)
+                    )
+                })
+                .collect();
+            message.push_str(&format!("Carried over: {}\n", carried.join(", ")));
         }
         for patch in &self.patches {
             message.push_str(&format!("{}\n", patch_line(patch)));
@@ -247,6 +263,17 @@ impl UpdateSummary {
             }
             out.push('\n');
         }
+        if !self.carried.is_empty() {
+            out.push_str("### Carried over\n\nThe project's own changes to the folder, kept in the new version:\n\n");
+            for carried in &self.carried {
+                out.push_str(&format!(
+                    "- `{}`: {}\n",
+                    esc(&carried.path.display().to_string()),
+                    carried_word(carried.kind)
+                ));
+            }
+            out.push('\n');
+        }
         if !self.patches.is_empty() {
             out.push_str("### Local patches\n\n");
             for patch in &self.patches {
@@ -254,6 +281,9 @@ impl UpdateSummary {
                     PatchState::Applied => "applied",
                     PatchState::AlreadyUpstream => {
                         "**already upstream**: the new version contains this change; delete the patch"
+                    }
+                    PatchState::Merged => {
+                        "**merged three-way**: it no longer applies exactly; refresh it with `deps-update patch`"
                     }
                 };
                 out.push_str(&format!("- `{}`: {state}\n", esc(&patch.patch)));
@@ -438,6 +468,18 @@ fn patch_line(patch: &PatchOutcome) -> String {
                 visible(&patch.patch)
             )
         }
+        PatchState::Merged => format!("Patch merged three-way: {}", visible(&patch.patch)),
+    }
+}
+
+/// How a carried-over change is named for people.
+fn carried_word(kind: crate::apply::merge::CarriedKind) -> &'static str {
+    use crate::apply::merge::CarriedKind;
+    match kind {
+        CarriedKind::Added => "added by the project",
+        CarriedKind::Edited => "edited by the project",
+        CarriedKind::Merged => "edited by the project, merged with upstream's changes",
+        CarriedKind::Deleted => "deleted by the project",
     }
 }
 
@@ -460,6 +502,7 @@ mod tests {
             verification: Verification::default(),
             changes: ChangeSummary::default(),
             kept: Vec::new(),
+            carried: Vec::new(),
             patches: vec![
                 PatchOutcome {
                     patch: "deps/patches/uv/0001-fix.patch".into(),

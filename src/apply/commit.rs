@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use super::base::in_repo;
 use super::fetch::Fetched;
 use super::layout::{Placement, Staged};
+use super::merge::{self, Carried, Outcome, Which};
 use super::patches::{apply_queue, queue_at};
 use super::review::{is_build_file, needs_look};
 use super::{ApplyError, ApplyOptions};
@@ -44,8 +45,14 @@ pub struct Plan {
     old_tag: Option<String>,
     links: Links,
     fetched: Fetched,
+    /// The vendored version as upstream has it: the base of the three-way update.
+    baseline: super::Baseline,
     options: ApplyOptions,
 }
+
+/// The dependency's new files, the `keep` paths among them, and the project's changes
+/// carried over.
+type Laid = (BTreeMap<PathBuf, TreeFile>, Vec<PathBuf>, Vec<Carried>);
 
 /// A file's content in the old tree (from git) or the new one (staged).
 enum Side {
@@ -61,7 +68,7 @@ impl Plan {
         dep: &Dependency,
         manifest: &Manifest,
         finding: &Finding,
-        fetched: Fetched,
+        (fetched, baseline): (Fetched, super::Baseline),
         links: Links,
         options: ApplyOptions,
         base: &vcs::Base,
@@ -87,6 +94,7 @@ impl Plan {
             old_tag: finding.current_tag.clone(),
             links,
             fetched,
+            baseline,
             options,
         }
     }
@@ -121,13 +129,18 @@ impl Plan {
         parent: Option<vcs::Oid>,
     ) -> (Result<Built, ApplyError>, tempfile::TempDir) {
         let mut staged = std::mem::take(&mut self.fetched.staged);
-        let result = self.build_with(&mut staged, printer, parent);
+        let base = match &mut self.baseline {
+            super::Baseline::Fetched(fetched) => Ok(std::mem::take(&mut fetched.staged)),
+            super::Baseline::Unavailable(why) => Err(why.clone()),
+        };
+        let result = self.build_with(&mut staged, base, printer, parent);
         (result, self.fetched.staging)
     }
 
     fn build_with(
         &self,
         staged: &mut BTreeMap<PathBuf, Staged>,
+        base_staged: Result<BTreeMap<PathBuf, Staged>, String>,
         printer: &Printer,
         parent: Option<vcs::Oid>,
     ) -> Result<Built, ApplyError> {
@@ -138,17 +151,60 @@ impl Plan {
         let base = &self.base;
         let parent = parent.unwrap_or(base.commit);
 
-        let patches = match &self.dep.apply.patches {
+        let (patches, base_staged) = match &self.dep.apply.patches {
             Some(spec) => {
                 let queue = queue_at(&repo, parent, spec, &base.described)?;
-                let outcomes = apply_queue(
+                let applied = apply_queue(
                     &self.dep,
                     &self.new_version,
                     &queue,
                     staged,
                     self.fetched.staging.path(),
-                )?;
-                for outcome in &outcomes {
+                );
+                let (outcomes, base_staged) = match (applied, base_staged) {
+                    // The base gets the same queue, so only unrecorded edits are the project's.
+                    (Ok(outcomes), Ok(mut base_files)) => {
+                        let on_base = match &self.baseline {
+                            super::Baseline::Fetched(fetched) => apply_queue(
+                                &self.dep,
+                                &self.old_version.to_string(),
+                                &queue,
+                                &mut base_files,
+                                fetched.staging.path(),
+                            ),
+                            super::Baseline::Unavailable(_) => unreachable!("a base was fetched"),
+                        };
+                        let base_staged = on_base.map(|_| base_files).map_err(|e| {
+                            format!("the patch queue does not apply to the vendored version: {e}")
+                        });
+                        (outcomes, base_staged)
+                    }
+                    (Ok(outcomes), Err(why)) => (outcomes, Err(why)),
+                    // No exact fit: the committed folder holds the queue's changes, so
+                    // merging upstream's changes into it (base to new) carries them over.
+                    (Err(ApplyError::PatchConflict { path, .. }), Ok(base_files)) => {
+                        printer.status(&format!(
+                            "`{}`: patch `{}` does not apply exactly to {}: merging the queue three-way (refresh it with `deps-update patch` after the update)",
+                            self.dep.name,
+                            path.display(),
+                            self.new_version
+                        ));
+                        let outcomes = queue
+                            .iter()
+                            .map(|queued| crate::patch::PatchOutcome {
+                                patch: queued.path.to_string_lossy().replace('\\', "/"),
+                                state: crate::patch::PatchState::Merged,
+                            })
+                            .collect();
+                        (outcomes, Ok(base_files))
+                    }
+                    (Err(e), _) => return Err(e),
+                };
+                // A queue merged three-way was announced above.
+                for outcome in outcomes
+                    .iter()
+                    .filter(|o| o.state != crate::patch::PatchState::Merged)
+                {
                     printer.status(&format!(
                         "`{}`: patch `{}` {}",
                         self.dep.name,
@@ -157,12 +213,13 @@ impl Plan {
                             crate::patch::PatchState::Applied => "applied",
                             crate::patch::PatchState::AlreadyUpstream =>
                                 "is already upstream: it can be deleted",
+                            crate::patch::PatchState::Merged => "merged three-way",
                         }
                     ));
                 }
-                outcomes
+                (outcomes, base_staged)
             }
-            None => Vec::new(),
+            None => (Vec::new(), base_staged),
         };
         let staged = &*staged;
 
@@ -174,7 +231,19 @@ impl Plan {
                 .into_iter()
                 .collect(),
         };
-        let (new_files, kept) = self.lay_files(&repo, staged, &old_files)?;
+        let (new_files, kept, carried) = match &base_staged {
+            Ok(base_files) => self.merge_files(&repo, staged, base_files, &old_files)?,
+            Err(why) => {
+                if old_files.keys().any(|p| !self.dep.apply.keep.matches(p)) {
+                    printer.warn(&format!(
+                        "`{}`: no three-way update ({why}): the folder is replaced by the new version, and only `keep` protects the project's own files and edits",
+                        self.dep.name
+                    ));
+                }
+                let (files, kept) = self.lay_files(&repo, staged, &old_files)?;
+                (files, kept, Vec::new())
+            }
+        };
         let content = |path: &Path, side: Side| -> Result<Vec<u8>, ApplyError> {
             let file = match side {
                 Side::New => match staged.get(path) {
@@ -236,6 +305,7 @@ impl Plan {
             security: None,
             changes,
             kept,
+            carried,
             patches,
             after: self
                 .dep
@@ -390,6 +460,92 @@ impl Plan {
             new_files.insert(path.clone(), file);
         }
         Ok((new_files, kept))
+    }
+
+    /// The dependency's new files by a three-way merge of the committed folder (`old_files`),
+    /// the vendored version as upstream has it (`base_files`) and the new one (`staged`);
+    /// `keep` files are the committed ones whatever upstream did.
+    fn merge_files(
+        &self,
+        repo: &Repo,
+        staged: &BTreeMap<PathBuf, Staged>,
+        base_files: &BTreeMap<PathBuf, Staged>,
+        old_files: &BTreeMap<PathBuf, TreeFile>,
+    ) -> Result<Laid, ApplyError> {
+        // Upstream's new files (with the committed `keep` files, which the merge leaves out).
+        let (theirs, _) = self.lay_files(repo, staged, old_files)?;
+        let hashed = |files: &BTreeMap<PathBuf, Staged>| -> Result<_, ApplyError> {
+            let mut ids = BTreeMap::new();
+            for (path, file) in files {
+                let (bytes, mode) = staged_bytes(file)?;
+                ids.insert(path.clone(), (repo.blob_from_bytes(&bytes, false)?, mode));
+            }
+            Ok(ids)
+        };
+        let base = hashed(base_files)?;
+        let side = |files: &BTreeMap<PathBuf, TreeFile>| -> BTreeMap<PathBuf, (vcs::Oid, i32)> {
+            files
+                .iter()
+                .filter(|(path, _)| !self.dep.apply.keep.matches(path))
+                .map(|(path, file)| (path.clone(), (file.id, file.mode)))
+                .collect()
+        };
+        let (ours, theirs_ids) = (side(old_files), side(&theirs));
+        let mut git_error = None;
+        let mut read = |path: &Path, which: Which| -> std::io::Result<Vec<u8>> {
+            let id = match which {
+                Which::Ours => ours[path].0,
+                Which::Theirs => theirs_ids[path].0,
+                Which::Base => {
+                    return staged_bytes(&base_files[path])
+                        .map(|(b, _)| b)
+                        .map_err(std::io::Error::other);
+                }
+            };
+            repo.read_blob(id).map_err(|e| {
+                let shown = e.to_string();
+                git_error = Some(e);
+                std::io::Error::other(shown)
+            })
+        };
+        let merged = merge::merge(&ours, &base, &theirs_ids, &mut read, &|path| {
+            self.dep.apply.exclude.matches(path)
+        });
+        if let Some(error) = git_error {
+            return Err(error.into());
+        }
+        let merged = merged.map_err(|source| ApplyError::ReadVendored {
+            path: self.dep.path.clone(),
+            source,
+        })?;
+        if !merged.conflicts.is_empty() {
+            return Err(ApplyError::MergeConflict {
+                name: self.dep.name.clone(),
+                version: self.new_version.clone(),
+                files: merged.conflicts,
+            });
+        }
+        let mut files = BTreeMap::new();
+        let mut kept = Vec::new();
+        for (path, file) in old_files {
+            if self.dep.apply.keep.matches(path) {
+                kept.push(path.clone());
+                files.insert(path.clone(), *file);
+            }
+        }
+        for (path, outcome) in merged.files {
+            let file = match outcome {
+                Outcome::Ours => old_files[&path],
+                Outcome::Theirs => theirs[&path],
+                Outcome::New(side) => TreeFile {
+                    // Written even for a preview: its diff reads it back.
+                    id: repo.blob_from_bytes(&side.bytes, true)?,
+                    mode: side.mode,
+                },
+            };
+            files.insert(path, file);
+        }
+        Ok((files, kept, merged.carried))
     }
 
     /// The new root tree: the parent's with the dependency's files and `deps.toml` replaced,
@@ -633,6 +789,24 @@ fn regenerate_message(name: &str, version: &str, separate: &SeparateCommit) -> S
         commands.concat(),
         crate::vcs::TRAILER
     )
+}
+
+/// A staged file's bytes (a link's target for links) and git mode.
+fn staged_bytes(file: &Staged) -> Result<(Vec<u8>, i32), ApplyError> {
+    match file {
+        Staged::File { source, executable } => {
+            let bytes = std::fs::read(source).map_err(|e| staged_error(source, e))?;
+            Ok((
+                bytes,
+                if *executable {
+                    MODE_EXECUTABLE
+                } else {
+                    MODE_FILE
+                },
+            ))
+        }
+        Staged::Link { target } => Ok((target.as_os_str().as_encoded_bytes().to_vec(), MODE_LINK)),
+    }
 }
 
 fn staged_error(path: &Path, source: std::io::Error) -> ApplyError {

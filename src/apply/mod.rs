@@ -25,6 +25,7 @@ pub mod commit;
 pub mod drift;
 pub mod fetch;
 pub mod layout;
+pub mod merge;
 pub mod patches;
 pub mod review;
 
@@ -175,6 +176,12 @@ pub enum ApplyError {
         path: PathBuf,
         conflict: Box<crate::patch::Conflict>,
     },
+    #[error("the project's changes to {name} conflict with upstream's in {version}:\n{}", files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    MergeConflict {
+        name: String,
+        version: String,
+        files: Vec<merge::ConflictFile>,
+    },
     #[error("after the update, `{}` says {found}, not {version}: the new code contradicts its own version", path.display())]
     VersionFileDisagrees {
         path: PathBuf,
@@ -237,6 +244,9 @@ impl ApplyError {
             Self::PatchUnreadable { .. } => Some("write patches with `git diff` or `git format-patch`, paths relative to the dependency's `path`; `deps-update patch NAME` writes one from your edits".into()),
             Self::PatchConflict { name, .. } => Some(format!(
                 "rework the patch for the new version (apply it by hand to a checkout of the new code and save it with `git diff`), or delete it if upstream fixed the problem another way; nothing of `{name}` was committed"
+            )),
+            Self::MergeConflict { name, .. } => Some(format!(
+                "nothing of `{name}` was committed; apply the new version by hand where the lines meet (or `git subtree pull` it), then record the project's remaining edits with `deps-update patch {name}` so the next update applies them"
             )),
             Self::GroupFailed { group, .. } => Some(format!(
                 "a group's members are committed and published together; fix the failing one and run again (the branch of `{group}` was left as it was)"
@@ -379,17 +389,68 @@ async fn prepare(
         candidate: finding.chosen.as_ref(),
     };
     let source = source::for_dependency(dep);
-    let fetched = fetch::fetch_tree(dep, manifest, context, &source, &target, None).await?;
+    let (fetched, baseline) = tokio::join!(
+        fetch::fetch_tree(dep, manifest, context, &source, &target, None),
+        baseline(dep, manifest, context, &source, &finding)
+    );
+    let fetched = fetched?;
     let links = source.links(context, finding.current_tag.as_deref(), target.tag);
     Ok(Prepared::Plan(Box::new(commit::Plan::new(
         dep,
         manifest,
         &finding,
-        fetched,
+        (fetched, baseline),
         links,
         options,
         &basis.base,
     ))))
+}
+
+/// The vendored version as upstream published it, checked against the registry's record
+/// (`sha256`, `archive-commit`) as `verify` checks it: the base of a three-way update. When it
+/// cannot be had, why (the update then replaces the folder, keeping only `keep`).
+async fn baseline(
+    dep: &Dependency,
+    manifest: &crate::manifest::Manifest,
+    context: &SourceContext,
+    source: &source::AnySource<'_>,
+    finding: &crate::check::Finding,
+) -> Baseline {
+    let version = finding.current.to_string();
+    if matches!(finding.current, crate::check::Current::Version(_))
+        && finding.current_candidate.is_none()
+    {
+        return Baseline::Unavailable(format!(
+            "upstream no longer offers the vendored version {version}"
+        ));
+    }
+    let target = Target {
+        version: &version,
+        tag: finding.current_tag.as_deref(),
+        candidate: finding.current_candidate.as_ref(),
+    };
+    match fetch::fetch_tree(
+        dep,
+        manifest,
+        context,
+        source,
+        &target,
+        dep.apply.sha256.as_deref(),
+    )
+    .await
+    {
+        Ok(fetched) => Baseline::Fetched(Box::new(fetched)),
+        Err(error) => Baseline::Unavailable(format!(
+            "the vendored version {version} could not be fetched and checked: {error}"
+        )),
+    }
+}
+
+/// The base of a three-way update.
+pub enum Baseline {
+    Fetched(Box<fetch::Fetched>),
+    /// Why there is none.
+    Unavailable(String),
 }
 
 /// Builds each member's commits on the previous member's, then moves the branch once.

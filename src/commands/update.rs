@@ -299,10 +299,21 @@ fn preview(update: &UpdateSummary) -> String {
     for kept in &update.kept {
         text.push_str(&format!("  kept: {}\n", kept.display()));
     }
+    for carried in &update.carried {
+        text.push_str(&format!(
+            "  carried over: {} ({})\n",
+            carried.path.display(),
+            serde_json::to_value(carried.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ));
+    }
     for patch in &update.patches {
         let state = match patch.state {
             crate::patch::PatchState::Applied => "applied",
             crate::patch::PatchState::AlreadyUpstream => "already upstream (can be deleted)",
+            crate::patch::PatchState::Merged => "merged three-way (refresh it)",
         };
         text.push_str(&format!("  patch: {} {state}\n", patch.patch));
     }

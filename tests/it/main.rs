@@ -24,6 +24,7 @@ mod publish;
 mod registry;
 mod sbom;
 mod support;
+mod three_way;
 mod tokens;
 mod update;
 mod update_sources;

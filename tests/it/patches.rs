@@ -182,17 +182,21 @@ fn a_conflicting_patch_stops_only_its_dependency() {
 
     let run = project.run(&["update", "--all"]);
     assert_eq!(run.code, 1, "{run:?}");
+    // Not exactly, and not three-way either: the fix's line meets upstream's changed line.
     assert!(
         run.stderr.contains(
-            "error: `uv`: the patch `deps/patches/uv/0001-check-length.patch` does not apply to uv 1.1.0: \
-             hunk 1 of `src/core.c` (`@@ -3,5 +3,6 @@`) does not match: its context and removed lines are not in the file\n"
+            "`uv`: patch `deps/patches/uv/0001-check-length.patch` does not apply exactly to 1.1.0: merging the queue three-way"
         ),
         "{run:?}"
     );
     assert!(
-        run.stderr
-            .contains("hint: rework the patch for the new version")
-            && run.stderr.contains("nothing of `uv` was committed"),
+        run.stderr.contains(
+            "error: `uv`: the project's changes to uv conflict with upstream's in 1.1.0:\n  `src/core.c`: both changed lines 4-11 (of the merged file)\n"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("nothing of `uv` was committed"),
         "{run:?}"
     );
     assert!(
@@ -211,6 +215,41 @@ fn a_conflicting_patch_stops_only_its_dependency() {
         .filter(|l| !l.starts_with("refs/heads/deps-update/other "))
         .collect();
     assert_eq!(without_other.join("\n"), before.trim_end());
+}
+
+#[test]
+fn a_patch_whose_context_changed_is_merged_three_way() {
+    let (project, upstream) = libuv_project("");
+    // Upstream changed a line of the fix's context, not the lines the fix touches.
+    let changed = core_c(&[], false, "int uv_run(void) { return 0; }\n").replace(
+        "  return 0;\n}\n\nint uv_run",
+        "  return (int)len;\n}\n\nint uv_run",
+    );
+    upstream.release("v1.1.0", &[("src/core.c", &changed)]);
+
+    let run = project.run(&["update", "uv"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "`uv`: patch `deps/patches/uv/0001-check-length.patch` does not apply exactly to 1.1.0: merging the queue three-way (refresh it with `deps-update patch` after the update)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        branch_file(&project, "deps-update/uv", "deps/uv/src/core.c"),
+        core_c(&[], true, "int uv_run(void) { return 0; }\n")
+            .replace(
+                "  return 0;\n}\n\nint uv_run",
+                "  return (int)len;\n}\n\nint uv_run"
+            )
+            .trim_end()
+    );
+    let message = project.git(&["log", "-1", "--format=%B", "deps-update/uv"]);
+    assert!(
+        message.contains("Patch merged three-way: deps/patches/uv/0001-check-length.patch"),
+        "{message}"
+    );
 }
 
 #[test]

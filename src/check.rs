@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::manifest::{Dependency, Tracking, VersionFile};
+use crate::manifest::{Dependency, Tracking, VersionEncoding, VersionFile};
 use crate::select::{
     Cooldown, ReleaseCandidate, newest_allowed, newest_settled, old_enough, same_commit,
 };
@@ -60,8 +60,19 @@ pub enum DependencyError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the `version-file` regex `{regex}` matches nothing in `{}`", path.display())]
-    VersionFileNoMatch { path: PathBuf, regex: String },
+    #[error("the `version-file` regex `{regex}` matches nothing in `{}`{}", path.display(), nearest_text(nearest))]
+    VersionFileNoMatch {
+        path: PathBuf,
+        regex: String,
+        /// The line that nearly matched, and its number.
+        nearest: Option<(usize, String)>,
+    },
+    #[error("the version file `{}` holds `{found}`, which is not a number in the `{encoding}` encoding", path.display())]
+    VersionFileNotEncoded {
+        path: PathBuf,
+        found: String,
+        encoding: &'static str,
+    },
     #[error("the version file `{}` holds `{found}`, which is not a version", path.display())]
     VersionFileNotVersion {
         path: PathBuf,
@@ -117,6 +128,14 @@ impl DependencyError {
             Self::VersionFileRead { .. } => {
                 Some("check `path` and `version-file.path` (the latter is relative to `path`)".into())
             }
+            Self::VersionFileNoMatch {
+                nearest: Some(_), ..
+            } => Some(
+                "the file changed its spelling (spaces, a renamed macro): loosen `version-file.regex` to match that line, e.g. `\\s+` for runs of spaces".into(),
+            ),
+            Self::VersionFileNotEncoded { .. } => Some(
+                "fix `version-file.encoding` (`decimal-100`, `decimal-1000`, `hex`), or capture the number alone".into(),
+            ),
             Self::VersionFileNoMatch { .. } | Self::VersionFileNotVersion { .. } => {
                 Some("fix `version-file.regex` so that its capture group holds the version".into())
             }
@@ -152,6 +171,47 @@ pub fn current_version(
         .map(|vf| read_version_file(vf, tree, &dep.path))
         .transpose()?;
     recorded_or_found(dep, from_file).map(|current| (current, note))
+}
+
+/// A reference that does not name the vendored version.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ReferenceProblem(pub String);
+
+/// What is wrong with the dependency's `references` for `version`: a file that is missing,
+/// matches nothing, or names another version. Empty when all agree.
+pub fn reference_problems(dep: &Dependency, tree: &VendoredTree, version: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for reference in &dep.references {
+        let shown = reference.path.display();
+        let text = match tree.read(&reference.path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(_) => {
+                problems.push(format!("the reference `{shown}` cannot be read"));
+                continue;
+            }
+        };
+        let named: Vec<&str> = reference
+            .spans(&text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        if named.is_empty() {
+            problems.push(format!(
+                "the reference `{shown}` names no version (its regex matches nothing)"
+            ));
+        }
+        for other in named
+            .iter()
+            .filter(|n| !version_file_agrees(dep, n, version))
+        {
+            problems.push(format!(
+                "the reference `{shown}` names {}, not {version}",
+                crate::printer::sanitize(other)
+            ));
+        }
+    }
+    problems
 }
 
 /// The registry's `version`, cross-checked against what the version file holds.
@@ -223,9 +283,60 @@ fn read_version_file(
 
 /// The version text in `text`, the content of the version file at `path` (for messages).
 pub fn version_in(vf: &VersionFile, text: &str, path: &Path) -> Result<String, DependencyError> {
-    version_matched(&vf.regex, text).ok_or_else(|| DependencyError::VersionFileNoMatch {
-        path: path.to_owned(),
-        regex: vf.regex.as_str().to_owned(),
+    let found =
+        version_matched(&vf.regex, text).ok_or_else(|| DependencyError::VersionFileNoMatch {
+            path: path.to_owned(),
+            regex: vf.regex.as_str().to_owned(),
+            nearest: nearest_line(&vf.regex, text),
+        })?;
+    vf.encoding
+        .decode(&found)
+        .ok_or_else(|| DependencyError::VersionFileNotEncoded {
+            path: path.to_owned(),
+            found: found.clone(),
+            encoding: VersionEncoding::NAMES
+                .iter()
+                .find(|(_, e)| *e == vf.encoding)
+                .map_or("text", |(n, _)| n),
+        })
+}
+
+fn nearest_text(nearest: &Option<(usize, String)>) -> String {
+    match nearest {
+        Some((line, text)) => format!("; the nearest line is {line}: `{text}`"),
+        None => String::new(),
+    }
+}
+
+/// The line of `text` a regex that matches nothing nearly matched: the one holding most of
+/// the regex's words (`#define ARES_VERSION_STR "1.34.7"` for `#define ARES_VERSION_STR
+/// "([^"]+)"` once upstream put several spaces in it), with its line number.
+pub fn nearest_line(regex: &regex::Regex, text: &str) -> Option<(usize, String)> {
+    let words: Vec<&str> = regex
+        .as_str()
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.len() >= 3 && !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let (index, line, score) = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let score: usize = words
+                .iter()
+                .filter(|w| line.contains(*w))
+                .map(|w| w.len())
+                .sum();
+            (i, line, score)
+        })
+        .max_by_key(|(i, _, score)| (*score, std::cmp::Reverse(*i)))?;
+    // At least the longest word, so an unrelated line is never offered.
+    let longest = words.iter().map(|w| w.len()).max().unwrap_or(0);
+    (score >= longest).then(|| {
+        let shown: String = line.trim().chars().take(120).collect();
+        (index + 1, crate::printer::sanitize(&shown))
     })
 }
 
@@ -277,7 +388,15 @@ pub async fn check_dependency(
     context: &SourceContext,
     now: i64,
 ) -> Result<Finding, DependencyError> {
-    let (current, vendored_note) = crate::blocking::blocking(|| current_version(dep, tree))?;
+    let (current, mut vendored_note) = crate::blocking::blocking(|| current_version(dep, tree))?;
+    let stale = crate::blocking::blocking(|| reference_problems(dep, tree, &current.to_string()));
+    if !stale.is_empty() {
+        let stale = stale.join("; ");
+        vendored_note = Some(match vendored_note {
+            Some(note) => format!("{note}; {stale}"),
+            None => stale,
+        });
+    }
     let discovery = source::for_dependency(dep).discover(context).await?;
     judge(dep, current, vendored_note, discovery, now)
 }

@@ -59,6 +59,7 @@ pub fn committed(working: &Manifest) -> Result<Basis, ApplyError> {
         dep.version_file
             .iter()
             .map(|vf| dep.path.join(&vf.path))
+            .chain(dep.references.iter().map(|r| r.path.clone()))
             .collect::<Vec<_>>()
     });
     let folders = manifest.deps.iter().map(|dep| dep.path.clone());

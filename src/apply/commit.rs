@@ -47,6 +47,8 @@ pub struct Plan {
     fetched: Fetched,
     /// The vendored version as upstream has it: the base of the three-way update.
     baseline: super::Baseline,
+    /// The folder after the update: `path`, or a versioned `path`'s new folder.
+    new_path: PathBuf,
     options: ApplyOptions,
 }
 
@@ -95,6 +97,7 @@ impl Plan {
             links,
             fetched,
             baseline,
+            new_path: dep.path_at(&finding.latest),
             options,
         }
     }
@@ -291,7 +294,7 @@ impl Plan {
 
         let mut update = UpdateSummary {
             name: self.dep.name.clone(),
-            path: self.dep.path.display().to_string(),
+            path: self.new_path.display().to_string(),
             old_version: self.old_version.to_string(),
             new_version: self.new_version.clone(),
             tag: self.tag.clone(),
@@ -357,7 +360,7 @@ impl Plan {
         // The tree as it will be committed (patches and `after` steps included) must say the
         // version the registry is about to record, or the next `check` contradicts it.
         if let Some(vf) = &self.dep.version_file {
-            self.check_version_file(repo.file_at(tip, &self.dep.path.join(&vf.path))?)?;
+            self.check_version_file(repo.file_at(tip, &self.new_path.join(&vf.path))?)?;
         }
         Ok(Built {
             update,
@@ -372,7 +375,7 @@ impl Plan {
         let Some(vf) = &self.dep.version_file else {
             return Ok(());
         };
-        let path = self.dep.path.join(&vf.path);
+        let path = self.new_path.join(&vf.path);
         let Some(bytes) = bytes else {
             return Err(ApplyError::VersionFileAfter(
                 DependencyError::VersionFileRead {
@@ -548,6 +551,47 @@ impl Plan {
         Ok((files, kept, merged.carried))
     }
 
+    /// Each of `references` with the new version in place of what it names, as a blob to
+    /// set; unchanged ones are left out.
+    fn rewritten_references(
+        &self,
+        repo: &Repo,
+        parent: vcs::Oid,
+        manifest_path: &Path,
+    ) -> Result<Vec<(PathBuf, TreeFile)>, ApplyError> {
+        let prefix = manifest_path.parent().unwrap_or(Path::new(""));
+        let mut files = Vec::new();
+        for reference in &self.dep.references {
+            let at = prefix.join(&reference.path);
+            let (bytes, mode) = match repo.entry_at(parent, &at)? {
+                Some(file) => (repo.read_blob(file.id)?, file.mode),
+                None => {
+                    return Err(ApplyError::ReferenceMissing {
+                        path: reference.path.clone(),
+                    });
+                }
+            };
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let spans = reference.spans(&text);
+            if spans.is_empty() {
+                return Err(ApplyError::ReferenceNoMatch {
+                    path: reference.path.clone(),
+                    regex: reference.regex.as_str().to_owned(),
+                    nearest: crate::check::nearest_line(&reference.regex, &text),
+                });
+            }
+            let mut rewritten = text.clone();
+            for span in spans.into_iter().rev() {
+                rewritten.replace_range(span, &self.new_version);
+            }
+            if rewritten != text {
+                let id = repo.blob_from_bytes(rewritten.as_bytes(), true)?;
+                files.push((at, TreeFile { id, mode }));
+            }
+        }
+        Ok(files)
+    }
+
     /// The new root tree: the parent's with the dependency's files and `deps.toml` replaced,
     /// then what the plain `after` steps change; and the tree after each step with a commit.
     #[allow(clippy::too_many_arguments)]
@@ -572,8 +616,23 @@ impl Plan {
             mode: MODE_FILE,
         };
         let mut files = vec![(manifest_path.clone(), manifest_blob)];
+        files.extend(self.rewritten_references(repo, parent, &manifest_path)?);
+        // A single file (`format = "file"`) stays where it is; a folder may move.
+        let new_folder = match &placement.only {
+            Some(_) => folder.to_owned(),
+            None => in_repo(repo, &self.root.join(&self.new_path))?,
+        };
+        if new_folder != folder
+            && (repo.entry_at(parent, &new_folder)?.is_some()
+                || !repo.files_under(parent, &new_folder)?.is_empty())
+        {
+            return Err(ApplyError::FolderTaken {
+                name: self.dep.name.clone(),
+                path: self.new_path.clone(),
+            });
+        }
         let contents = match &placement.only {
-            None => Some((folder, new_files)),
+            None => Some((folder, new_folder.as_path(), new_files)),
             Some(name) => {
                 if let Some(file) = new_files.get(name) {
                     files.push((folder.join(name), *file));
@@ -585,7 +644,7 @@ impl Plan {
         if self.dep.apply.after.is_empty() {
             return Ok((tree, Vec::new()));
         }
-        let dep_path = in_repo(repo, &self.root.join(&self.dep.path))?;
+        let dep_path = in_repo(repo, &self.root.join(&self.new_path))?;
         let (update_tree, separate) = self.run_after(repo, tree, &dep_path, printer)?;
         // What the steps changed must be the dependency's, the registry's, or declared.
         let prefix = manifest_path.parent().unwrap_or(Path::new(""));

@@ -198,12 +198,14 @@ fn moved(map: &[(PathBuf, PathBuf)], path: PathBuf) -> PathBuf {
     map.iter()
         .find_map(|(from, to)| {
             let rest = path.strip_prefix(from).ok()?;
-            // A file mapped by its own name has no rest to join.
-            Some(if rest.as_os_str().is_empty() {
-                to.clone()
-            } else {
-                to.join(rest)
-            })
+            // A file mapped by its own name has no rest to join (onto the root: its name).
+            Some(
+                match (rest.as_os_str().is_empty(), to.as_os_str().is_empty()) {
+                    (true, true) => PathBuf::from(path.file_name().unwrap_or_default()),
+                    (true, false) => to.clone(),
+                    (false, _) => to.join(rest),
+                },
+            )
         })
         .unwrap_or(path)
 }

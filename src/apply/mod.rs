@@ -182,6 +182,16 @@ pub enum ApplyError {
         version: String,
         files: Vec<merge::ConflictFile>,
     },
+    #[error("`{name}` would move to `{}`, which already exists", path.display())]
+    FolderTaken { name: String, path: PathBuf },
+    #[error("the reference `{}` does not exist", path.display())]
+    ReferenceMissing { path: PathBuf },
+    #[error("the reference regex `{regex}` matches nothing in `{}`{}", path.display(), nearest.as_ref().map(|(n, l)| format!("; the nearest line is {n}: `{l}`")).unwrap_or_default())]
+    ReferenceNoMatch {
+        path: PathBuf,
+        regex: String,
+        nearest: Option<(usize, String)>,
+    },
     #[error("after the update, `{}` says {found}, not {version}: the new code contradicts its own version", path.display())]
     VersionFileDisagrees {
         path: PathBuf,
@@ -248,6 +258,8 @@ impl ApplyError {
             Self::MergeConflict { name, .. } => Some(format!(
                 "nothing of `{name}` was committed; apply the new version by hand where the lines meet (or `git subtree pull` it), then record the project's remaining edits with `deps-update patch {name}` so the next update applies them"
             )),
+            Self::FolderTaken { .. } => Some("move or delete that folder (or fix `path`), then run again; nothing was committed".into()),
+            Self::ReferenceMissing { .. } | Self::ReferenceNoMatch { .. } => Some("fix `references` (paths are relative to the folder holding `deps.toml`; the regex's `version` group, else its first group, holds the version); nothing was committed".into()),
             Self::GroupFailed { group, .. } => Some(format!(
                 "a group's members are committed and published together; fix the failing one and run again (the branch of `{group}` was left as it was)"
             )),
@@ -274,18 +286,9 @@ impl ApplyError {
 /// Placeholder values for `archive`, `asset`, `checksums` and `signature`: the version's,
 /// the source's (`repo`) and what the source found beside the version (a page's groups).
 pub fn archive_vars(dep: &Dependency, target: &Target<'_>) -> Vars {
-    let mut vars = Vars::new();
+    let mut vars = crate::manifest::version_vars(target.version);
     vars.insert("name", dep.name.clone());
-    vars.insert("version", target.version);
     vars.insert("tag", target.tag.unwrap_or(target.version));
-    if let Ok(parsed) = crate::version::Version::parse(target.version) {
-        for (i, key) in ["major", "minor", "patch"].into_iter().enumerate() {
-            vars.insert(
-                key,
-                parsed.release().get(i).copied().unwrap_or(0).to_string(),
-            );
-        }
-    }
     dep.source.add_vars(&mut vars);
     for (name, value) in target
         .candidate

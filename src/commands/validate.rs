@@ -17,7 +17,21 @@ pub fn run(
     let mut failed = 0;
     let tree = crate::vendored::VendoredTree::disk(&manifest.root);
     for dep in &deps {
+        let stale = |current: &crate::check::Current| {
+            crate::check::reference_problems(dep, &tree, &current.to_string())
+        };
         match current_version(dep, &tree) {
+            Ok((current, _)) if !stale(&current).is_empty() => {
+                failed += 1;
+                rows.push(vec![dep.name.clone(), current.to_string(), "error".into()]);
+                for problem in stale(&current) {
+                    printer.error(
+                        &format!("`{}`", dep.name),
+                        &crate::check::ReferenceProblem(problem),
+                        &["set the file to the vendored version, or fix `references`; the next update rewrites it".into()],
+                    );
+                }
+            }
             Ok((current, note)) => {
                 let how = match (&dep.version_file, note) {
                     (_, Some(note)) => format!("ok ({note})"),

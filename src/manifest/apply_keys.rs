@@ -333,21 +333,31 @@ fn validate_map(
         let from_path = relative_path(&Spanned::new(span.clone(), from.clone()))
             .map_err(|m| (span.clone(), format!("`{from}`: {m}")))?;
         let to_path = relative_path(&to).map_err(|m| (to.span(), m))?;
-        if from_path.as_os_str() == "." || to_path.as_os_str() == "." {
+        if from_path.as_os_str() == "." {
             return Err((
-                to.span(),
+                span.clone(),
                 format!(
-                    "map folders to named folders, not `.` (`{from}` = `{}`)",
+                    "map upstream's folders, not `.` (`{from}` = `{}`): `strip` takes off a top folder",
                     to.get_ref()
                 ),
             ));
         }
+        // `.`: onto the dependency's root (a flattened copy of upstream's `src/`), kept as
+        // the empty path so that joining a file's rest gives the file itself.
+        let to_path = if to_path.as_os_str() == "." {
+            PathBuf::new()
+        } else {
+            to_path
+        };
         pairs.push((from_path, to_path, to.span()));
     }
     let inside = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
     for (i, (from, to, to_span)) in pairs.iter().enumerate() {
         for (other_from, other_to, _) in &pairs[i + 1..] {
-            if inside(to, other_to) {
+            // Onto the root, anything can land beside it: two files on one place are caught
+            // file by file when the tree is laid out.
+            let at_root = to.as_os_str().is_empty() || other_to.as_os_str().is_empty();
+            if !at_root && inside(to, other_to) {
                 return Err((
                     to_span.clone(),
                     format!(

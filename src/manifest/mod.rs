@@ -76,8 +76,13 @@ pub const ARCHIVE_VARS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Dependency {
     pub name: String,
-    /// The vendored folder, relative to the repository root.
+    /// The vendored folder, relative to the repository root: for a `path` that names the
+    /// version (`lib/c-ares-{version}`), the recorded version's folder.
     pub path: PathBuf,
+    /// `path` as written, when it names the version: the folder moves with each update.
+    pub path_template: Option<Template>,
+    /// `references`: files outside the folder that name the version.
+    pub references: Vec<Reference>,
     pub source: SourceSpec,
     pub tracking: Tracking,
     pub version_file: Option<VersionFile>,
@@ -90,7 +95,55 @@ pub struct Dependency {
     pub ignore_advisories: Vec<IgnoredAdvisory>,
 }
 
+/// `references = [{ path, regex }]`: a file outside the vendored folder whose matches of
+/// `regex` name the version (its `version` group, else its first group), rewritten by every
+/// update and checked by `check` and `validate`.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// Relative to the folder holding `deps.toml`.
+    pub path: PathBuf,
+    pub regex: Regex,
+}
+
+impl Reference {
+    /// The byte ranges of `text` that name the version: each match's `version` group, else
+    /// its first group.
+    pub fn spans(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        self.regex
+            .captures_iter(text)
+            .filter_map(|c| c.name("version").or_else(|| c.get(1)))
+            .map(|m| m.range())
+            .collect()
+    }
+}
+
+/// The placeholders a versioned `path` may hold.
+pub const PATH_PLACEHOLDERS: &[&str] = &["version", "major", "minor", "patch"];
+
+/// `{version}`, `{major}`, `{minor}`, `{patch}` of a version.
+pub fn version_vars(version: &str) -> crate::template::Vars {
+    let mut vars = crate::template::Vars::new();
+    vars.insert("version", version);
+    if let Ok(parsed) = Version::parse(version) {
+        for (i, key) in ["major", "minor", "patch"].into_iter().enumerate() {
+            vars.insert(
+                key,
+                parsed.release().get(i).copied().unwrap_or(0).to_string(),
+            );
+        }
+    }
+    vars
+}
+
 impl Dependency {
+    /// The vendored folder of `version`: `path`, or with a versioned `path`, that version's.
+    pub fn path_at(&self, version: &str) -> PathBuf {
+        match &self.path_template {
+            Some(template) => PathBuf::from(template.render(&version_vars(version))),
+            None => self.path.clone(),
+        }
+    }
+
     /// The tag upstream most likely gives `version` (a release version, under the first tag
     /// template); `None` for a commit of a tracked branch, or text that is not a version.
     pub fn tag_of(&self, version: &str) -> Option<String> {
@@ -256,6 +309,57 @@ pub struct VersionFile {
     /// Relative to the dependency's `path`.
     pub path: PathBuf,
     pub regex: Regex,
+    /// How the matched text spells the version.
+    pub encoding: VersionEncoding,
+}
+
+/// How a version file spells a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersionEncoding {
+    /// As text: `1.34.5`.
+    #[default]
+    Text,
+    /// One decimal number, two digits each for minor and patch: fmt's `110002` is 11.0.2.
+    Decimal100,
+    /// Three digits each for minor and patch: sqlite's `3050004` is 3.50.4.
+    Decimal1000,
+    /// A hexadecimal number, one byte each for major, minor and patch, then a byte for the
+    /// pre-release: librdkafka's `0x020f00ff` is 2.15.0.
+    Hex,
+}
+
+impl VersionEncoding {
+    pub const NAMES: &[(&str, Self)] = &[
+        ("text", Self::Text),
+        ("decimal-100", Self::Decimal100),
+        ("decimal-1000", Self::Decimal1000),
+        ("hex", Self::Hex),
+    ];
+
+    /// The version `text` spells, in dotted form; `None` when it is not such a number.
+    pub fn decode(self, text: &str) -> Option<String> {
+        let text = text.trim();
+        let dotted = |major: u64, minor: u64, patch: u64| format!("{major}.{minor}.{patch}");
+        match self {
+            Self::Text => Some(text.to_owned()),
+            Self::Decimal100 => {
+                let n: u64 = text.trim_end_matches(['u', 'U', 'l', 'L']).parse().ok()?;
+                Some(dotted(n / 10_000, n / 100 % 100, n % 100))
+            }
+            Self::Decimal1000 => {
+                let n: u64 = text.trim_end_matches(['u', 'U', 'l', 'L']).parse().ok()?;
+                Some(dotted(n / 1_000_000, n / 1000 % 1000, n % 1000))
+            }
+            Self::Hex => {
+                let digits = text
+                    .strip_prefix("0x")
+                    .or_else(|| text.strip_prefix("0X"))?
+                    .trim_end_matches(['u', 'U', 'l', 'L']);
+                let n = u64::from_str_radix(digits, 16).ok()?;
+                Some(dotted(n >> 24 & 0xff, n >> 16 & 0xff, n >> 8 & 0xff))
+            }
+        }
+    }
 }
 
 impl Manifest {
@@ -435,10 +539,15 @@ fn validate_dependency(
         )
     };
 
-    let path = raw.path.take().ok_or_else(|| missing("path", ""))?;
-    let path = relative_path(&path)
-        .and_then(|p| vendorable(&p).map(|()| p))
-        .map_err(|m| fail(path.span(), "path", m))?;
+    let raw_path = raw.path.take().ok_or_else(|| missing("path", ""))?;
+    let path_template = raw_path
+        .get_ref()
+        .contains('{')
+        .then(|| {
+            Template::parse(raw_path.get_ref(), PATH_PLACEHOLDERS)
+                .map_err(|e| fail(raw_path.span(), "path", e.to_string()))
+        })
+        .transpose()?;
 
     let source = raw
         .source
@@ -468,6 +577,37 @@ fn validate_dependency(
     };
 
     let tracking = tracking_keys::validate_tracking(locator, dep, &mut raw, &spec, settings)?;
+    // A versioned folder is found by the recorded version.
+    let shown_path = match (&path_template, &tracking) {
+        (None, _) => raw_path.get_ref().clone(),
+        (
+            Some(template),
+            Tracking::Releases {
+                version: Some(_), ..
+            },
+        ) => template.render(&version_vars(&tracking.recorded().unwrap_or_default())),
+        (Some(_), _) => {
+            return Err(fail(
+                raw_path.span(),
+                "path",
+                "a `path` that names the version needs the registry's `version` of a released version (not a branch's commit)".into(),
+            ));
+        }
+    };
+    let path = relative_path(&toml::Spanned::new(raw_path.span(), shown_path))
+        .and_then(|p| vendorable(&p).map(|()| p))
+        .map_err(|m| fail(raw_path.span(), "path", m))?;
+    let references = raw
+        .references
+        .take()
+        .map(|list| {
+            list.into_inner()
+                .into_iter()
+                .map(|r| validate_reference(locator, dep, r))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
 
     let raw_version_file_span = raw.version_file.as_ref().map(Spanned::span);
     let version_file = raw
@@ -513,6 +653,8 @@ fn validate_dependency(
     Ok(Dependency {
         name,
         path,
+        path_template,
+        references,
         source: spec,
         tracking,
         version_file,
@@ -521,6 +663,29 @@ fn validate_dependency(
         license,
         ignore_advisories,
     })
+}
+
+fn validate_reference(
+    locator: &Locator<'_>,
+    dep: Option<&str>,
+    raw: Spanned<raw::RawReference>,
+) -> Result<Reference, ManifestError> {
+    let raw = raw.into_inner();
+    let path = relative_path(&raw.path)
+        .and_then(|p| vendorable(&p).map(|()| p))
+        .map_err(|m| locator.diagnostic(raw.path.span(), dep, Some("references.path"), m))?;
+    let regex = Regex::new(raw.regex.get_ref())
+        .ok()
+        .filter(|r| r.captures_len() >= 2)
+        .ok_or_else(|| {
+            locator.diagnostic(
+                raw.regex.span(),
+                dep,
+                Some("references.regex"),
+                "expected a regular expression with a capture group around the version, e.g. `c-ares-([0-9.]+)`",
+            )
+        })?;
+    Ok(Reference { path, regex })
 }
 
 fn validate_version_file(
@@ -554,7 +719,34 @@ fn validate_version_file(
                 .into(),
         ));
     }
-    Ok(VersionFile { path, regex })
+    let encoding = match &raw.encoding {
+        None => VersionEncoding::Text,
+        Some(name) => VersionEncoding::NAMES
+            .iter()
+            .find(|(n, _)| n == name.get_ref())
+            .map(|(_, e)| *e)
+            .ok_or_else(|| {
+                let known: Vec<String> = VersionEncoding::NAMES
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect();
+                locator.diagnostic(
+                    name.span(),
+                    dep,
+                    Some("version-file.encoding"),
+                    format!(
+                        "expected one of {}, found `{}`",
+                        known.join(", "),
+                        name.get_ref()
+                    ),
+                )
+            })?,
+    };
+    Ok(VersionFile {
+        path,
+        regex,
+        encoding,
+    })
 }
 
 /// Whether a vendored folder (or file) may be at `path`: never the repository itself, git's

@@ -34,6 +34,7 @@ pub struct RawSettings {
     pub draft: Option<Spanned<bool>>,
     pub reviewers: Option<Spanned<Vec<String>>>,
     pub min_age_days: Option<Spanned<i64>>,
+    pub not_vendored: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +49,7 @@ pub struct RawDependency {
     pub regex: Option<Spanned<String>>,
     pub version: Option<Spanned<String>>,
     pub version_file: Option<Spanned<RawVersionFile>>,
+    pub references: Option<Spanned<Vec<Spanned<RawReference>>>>,
     pub tag: Option<Spanned<StringOrList>>,
     pub allow: Option<Spanned<String>>,
     pub prerelease: Option<Spanned<bool>>,
@@ -79,6 +81,14 @@ pub struct RawDependency {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawVersionFile {
+    pub path: Spanned<String>,
+    pub regex: Spanned<String>,
+    pub encoding: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawReference {
     pub path: Spanned<String>,
     pub regex: Spanned<String>,
 }

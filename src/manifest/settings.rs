@@ -39,6 +39,9 @@ pub struct Settings {
     pub reviewers: Vec<String>,
     /// `min-age-days`: the default release cooldown, for sources that date their releases.
     pub min_age_days: u32,
+    /// `not-vendored`: folders `init --check` finds beside vendored ones that are the
+    /// project's own code, not third-party.
+    pub not_vendored: Vec<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             draft: false,
             reviewers: Vec::new(),
             min_age_days: 0,
+            not_vendored: Vec::new(),
         }
     }
 }
@@ -156,6 +160,16 @@ pub(super) fn validate_settings(
             ));
         }
     }
+    let not_vendored = raw
+        .not_vendored
+        .map(Spanned::into_inner)
+        .unwrap_or_default()
+        .iter()
+        .map(|folder| {
+            super::relative_path(folder)
+                .map_err(|why| locator.diagnostic(folder.span(), None, Some("not-vendored"), why))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Settings {
         api_urls: [
             ("github", url(raw.github_api_url, "github-api-url")?),
@@ -196,5 +210,6 @@ pub(super) fn validate_settings(
             Some(days) => days_in(locator, None, &days)?,
             None => defaults.min_age_days,
         },
+        not_vendored,
     })
 }

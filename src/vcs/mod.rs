@@ -299,18 +299,22 @@ impl Repo {
             }))
     }
 
-    /// The tree of `base` with `folder`'s files, when given, replaced by its map, and each of
+    /// The tree of `base` with a folder's files, when given, replaced by its map (`(old,
+    /// new, files)`: the folder moves from `old` to `new` when they differ), and each of
     /// `files` (path from the root, written blob) set; returns the new tree's id.
     pub fn updated_tree(
         &self,
         base: Oid,
-        folder: Option<(&Path, &BTreeMap<PathBuf, TreeFile>)>,
+        folder: Option<(&Path, &Path, &BTreeMap<PathBuf, TreeFile>)>,
         files: &[(PathBuf, TreeFile)],
     ) -> Result<Oid, GitError> {
         let mut tree = self.tree_of(base)?.id();
-        if let Some((dir, contents)) = folder {
+        if let Some((old, new, contents)) = folder {
+            if old != new {
+                tree = self.replace_at(tree, old, None)?;
+            }
             let subtree = self.build_tree(contents)?;
-            tree = self.replace_at(tree, dir, subtree.map(|id| (id, 0o040000)))?;
+            tree = self.replace_at(tree, new, subtree.map(|id| (id, 0o040000)))?;
         }
         for (path, file) in files {
             tree = self.replace_at(tree, path, Some((file.id, file.mode)))?;

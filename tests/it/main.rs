@@ -28,3 +28,4 @@ mod three_way;
 mod tokens;
 mod update;
 mod update_sources;
+mod versioned;

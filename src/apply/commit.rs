@@ -511,9 +511,19 @@ impl Plan {
                 std::io::Error::other(shown)
             })
         };
-        let merged = merge::merge(&ours, &base, &theirs_ids, &mut read, &|path| {
-            self.dep.apply.exclude.matches(path)
-        });
+        let labels = [
+            format!("{} as committed", self.dep.name),
+            format!("{} {}", self.dep.name, self.old_version),
+            format!("{} {}", self.dep.name, self.new_version),
+        ];
+        let merged = merge::merge(
+            &ours,
+            &base,
+            &theirs_ids,
+            &mut read,
+            &|path| self.dep.apply.exclude.matches(path),
+            [&labels[0], &labels[1], &labels[2]],
+        );
         if let Some(error) = git_error {
             return Err(error.into());
         }
@@ -522,10 +532,13 @@ impl Plan {
             source,
         })?;
         if !merged.conflicts.is_empty() {
+            let folder = self.write_conflicted(repo, &merged, old_files, &theirs);
             return Err(ApplyError::MergeConflict {
                 name: self.dep.name.clone(),
                 version: self.new_version.clone(),
                 files: merged.conflicts,
+                folder,
+                path: self.new_path.clone(),
             });
         }
         let mut files = BTreeMap::new();
@@ -592,6 +605,44 @@ impl Plan {
         Ok(files)
     }
 
+    /// The merged folder with conflict markers, outside the repository, for finishing by
+    /// hand: `None` when it cannot be written (the error still names every conflict).
+    fn write_conflicted(
+        &self,
+        repo: &Repo,
+        merged: &merge::Merged,
+        ours: &BTreeMap<PathBuf, TreeFile>,
+        theirs: &BTreeMap<PathBuf, TreeFile>,
+    ) -> Option<PathBuf> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!(
+                "deps-update-{}-{}-",
+                self.dep.name, self.new_version
+            ))
+            // The system's temporary folder, not this run's scratch folder: it outlives the run.
+            .tempdir_in(std::env::temp_dir())
+            .ok()?
+            .keep();
+        let write = |path: &Path, bytes: &[u8]| -> Option<()> {
+            let at = dir.join(path);
+            std::fs::create_dir_all(at.parent()?).ok()?;
+            std::fs::write(at, bytes).ok()
+        };
+        let blob = |file: &TreeFile| repo.read_blob(file.id).ok();
+        for (path, outcome) in &merged.files {
+            let bytes = match outcome {
+                Outcome::Ours => blob(ours.get(path)?)?,
+                Outcome::Theirs => blob(theirs.get(path)?)?,
+                Outcome::New(side) => side.bytes.clone(),
+            };
+            write(path, &bytes)?;
+        }
+        for (path, bytes) in &merged.marked {
+            write(path, bytes)?;
+        }
+        Some(dir)
+    }
+
     /// The new root tree: the parent's with the dependency's files and `deps.toml` replaced,
     /// then what the plain `after` steps change; and the tree after each step with a commit.
     #[allow(clippy::too_many_arguments)]
@@ -645,7 +696,8 @@ impl Plan {
             return Ok((tree, Vec::new()));
         }
         let dep_path = in_repo(repo, &self.root.join(&self.new_path))?;
-        let (update_tree, separate) = self.run_after(repo, tree, &dep_path, printer)?;
+        let (update_tree, separate) =
+            self.run_after(repo, tree, &dep_path, &manifest_path, printer)?;
         // What the steps changed must be the dependency's, the registry's, or declared.
         let prefix = manifest_path.parent().unwrap_or(Path::new(""));
         let mut outside = Vec::new();
@@ -725,9 +777,21 @@ impl Plan {
         repo: &Repo,
         tree: vcs::Oid,
         dep_path: &Path,
+        manifest_path: &Path,
         printer: &Printer,
     ) -> Result<(vcs::Oid, Vec<vcs::Oid>), ApplyError> {
-        let worktree = repo.temporary_worktree(tree)?;
+        // Only what the steps may touch is checked out: the dependency's folder, the
+        // registry, and what `after-writes` and `after-reads` declare.
+        let prefix = manifest_path.parent().unwrap_or(Path::new(""));
+        let apply = &self.dep.apply;
+        let wanted = |path: &Path| {
+            path.starts_with(dep_path)
+                || path == manifest_path
+                || path
+                    .strip_prefix(prefix)
+                    .is_ok_and(|p| apply.after_writes.matches(p) || apply.after_reads.matches(p))
+        };
+        let worktree = repo.temporary_worktree(tree, &wanted)?;
         let mut trees = Vec::new();
         for step in &self.dep.apply.after {
             if step.commit.is_some() {

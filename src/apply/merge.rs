@@ -7,7 +7,8 @@
 //! - what only the project changed (theirs equals base) stays as the project has it: a file
 //!   the project added survives (unless `exclude` names it), one it deleted stays deleted, one
 //!   it edited keeps the edit;
-//! - a file both changed is merged line by line (diff3, as `git merge-file`); overlapping
+//! - a file both changed is merged line by line by git's own merge (libgit2's xdiff, what
+//!   `git merge-file` does); overlapping
 //!   changes, a file upstream deleted that the project edited, or binary files changed on both
 //!   sides are conflicts, named with their line ranges, and nothing is committed.
 
@@ -119,6 +120,7 @@ pub fn merge<Id: PartialEq + Copy>(
     theirs: &BTreeMap<PathBuf, (Id, i32)>,
     read: &mut dyn FnMut(&Path, Which) -> std::io::Result<Vec<u8>>,
     dropped: &dyn Fn(&Path) -> bool,
+    labels: [&str; 3],
 ) -> std::io::Result<Merged> {
     let mut merged = Merged::default();
     let paths: BTreeSet<&PathBuf> = ours
@@ -197,7 +199,10 @@ pub fn merge<Id: PartialEq + Copy>(
                 } else {
                     their_mode
                 };
-                match diffy::merge_bytes(&base_bytes, &our_bytes, &their_bytes) {
+                let merged_text =
+                    crate::vcs::merge_text(&base_bytes, &our_bytes, &their_bytes, labels)
+                        .map_err(std::io::Error::other)?;
+                match merged_text {
                     Ok(bytes) => {
                         merged
                             .files
@@ -286,7 +291,15 @@ mod tests {
             };
             Ok(texts[index][path].clone().into_bytes())
         };
-        let merged = merge(&o, &b, &t, &mut read, &|p| p.ends_with("drop.me")).unwrap();
+        let merged = merge(
+            &o,
+            &b,
+            &t,
+            &mut read,
+            &|p| p.ends_with("drop.me"),
+            ["ours", "base", "theirs"],
+        )
+        .unwrap();
         (merged, texts)
     }
 

@@ -176,11 +176,15 @@ pub enum ApplyError {
         path: PathBuf,
         conflict: Box<crate::patch::Conflict>,
     },
-    #[error("the project's changes to {name} conflict with upstream's in {version}:\n{}", files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"))]
+    #[error("the project's changes to {name} conflict with upstream's in {version}:\n{}{}", files.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n"), folder.as_ref().map(|f| format!("\nthe merged folder, with conflict markers, is in `{}`", f.display())).unwrap_or_default())]
     MergeConflict {
         name: String,
         version: String,
         files: Vec<merge::ConflictFile>,
+        /// The merged folder with conflict markers, outside the repository.
+        folder: Option<PathBuf>,
+        /// The dependency's folder for the new version.
+        path: PathBuf,
     },
     #[error("`{name}` would move to `{}`, which already exists", path.display())]
     FolderTaken { name: String, path: PathBuf },
@@ -255,8 +259,11 @@ impl ApplyError {
             Self::PatchConflict { name, .. } => Some(format!(
                 "rework the patch for the new version (apply it by hand to a checkout of the new code and save it with `git diff`), or delete it if upstream fixed the problem another way; nothing of `{name}` was committed"
             )),
+            Self::MergeConflict { name, version, folder: Some(_), path, .. } => Some(format!(
+                "nothing of `{name}` was committed; to finish by hand, resolve the markers in that folder (line numbers are its files'), put it in place of `{}`, set `version = \"{version}\"` in deps.toml and commit; `deps-update patch {name}` then records the project's edits as patches", path.display()
+            )),
             Self::MergeConflict { name, .. } => Some(format!(
-                "nothing of `{name}` was committed; apply the new version by hand where the lines meet (or `git subtree pull` it), then record the project's remaining edits with `deps-update patch {name}` so the next update applies them"
+                "nothing of `{name}` was committed; apply the new version by hand where the lines meet, then record the project's remaining edits with `deps-update patch {name}`"
             )),
             Self::FolderTaken { .. } => Some("move or delete that folder (or fix `path`), then run again; nothing was committed".into()),
             Self::ReferenceMissing { .. } | Self::ReferenceNoMatch { .. } => Some("fix `references` (paths are relative to the folder holding `deps.toml`; the regex's `version` group, else its first group, holds the version); nothing was committed".into()),

@@ -34,6 +34,7 @@ pub(super) struct RawApply {
     pub(super) patches: Option<Spanned<OneOrMany>>,
     pub(super) after: Option<Spanned<Vec<RawStep>>>,
     pub(super) after_writes: Option<Spanned<Vec<String>>>,
+    pub(super) after_reads: Option<Spanned<Vec<String>>>,
     pub(super) labels: Option<Spanned<Vec<String>>>,
 }
 
@@ -238,6 +239,13 @@ pub(super) fn validate_apply(
             "`after-writes` says what `after` steps may change: there are none".into(),
         ));
     }
+    if let (Some(reads), true) = (&raw.after_reads, raw.after.is_none()) {
+        return Err(fail(
+            reads.span(),
+            "after-reads",
+            "`after-reads` says what `after` steps read: there are none".into(),
+        ));
+    }
     let after = match raw.after {
         Some(list) => {
             let span = list.span();
@@ -317,6 +325,7 @@ pub(super) fn validate_apply(
         patches,
         after,
         after_writes: globs(raw.after_writes, "after-writes")?,
+        after_reads: globs(raw.after_reads, "after-reads")?,
         labels: raw.labels.map(Spanned::into_inner).unwrap_or_default(),
     })
 }

@@ -199,6 +199,10 @@ pub struct ApplySpec {
     /// registry's folder) that `after` steps may change; anything else they change outside
     /// it stops the update.
     pub after_writes: Globs,
+    /// `after-reads`: globs (relative to the registry's folder) of what the `after` steps
+    /// read besides the dependency's folder, `deps.toml` and `after-writes`: only these are
+    /// checked out for them (`**` for the whole repository).
+    pub after_reads: Globs,
     /// `labels`: this dependency's own pull-request labels.
     pub labels: Vec<String>,
 }
@@ -512,6 +516,7 @@ fn validate_dependency(
         patches: raw.patches.take(),
         after: raw.after.take(),
         after_writes: raw.after_writes.take(),
+        after_reads: raw.after_reads.take(),
         labels: raw.labels.take(),
     };
     let dep = Some(name.as_str());

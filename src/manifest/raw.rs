@@ -72,6 +72,7 @@ pub struct RawDependency {
     pub patches: Option<Spanned<OneOrMany>>,
     pub after: Option<Spanned<Vec<RawStep>>>,
     pub after_writes: Option<Spanned<Vec<String>>>,
+    pub after_reads: Option<Spanned<Vec<String>>>,
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
     pub license: Option<Spanned<String>>,

@@ -12,7 +12,7 @@ pub enum GitError {
         #[source]
         source: git2::Error,
     },
-    #[error("could not fetch branch `{branch}` from `{url}`")]
+    #[error("could not fetch {} from `{url}`", fetched_ref(branch))]
     Fetch {
         url: String,
         branch: String,
@@ -158,5 +158,16 @@ impl GitError {
             ) + "; nothing was committed"),
             Self::TempDir(_) | Self::Task(_) | Self::Object(_) => None,
         }
+    }
+}
+
+/// `tag `v1.2.0``, `branch `main``: what a fetched ref is, for messages.
+fn fetched_ref(name: &str) -> String {
+    match name.strip_prefix("refs/tags/") {
+        Some(tag) => format!("tag `{tag}`"),
+        None => format!(
+            "branch `{}`",
+            name.strip_prefix("refs/heads/").unwrap_or(name)
+        ),
     }
 }

@@ -85,6 +85,43 @@ impl Base {
     }
 }
 
+/// A three-way merge of one file's text, as `git merge-file --diff3` makes it (libgit2's
+/// xdiff, git's own merge): `Ok(merged)`, or `Err(text with conflict markers)`. `labels` name
+/// the three sides in the markers: ours, base, theirs.
+pub fn merge_text(
+    base: &[u8],
+    ours: &[u8],
+    theirs: &[u8],
+    labels: [&str; 3],
+) -> Result<Result<Vec<u8>, Vec<u8>>, GitError> {
+    // libgit2 is set up by whatever first uses it through git2; merging alone does not.
+    drop(git2::Buf::new());
+    let input = |bytes| {
+        let mut input = git2::MergeFileInput::new();
+        input.content(bytes);
+        input
+    };
+    let mut options = git2::MergeFileOptions::new();
+    options
+        .style_diff3(true)
+        .our_label(labels[0])
+        .ancestor_label(labels[1])
+        .their_label(labels[2]);
+    let result = git2::merge_file(
+        &input(base),
+        &input(ours),
+        &input(theirs),
+        Some(&mut options),
+    )
+    .map_err(GitError::Object)?;
+    let content = result.content().to_vec();
+    Ok(if result.is_automergeable() {
+        Ok(content)
+    } else {
+        Err(content)
+    })
+}
+
 impl Repo {
     /// The repository holding `path`.
     pub fn discover(path: &Path) -> Result<Self, GitError> {
@@ -371,7 +408,7 @@ impl Repo {
 
     /// `tree` with the entry at `path` set to `entry` (or removed), creating or pruning
     /// folders on the way.
-    fn replace_at(
+    pub(super) fn replace_at(
         &self,
         tree: Oid,
         path: &Path,

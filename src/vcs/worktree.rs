@@ -14,19 +14,58 @@ pub struct TempWorktree<'r> {
     dir: tempfile::TempDir,
     /// Files as checked out: blob, mode, and the size and mtime seen right after checkout.
     original: BTreeMap<PathBuf, (TreeFile, u64, std::time::SystemTime)>,
+    /// Files of the tree that were not checked out.
+    skipped: BTreeMap<PathBuf, TreeFile>,
+    /// The tree checked out.
+    tree: Oid,
 }
 
 impl Repo {
-    /// Checks `tree` out into a new temporary folder.
-    pub fn temporary_worktree(&self, tree: Oid) -> Result<TempWorktree<'_>, GitError> {
+    /// Checks the files of `tree` that `wanted` names out into a new temporary folder; the
+    /// others stay in the object database, and [`TempWorktree::snapshot`] keeps them as
+    /// they are. The cost follows what is wanted, not the repository's size.
+    pub fn temporary_worktree(
+        &self,
+        tree: Oid,
+        wanted: &dyn Fn(&Path) -> bool,
+    ) -> Result<TempWorktree<'_>, GitError> {
         let dir = tempfile::tempdir().map_err(GitError::TempDir)?;
         let object = self.repo.find_tree(tree).map_err(GitError::Object)?;
+        let mut skipped = BTreeMap::new();
+        let mut paths = Vec::new();
+        object
+            .walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
+                if entry.kind() != Some(ObjectType::Tree)
+                    && let Ok(name) = entry.name()
+                {
+                    let path = Path::new(parent).join(name);
+                    if wanted(&path) {
+                        paths.push(path);
+                    } else {
+                        let file = TreeFile {
+                            id: entry.id(),
+                            mode: entry.filemode(),
+                        };
+                        skipped.insert(path, file);
+                    }
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .map_err(GitError::Object)?;
         let mut checkout = git2::build::CheckoutBuilder::new();
         checkout
             .target_dir(dir.path())
             .force()
             .update_index(false)
-            .recreate_missing(true);
+            .recreate_missing(true)
+            .disable_pathspec_match(true);
+        if paths.is_empty() {
+            // No pathspec would mean everything.
+            checkout.path("\0nothing");
+        }
+        for path in &paths {
+            checkout.path(path.as_os_str());
+        }
         self.repo
             .checkout_tree(object.as_object(), Some(&mut checkout))
             .map_err(GitError::Object)?;
@@ -53,6 +92,8 @@ impl Repo {
             repo: self,
             dir,
             original,
+            skipped,
+            tree,
         })
     }
 }
@@ -65,7 +106,10 @@ impl TempWorktree<'_> {
     /// The tree as the folder holds it now: unchanged files keep their blobs, changed and new
     /// ones are stored, deleted ones are gone.
     pub fn snapshot(&self) -> Result<Oid, GitError> {
-        let mut files = BTreeMap::new();
+        // The changes against the checked-out tree; what was never checked out stays as it
+        // was, unless a step wrote it.
+        let mut changes: BTreeMap<PathBuf, Option<TreeFile>> = BTreeMap::new();
+        let mut seen = std::collections::BTreeSet::new();
         let mut pending = vec![self.dir.path().to_owned()];
         let io = |path: &Path, source| GitError::Export {
             path: path.to_owned(),
@@ -94,11 +138,11 @@ impl TempWorktree<'_> {
                     continue;
                 }
                 let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-                if let Some((file, size, time)) = self.original.get(&relative)
+                seen.insert(relative.clone());
+                if let Some((_, size, time)) = self.original.get(&relative)
                     && *size == meta.len()
                     && *time == modified
                 {
-                    files.insert(relative, *file);
                     continue;
                 }
                 let file = if meta.file_type().is_symlink() {
@@ -120,8 +164,37 @@ impl TempWorktree<'_> {
                         },
                     }
                 };
-                files.insert(relative, file);
+                let before = self
+                    .original
+                    .get(&relative)
+                    .map(|(f, _, _)| *f)
+                    .or_else(|| self.skipped.get(&relative).copied());
+                if before != Some(file) {
+                    changes.insert(relative, Some(file));
+                }
             }
+        }
+        for path in self.original.keys().filter(|p| !seen.contains(*p)) {
+            changes.insert(path.clone(), None);
+        }
+        // A few changes edit the tree in place (the usual step: a header or two); many
+        // rebuild it from its file list once.
+        if changes.len() <= 256 {
+            let mut tree = self.tree;
+            for (path, file) in &changes {
+                tree = self
+                    .repo
+                    .replace_at(tree, path, file.map(|f| (f.id, f.mode)))?;
+            }
+            return Ok(tree);
+        }
+        let mut files = self.skipped.clone();
+        files.extend(self.original.iter().map(|(p, (f, _, _))| (p.clone(), *f)));
+        for (path, file) in changes {
+            match file {
+                Some(file) => files.insert(path, file),
+                None => files.remove(&path),
+            };
         }
         match self.repo.build_tree(&files)? {
             Some(tree) => Ok(tree),

@@ -189,11 +189,34 @@ fn an_edit_upstream_also_changed_stops_the_update_and_names_the_lines() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("hint: nothing of `lib` was committed"),
+        run.stderr.contains("hint: nothing of `lib` was committed; to finish by hand, resolve the markers in that folder"),
         "{}",
         run.stderr
     );
     assert_eq!(project.checkout_state(), before);
+    // The merged folder is outside the repository, markers where the lines meet, the rest
+    // merged: what finishing by hand starts from.
+    let folder = run
+        .stderr
+        .split("the merged folder, with conflict markers, is in `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the folder is named");
+    let folder = Path::new(folder);
+    assert!(!folder.starts_with(project.root()));
+    let marked = std::fs::read_to_string(folder.join("src/lib.c")).unwrap();
+    let lines: Vec<&str> = marked.lines().collect();
+    assert!(
+        lines[14].starts_with("<<<<<<< lib as committed"),
+        "{marked}"
+    );
+    assert!(lines[20].starts_with(">>>>>>> lib 1.1.0"), "{marked}");
+    assert!(marked.contains("line 5 /* project: renamed symbol */"));
+    assert_eq!(
+        std::fs::read_to_string(folder.join("BUILD.gn")).unwrap(),
+        "source_set(\"lib\") {}\n"
+    );
+    std::fs::remove_dir_all(folder).unwrap();
 }
 
 #[test]
@@ -224,4 +247,30 @@ fn without_the_vendored_version_upstream_the_update_says_so_and_replaces_the_fol
         show(&project, "deps-update/lib", "deps/lib/src/lib.c"),
         lines(&[(3, "line 3 (1.1.0)")])
     );
+}
+
+/// A change next to the project's edit that diff3 implementations other than git's call a
+/// conflict (found replaying hiredis updates of a real project): git merges it, and so must
+/// an update.
+#[test]
+fn a_merge_git_makes_cleanly_is_clean() {
+    let mut project = Project::new();
+    let upstream = Upstream::new(&project, "x");
+    let base = "void f(void) {\n    if (c == NULL)\n        return;\n    redisNetClose(c);\n\n    sdsfree(c->obuf);\n    free(c);\n}\n";
+    let ours = base.replace("    sdsfree", "    hi_sdsfree");
+    let theirs = "void f(void) {\n    if (c == NULL)\n        return;\n\n    if (c->funcs && c->funcs->close) {\n        c->funcs->close(c);\n    }\n\n    sdsfree(c->obuf);\n    free(c);\n}\n";
+    upstream.release("v1.0.0", &[("x.c", base)]);
+    upstream.release("v1.1.0", &[("x.c", theirs)]);
+    project
+        .manifest(&format!(
+            "[deps.x]\npath = \"vendor/x\"\nsource = \"git\"\nurl = \"{}\"\nversion = \"1.0.0\"\n",
+            upstream.url()
+        ))
+        .write("vendor/x/x.c", &ours);
+    project.commit_all("vendor x with a rename");
+    let expected = git_merge_file(&project, &ours, base, theirs);
+    let run = project.run(&["update", "x"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(show(&project, "deps-update/x", "vendor/x/x.c"), expected);
+    assert!(expected.contains("hi_sdsfree") && expected.contains("c->funcs->close(c);"));
 }

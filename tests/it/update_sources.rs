@@ -364,6 +364,77 @@ async fn after_commands_run_in_the_updated_tree_and_join_the_commit() {
     assert_eq!(project.checkout_state(), before);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn after_steps_see_only_the_folder_the_registry_and_what_they_declare() {
+    let server = MockServer::start().await;
+    mount_releases(&server, "up/lib", &[("v2.0.0", false, false)]).await;
+    mount_file(
+        &server,
+        "/lib-2.0.0.tar.gz",
+        tar_gz(&[Entry::File("lib-2.0.0/lib.c", b"int v = 2;\n")]),
+    )
+    .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    let manifest = |reads: &str| {
+        format!(
+            "[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
+             archive = \"{}/lib-{{version}}.tar.gz\"\n\
+             after = [\"test ! -e other/big.c && test -f deps.toml && sh tools/gen.sh > deps/lib/generated.h\"]\n{reads}",
+            server.uri()
+        )
+    };
+    project
+        .manifest(&manifest(""))
+        .write("deps/lib/lib.c", "int v = 1;\n")
+        .write("tools/gen.sh", "cat tools/header.txt\n")
+        .write("tools/header.txt", "/* generated */\n")
+        .write("other/big.c", "the rest of a large repository\n")
+        .write("README.md", "readme\n");
+    project.commit_all("initial");
+
+    // The script is not checked out unless declared: the step fails, nothing is committed.
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("tools/gen.sh"), "{}", run.stderr);
+
+    project.manifest(&manifest("after-reads = [\"tools/**\"]\n"));
+    project.commit_all("declare what the step reads");
+    let run = project.run(&["lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        project.git(&["show", "deps-update/lib:deps/lib/generated.h"]),
+        "/* generated */"
+    );
+    // What was never checked out is in the commit as it was.
+    let files = project.git(&["ls-tree", "-r", "--name-only", "deps-update/lib"]);
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            "README.md",
+            "deps.toml",
+            "deps/lib/generated.h",
+            "deps/lib/lib.c",
+            "other/big.c",
+            "tools/gen.sh",
+            "tools/header.txt"
+        ]
+    );
+    assert_eq!(
+        project.git(&[
+            "diff",
+            "--stat",
+            "main",
+            "deps-update/lib",
+            "--",
+            "other",
+            "tools",
+            "README.md"
+        ]),
+        ""
+    );
+}
+
 /// `gpg` with a throwaway home; returns (keyring, detached signature over `data`).
 fn gpg_sign(project: &Project, who: &str, data: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let home = project.scratch(&format!("gnupg-{who}"));

@@ -20,12 +20,28 @@ pub fn run(
         .manifest
         .clone()
         .unwrap_or_else(|| PathBuf::from(FILE_NAME));
+    let existing = if repo.join(&file).exists() {
+        Some(Manifest::load(&file)?)
+    } else {
+        None
+    };
     let roots: Vec<PathBuf> = if args.folders.is_empty() {
-        DEFAULT_ROOTS
+        let mut roots: Vec<PathBuf> = DEFAULT_ROOTS
             .iter()
             .map(PathBuf::from)
             .filter(|r| repo.join(r).is_dir())
-            .collect()
+            .collect();
+        // The folders holding the registry's own vendored folders (`lib/` for `lib/jansson`),
+        // unless a default one holds them already; never the repository itself.
+        for dep in existing.iter().flat_map(|m| &m.deps) {
+            let Some(parent) = dep.path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+                continue;
+            };
+            if repo.join(&dep.path).is_dir() && !roots.iter().any(|r| parent.starts_with(r)) {
+                roots.push(parent.to_owned());
+            }
+        }
+        roots
     } else {
         args.folders.clone()
     };
@@ -40,18 +56,18 @@ pub fn run(
         ));
         return Ok(Outcome::SomeFailed);
     }
-    let existing = if repo.join(&file).exists() {
-        Some(Manifest::load(&file)?)
-    } else {
-        None
-    };
     let found = scan(&repo, &roots, &catalog());
-    // A folder is covered when an entry's path is it, inside it, or holds it.
+    // A folder is covered when an entry's path is it, inside it, or holds it; `not-vendored`
+    // folders (and what they hold) are the project's own.
     let covered = |folder: &Path| {
         existing.as_ref().is_some_and(|m| {
             m.deps
                 .iter()
                 .any(|d| d.path.starts_with(folder) || folder.starts_with(&d.path))
+                || m.settings
+                    .not_vendored
+                    .iter()
+                    .any(|own| folder.starts_with(own))
         })
     };
     let missing: Vec<&Found> = found.iter().filter(|f| !covered(f.folder())).collect();
@@ -66,16 +82,19 @@ pub fn run(
         }
         if missing.is_empty() {
             printer.status(&format!(
-                "every vendored folder ({}) has an entry in `{}`",
+                "every vendored folder ({}) has an entry in `{}` or is marked `not-vendored`",
                 found.len(),
                 file.display()
             ));
             return Ok(Outcome::Success);
         }
         printer.status(&format!(
-            "{} vendored folder{} without an updater: run `deps-update init` to draft their entries",
+            "{} vendored folder{} without an updater: run `deps-update init` to draft {}, or list {} in `[settings] not-vendored` if {} the project's own",
             missing.len(),
-            if missing.len() == 1 { "" } else { "s" }
+            if missing.len() == 1 { "" } else { "s" },
+            if missing.len() == 1 { "its entry" } else { "their entries" },
+            if missing.len() == 1 { "it" } else { "them" },
+            if missing.len() == 1 { "it is" } else { "they are" },
         ));
         return Ok(Outcome::SomeFailed);
     }
@@ -115,8 +134,9 @@ pub fn run(
                 source,
             })?;
             printer.status(&format!(
-                "wrote `{}`: {complete} dependencies recognised, {drafts} to fill in; run `deps-update validate`, then `deps-update check`",
-                file.display()
+                "wrote `{}`: {complete} {} recognised, {drafts} to fill in; run `deps-update validate`, then `deps-update check`",
+                file.display(),
+                if complete == 1 { "dependency" } else { "dependencies" }
             ));
         }
     }

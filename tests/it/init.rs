@@ -166,7 +166,10 @@ fn a_cmake_third_party_folder() {
             "third_party/zlib/zlib.h",
             "#define ZLIB_VERSION \"1.3.1\"\n",
         ),
-        ("third_party/zlib/CMakeLists.txt", "# upstream's own\n"),
+        (
+            "third_party/zlib/CMakeLists.txt",
+            "cmake_minimum_required(VERSION 2.4.4...3.15.0)\nproject(zlib C)\n",
+        ),
         (
             "third_party/json/include/nlohmann/json.hpp",
             "#define NLOHMANN_JSON_VERSION_MAJOR 3\n#define NLOHMANN_JSON_VERSION_MINOR 11\n#define NLOHMANN_JSON_VERSION_PATCH 3\n",
@@ -203,13 +206,16 @@ fn a_cmake_third_party_folder() {
         "{registry}"
     );
     assert!(registry.contains("[deps.pcre2]"), "{registry}");
-    // Upstream's own CMakeLists.txt is not the project's: no `keep` for it.
+    // Upstream's own CMakeLists.txt (zlib's, pcre2's) is not the project's: no `keep`.
+    for section in registry
+        .split("\n\n")
+        .filter(|s| s.starts_with("[deps.zlib]") || s.starts_with("[deps.pcre2]"))
+    {
+        assert!(!section.contains("keep"), "{registry}");
+    }
+    // googletest's own headers without its top folder's version: a release to fill in.
     assert!(
-        !registry.contains("keep = [\"CMakeLists.txt\"]\n\n[deps.nlohmann_json]"),
-        "{registry}"
-    );
-    assert!(
-        registry.contains("# `googletest` recognised, but its version cannot be read from the tree: fill in `version` (the vendored commit)"),
+        registry.contains("# `googletest` recognised, but its version cannot be read from the tree: fill in `version`, then uncomment"),
         "{registry}"
     );
     assert!(
@@ -219,4 +225,241 @@ fn a_cmake_third_party_folder() {
     let run = project.run(&["validate"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("4 valid, 0 failed"), "{}", run.stderr);
+}
+
+/// Folders shaped like real vendored copies: flat, amalgamated, coded versions, a version
+/// only in the folder's name, code tracked by commit.
+#[test]
+fn real_layouts_and_version_encodings_are_recognised() {
+    let project = Project::new();
+    for (path, text) in [
+        // llhttp flat: `llhttp.h` at the top, beside its sources.
+        (
+            "deps/llhttp/llhttp.h",
+            "#define LLHTTP_VERSION_MAJOR 9\n#define LLHTTP_VERSION_MINOR 2\n#define LLHTTP_VERSION_PATCH 1\n",
+        ),
+        ("deps/llhttp/llhttp.c", "int llhttp;\n"),
+        ("deps/llhttp/api.c", "int api;\n"),
+        // fmt 11: FMT_VERSION is major*10000 + minor*100 + patch.
+        (
+            "deps/fmt/include/fmt/base.h",
+            "#define FMT_VERSION 110002\n",
+        ),
+        ("deps/fmt/CMakeLists.txt", "project(FMT CXX)\n"),
+        // librdkafka: 0xMMmmrrxx.
+        (
+            "deps/librdkafka/src/rdkafka.h",
+            "#define RD_KAFKA_VERSION  0x020f00ff\n",
+        ),
+        // jemalloc with its version only in the folder's name.
+        ("deps/jemalloc-5.3.0/src/jemalloc.c", "int je;\n"),
+        ("deps/jemalloc-5.3.0/include/jemalloc/jemalloc.h.in", "\n"),
+        (
+            "deps/hiredis/hiredis.h",
+            "#define HIREDIS_MAJOR 1\n#define HIREDIS_MINOR 2\n#define HIREDIS_PATCH 0\n#define HIREDIS_SONAME 1.1.0\n",
+        ),
+        // nlohmann/json 3.11: the macros are in `detail/abi_macros.hpp`, not `json.hpp`.
+        (
+            "deps/json/include/nlohmann/json.hpp",
+            "#include <nlohmann/detail/abi_macros.hpp>\n",
+        ),
+        (
+            "deps/json/include/nlohmann/detail/abi_macros.hpp",
+            "#if NLOHMANN_JSON_VERSION_MAJOR != 3\n#endif\n#define NLOHMANN_JSON_VERSION_MAJOR 3   // NOLINT\n#define NLOHMANN_JSON_VERSION_MINOR 11  // NOLINT\n#define NLOHMANN_JSON_VERSION_PATCH 3   // NOLINT\n",
+        ),
+        // googletest: the version only in its top CMakeLists.txt.
+        (
+            "third_party/googletest/CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.16)\nproject(googletest-distribution)\nset(GOOGLETEST_VERSION 1.15.2)\n",
+        ),
+        (
+            "third_party/googletest/googletest/include/gtest/gtest.h",
+            "#define GTEST_INCLUDE_GTEST_GTEST_H_\n",
+        ),
+        (
+            "third_party/googletest/googletest/CMakeLists.txt",
+            "project(gtest)\n",
+        ),
+        // simdutf's amalgamation under `src/simdutf/`.
+        (
+            "third_party/simdutf/src/simdutf/simdutf.h",
+            "#define SIMDUTF_VERSION \"5.6.4\"\n",
+        ),
+        // linenoise: tracked by commit, no version anywhere.
+        ("deps/linenoise/linenoise.c", "int ln;\n"),
+        ("deps/linenoise/linenoise.h", "\n"),
+    ] {
+        project.write(path, text);
+    }
+    let run = project.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("wrote `deps.toml`: 8 dependencies recognised, 1 to fill in"),
+        "{}",
+        run.stderr
+    );
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    for expected in [
+        "[deps.llhttp]\npath = \"deps/llhttp\"\nsource = \"github-release\"\nrepo = \"nodejs/llhttp\"\ntag = \"release/v{version}\"\nversion = \"9.2.1\"\nversion-file = { path = \"llhttp.h\"",
+        "map = { \"include/llhttp.h\" = \"llhttp.h\"",
+        "[deps.fmt]\npath = \"deps/fmt\"\nsource = \"github-release\"\nrepo = \"fmtlib/fmt\"\nversion = \"11.0.2\"\nversion-file = { path = \"include/fmt/base.h\", regex = '#define FMT_VERSION (\\d+)', encoding = \"decimal-100\" }\n",
+        "[deps.librdkafka]\npath = \"deps/librdkafka\"\nsource = \"github-release\"\nrepo = \"confluentinc/librdkafka\"\ntag = \"v{version}\"\nversion = \"2.15.0\"\nversion-file = { path = \"src/rdkafka.h\", regex = '#define RD_KAFKA_VERSION\\s+(0x[0-9a-fA-F]{8})', encoding = \"hex\" }\n",
+        // The folder's name states the version: `path` names it, and moves with updates.
+        "[deps.jemalloc]\npath = \"deps/jemalloc-{version}\"\nsource = \"github-release\"\nrepo = \"jemalloc/jemalloc\"\ntag = \"{version}\"\nversion = \"5.3.0\"\n",
+        "[deps.hiredis]\npath = \"deps/hiredis\"\nsource = \"github-release\"\nrepo = \"redis/hiredis\"\ntag = \"v{version}\"\nversion = \"1.2.0\"",
+        "[deps.nlohmann_json]\npath = \"deps/json\"\nsource = \"github-release\"\nrepo = \"nlohmann/json\"\nversion = \"3.11.3\"\nversion-file = { path = \"include/nlohmann/detail/abi_macros.hpp\"",
+        "[deps.googletest]\npath = \"third_party/googletest\"\nsource = \"github-release\"\nrepo = \"google/googletest\"\ntag = [\"v{version}\", \"release-{version}\"]\nversion = \"1.15.2\"\nversion-file = { path = \"CMakeLists.txt\"",
+        "# `simdutf` is vendored as an amalgamation: set `include`/`map`",
+        "[deps.simdutf]\npath = \"third_party/simdutf\"",
+        "version = \"5.6.4\"",
+        "# `linenoise` recognised, but its version cannot be read from the tree: fill in `version` (the vendored commit), then uncomment",
+        "# url = \"https://github.com/antirez/linenoise.git\"",
+    ] {
+        assert!(
+            registry.contains(expected),
+            "missing {expected:?} in:\n{registry}"
+        );
+    }
+    // Upstream's own build files (fmt's, googletest's) are never proposed as `keep`.
+    assert!(!registry.contains("keep"), "{registry}");
+    let run = project.run(&["validate"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("8 valid, 0 failed"), "{}", run.stderr);
+}
+
+/// `keep` names the project's own build files, never upstream's: a project `CMakeLists.txt`
+/// in place of zlib's is kept; zstd's own `build/` is not.
+#[test]
+fn keep_is_the_projects_own_files_only() {
+    let project = Project::new();
+    for (path, text) in [
+        (
+            "third_party/zlib/zlib.h",
+            "#define ZLIB_VERSION \"1.3.1\"\n",
+        ),
+        (
+            "third_party/zlib/CMakeLists.txt",
+            "add_library(zlib_static STATIC adler32.c crc32.c)\n",
+        ),
+        (
+            "third_party/zstd/lib/zstd.h",
+            "#define ZSTD_VERSION_MAJOR    1\n#define ZSTD_VERSION_MINOR    5\n#define ZSTD_VERSION_RELEASE  7\n",
+        ),
+        (
+            "third_party/zstd/build/cmake/CMakeLists.txt",
+            "project(zstd VERSION 1.5.7 LANGUAGES C ASM)\n",
+        ),
+        (
+            "third_party/zstd/build/cmake/lib/CMakeLists.txt",
+            "add_library(libzstd_static STATIC)\n",
+        ),
+        (
+            "third_party/zstd/build/meson/meson.build",
+            "project('zstd')\n",
+        ),
+        ("third_party/zstd/build/README.md", "zstd's build systems\n"),
+        ("third_party/zstd/zstd.gyp", "{}\n"),
+        // An unknown folder: its build files are named one by one beside upstream's files.
+        (
+            "third_party/other/build/cmake/CMakeLists.txt",
+            "project(other)\n",
+        ),
+        ("third_party/other/build/README.md", "\n"),
+        ("third_party/other/gen/a.gypi", "{}\n"),
+    ] {
+        project.write(path, text);
+    }
+    let run = project.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    for expected in [
+        "# `keep` is a guess from file names (not compared with upstream's tree): check it\nkeep = [\"CMakeLists.txt\"]\n",
+        "[deps.zstd]\npath = \"third_party/zstd\"",
+        "# `keep` is a guess from file names (not compared with upstream's tree): check it\nkeep = [\"zstd.gyp\"]\n",
+        "# keep = [\"build/cmake/CMakeLists.txt\", \"gen/**\"]",
+    ] {
+        assert!(
+            registry.contains(expected),
+            "missing {expected:?} in:\n{registry}"
+        );
+    }
+    assert!(!registry.contains("build/**"), "{registry}");
+    let zlib = registry.split("[deps.zlib]").nth(1).unwrap();
+    assert!(zlib.contains("keep = [\"CMakeLists.txt\"]"), "{registry}");
+}
+
+/// `--check` scans where the registry's entries live, and passes once every other folder
+/// there is marked `not-vendored`.
+#[test]
+fn check_uses_the_registrys_paths_and_not_vendored() {
+    let project = Project::new();
+    for (path, text) in [
+        (
+            "lib/jansson/src/jansson.h",
+            "#define JANSSON_VERSION \"2.14\"\n",
+        ),
+        ("lib/flb_libco/libco.c", "int co;\n"),
+        ("lib/winhttp/winhttp.h", "\n"),
+    ] {
+        project.write(path, text);
+    }
+    // Named, `lib/` is drafted: one library, two folders to fill in.
+    let run = project.run(&["init", "lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("wrote `deps.toml`: 1 dependency recognised, 2 to fill in"),
+        "{}",
+        run.stderr
+    );
+    let entry = "[deps.jansson]\npath = \"lib/jansson\"\nsource = \"github-release\"\nrepo = \"akheron/jansson\"\nversion = \"2.14\"\n";
+    project.manifest(entry);
+    // None of the default folders is here: the registry's own `lib/` is scanned.
+    let run = project.run(&["init", "--check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for expected in [
+        "`lib/flb_libco` has no entry in `deps.toml`",
+        "`lib/winhttp` has no entry in `deps.toml`",
+        "2 vendored folders without an updater",
+        "not-vendored",
+    ] {
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("`lib/jansson`"), "{}", run.stderr);
+    project.manifest(&format!(
+        "[settings]\nnot-vendored = [\"lib/flb_libco\"]\n\n{entry}"
+    ));
+    let run = project.run(&["init", "--check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("1 vendored folder without an updater: run `deps-update init` to draft its entry, or list it in `[settings] not-vendored` if it is the project's own"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("lib/flb_libco"), "{}", run.stderr);
+    project.manifest(&format!(
+        "[settings]\nnot-vendored = [\"lib/flb_libco\", \"lib/winhttp\"]\n\n{entry}"
+    ));
+    let run = project.run(&["init", "--check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "every vendored folder (3) has an entry in `deps.toml` or is marked `not-vendored`"
+        ),
+        "{}",
+        run.stderr
+    );
+    // `init` drafts nothing for them either.
+    let run = project.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // A folder outside the repository cannot be marked.
+    project.manifest(&format!(
+        "[settings]\nnot-vendored = [\"../elsewhere\"]\n\n{entry}"
+    ));
+    let run = project.run(&["init", "--check"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("not-vendored"), "{}", run.stderr);
 }

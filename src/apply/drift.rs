@@ -48,6 +48,9 @@ pub struct VerifyReport {
     /// The patch queue applied to upstream's tree before comparing.
     pub patches: Vec<PatchOutcome>,
     pub edits: Vec<LocalEdit>,
+    /// Files the `after` steps create or change: compared as the steps make them, and never
+    /// written into a patch.
+    pub generated: Vec<PathBuf>,
 }
 
 /// Re-fetches the vendored version and compares it with the vendored tree on disk; also
@@ -108,7 +111,8 @@ pub async fn verify_dependency(
     let folder = manifest.root.join(&placement.folder);
     let (mut staged, staging) = (fetched.staged, fetched.staging);
     let (dep, root, shown) = (dep.clone(), manifest.root.clone(), version.clone());
-    let (patches, edits, expected) = tokio::task::spawn_blocking(move || {
+    let (manifest_file, printer) = (manifest.file.clone(), context.printer.clone());
+    let (patches, edits, expected, generated) = tokio::task::spawn_blocking(move || {
         let result = (|| {
             let patches = match &dep.apply.patches {
                 Some(spec) => {
@@ -117,9 +121,19 @@ pub async fn verify_dependency(
                 }
                 None => Vec::new(),
             };
+            // Generated files compare clean when they are what the steps make.
+            let generated = super::commit::steps_on_layout(
+                &root,
+                &manifest_file,
+                &dep,
+                &shown,
+                &mut staged,
+                staging.path(),
+                &printer,
+            )?;
             let edits = compare_with_disk(&staged, &folder, &placement, &dep.apply.keep)?;
             let expected = expected_contents(&staged, &edits)?;
-            Ok::<_, ApplyError>((patches, edits, expected))
+            Ok::<_, ApplyError>((patches, edits, expected, generated))
         })();
         drop(staging);
         result
@@ -133,6 +147,7 @@ pub async fn verify_dependency(
             verification: fetched.verification,
             patches,
             edits,
+            generated,
         },
         expected,
     ))

@@ -100,11 +100,24 @@ async fn write_patch(
         return Err(PatchCommandError::BadFileName(file_name.to_owned()));
     }
     let (report, expected) = verify_dependency(dep, manifest, context).await?;
-    if report.edits.is_empty() {
+    // What the `after` steps make is theirs to make again: never saved in a patch.
+    let (generated, edits): (Vec<_>, Vec<_>) = report
+        .edits
+        .iter()
+        .cloned()
+        .partition(|edit| report.generated.contains(&edit.path));
+    for edit in &generated {
+        context.printer.status(&format!(
+            "`{}`: left `{}` out of the patch: the `after` steps generate it",
+            dep.name,
+            dep.path.join(&edit.path).display()
+        ));
+    }
+    if edits.is_empty() {
         return Ok(None);
     }
     let dir = manifest.root.join(&dep.path);
-    let diff = local_patch(&dir, &report.edits, &expected)?;
+    let diff = local_patch(&dir, &edits, &expected)?;
     let folder = match spec {
         Patches::Folder(folder) => folder.clone(),
         Patches::Files(files) => files

@@ -316,10 +316,11 @@ impl Repo {
         }
     }
 
+    /// The tree of a commit (or a tree itself).
     fn tree_of(&self, commit: Oid) -> Result<git2::Tree<'_>, GitError> {
         self.repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
+            .find_object(commit, None)
+            .and_then(|o| o.peel_to_tree())
             .map_err(GitError::Object)
     }
 

@@ -11,6 +11,7 @@ mod commits;
 mod cooldown;
 mod demo;
 mod docs;
+mod generated;
 mod gitea;
 mod gitlab;
 mod gitlab_merge;

@@ -623,22 +623,30 @@ impl Plan {
             .tempdir_in(std::env::temp_dir())
             .ok()?
             .keep();
-        let write = |path: &Path, bytes: &[u8]| -> Option<()> {
+        let write = |path: &Path, bytes: &[u8], mode: i32| -> Option<()> {
+            use std::os::unix::fs::PermissionsExt;
             let at = dir.join(path);
             std::fs::create_dir_all(at.parent()?).ok()?;
-            std::fs::write(at, bytes).ok()
+            if mode == MODE_LINK {
+                let target = std::ffi::OsStr::new(std::str::from_utf8(bytes).ok()?);
+                return std::os::unix::fs::symlink(target, at).ok();
+            }
+            std::fs::write(&at, bytes).ok()?;
+            let bits = if mode == MODE_EXECUTABLE { 0o755 } else { 0o644 };
+            std::fs::set_permissions(at, std::fs::Permissions::from_mode(bits)).ok()
         };
-        let blob = |file: &TreeFile| repo.read_blob(file.id).ok();
+        let blob = |file: &TreeFile| repo.read_blob(file.id).ok().map(|b| (b, file.mode));
         for (path, outcome) in &merged.files {
-            let bytes = match outcome {
+            let (bytes, mode) = match outcome {
                 Outcome::Ours => blob(ours.get(path)?)?,
                 Outcome::Theirs => blob(theirs.get(path)?)?,
-                Outcome::New(side) => side.bytes.clone(),
+                Outcome::New(side) => (side.bytes.clone(), side.mode),
             };
-            write(path, &bytes)?;
+            write(path, &bytes, mode)?;
         }
         for (path, bytes) in &merged.marked {
-            write(path, bytes)?;
+            let mode = ours.get(path).map_or(MODE_FILE, |f| f.mode);
+            write(path, bytes, mode)?;
         }
         Some(dir)
     }

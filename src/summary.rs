@@ -67,7 +67,9 @@ pub struct UpdateSummary {
     /// Files under `path` kept from the current tree (`keep`).
     pub kept: Vec<PathBuf>,
     /// The project's own changes to the folder carried into the new version (three-way).
-    pub carried: Vec<crate::apply::merge::Carried>,
+    pub carried: Vec<Carried>,
+    /// How a release archive compared with the tagged source, when it was compared.
+    pub provenance: Option<Provenance>,
     /// The patch queue, each patch with what became of it.
     pub patches: Vec<PatchOutcome>,
     /// `after` commands whose changes joined the update commit.
@@ -112,6 +114,9 @@ impl UpdateSummary {
                 .map(|p| visible(&p.display().to_string()))
                 .collect();
             message.push_str(&format!("Kept local files: {}\n", kept.join(", ")));
+        }
+        if let Some(provenance) = &self.provenance {
+            message.push_str(&format!("Provenance: {}\n", visible(&provenance.line())));
         }
         if !self.carried.is_empty() {
             let carried: Vec<String> = self
@@ -261,6 +266,42 @@ impl UpdateSummary {
             for kept in &self.kept {
                 out.push_str(&format!("- `{}`\n", esc(&kept.display().to_string())));
             }
+            out.push('\n');
+        }
+        if let Some(provenance) = self.provenance.as_ref() {
+            out.push_str("### Provenance\n\n");
+            out.push_str(&format!(
+                "The release archive against the tag `{}` ({}): {} files identical.\n",
+                esc(&provenance.tag),
+                esc(crate::check::short(&provenance.commit)),
+                provenance.identical
+            ));
+            let list = |out: &mut String, title: &str, paths: &[PathBuf]| {
+                if !paths.is_empty() {
+                    out.push_str(&format!("\n{title}:\n\n"));
+                    for path in paths {
+                        out.push_str(&format!("- `{}`\n", esc(&path.display().to_string())));
+                    }
+                }
+            };
+            list(
+                &mut out,
+                "**New in the archive, not in the tag** (look first)",
+                &provenance.new_unexpected,
+            );
+            let older: Vec<PathBuf> = provenance
+                .unexpected
+                .iter()
+                .filter(|p| !provenance.new_unexpected.contains(p))
+                .cloned()
+                .collect();
+            list(&mut out, "**Only in the archive, not in the tag**", &older);
+            list(&mut out, "**Different from the tag**", &provenance.differs);
+            list(
+                &mut out,
+                "Only in the archive, as `generated` expects",
+                &provenance.expected,
+            );
             out.push('\n');
         }
         if !self.carried.is_empty() {
@@ -473,13 +514,104 @@ fn patch_line(patch: &PatchOutcome) -> String {
 }
 
 /// How a carried-over change is named for people.
-fn carried_word(kind: crate::apply::merge::CarriedKind) -> &'static str {
-    use crate::apply::merge::CarriedKind;
+fn carried_word(kind: CarriedKind) -> &'static str {
+    use CarriedKind;
     match kind {
         CarriedKind::Added => "added by the project",
         CarriedKind::Edited => "edited by the project",
         CarriedKind::Merged => "edited by the project, merged with upstream's changes",
         CarriedKind::Deleted => "deleted by the project",
+    }
+}
+
+/// How a project change was carried into the new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CarriedKind {
+    /// A file the project added (upstream has no such file).
+    Added,
+    /// A file the project edited that upstream left alone: kept as the project has it.
+    Edited,
+    /// A file the project edited that upstream changed too: merged line by line.
+    Merged,
+    /// A file the project deleted: it stays deleted.
+    Deleted,
+}
+
+/// One carried-over change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Carried {
+    pub path: PathBuf,
+    pub kind: CarriedKind,
+}
+
+/// How the vendored files compare with the tagged source.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Provenance {
+    /// The tag and the commit it names.
+    pub tag: String,
+    pub commit: String,
+    /// Files identical to the tag's.
+    pub identical: usize,
+    /// Files that differ from the tag's file at the same place.
+    pub differs: Vec<PathBuf>,
+    /// Files only in the archive that `generated` expects.
+    pub expected: Vec<PathBuf>,
+    /// Files only in the archive that nothing expects.
+    pub unexpected: Vec<PathBuf>,
+    /// Of `unexpected`, those the previous version's archive did not have.
+    pub new_unexpected: Vec<PathBuf>,
+}
+
+impl Provenance {
+    /// Whether anything is flagged.
+    pub fn flagged(&self) -> bool {
+        !self.differs.is_empty() || !self.unexpected.is_empty()
+    }
+
+    /// One line for people.
+    pub fn line(&self) -> String {
+        let mut parts = vec![format!(
+            "{} files identical to `{}` ({})",
+            self.identical,
+            self.tag,
+            crate::check::short(&self.commit)
+        )];
+        if !self.expected.is_empty() {
+            parts.push(format!(
+                "{} only in the archive, as `generated` expects",
+                self.expected.len()
+            ));
+        }
+        let named = |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.new_unexpected.is_empty() {
+            parts.push(format!(
+                "NEW only in the archive, not in the tag: {}",
+                named(&self.new_unexpected)
+            ));
+        }
+        let old_unexpected: Vec<PathBuf> = self
+            .unexpected
+            .iter()
+            .filter(|p| !self.new_unexpected.contains(p))
+            .cloned()
+            .collect();
+        if !old_unexpected.is_empty() {
+            parts.push(format!(
+                "only in the archive, not in the tag: {}",
+                named(&old_unexpected)
+            ));
+        }
+        if !self.differs.is_empty() {
+            parts.push(format!("differ from the tag: {}", named(&self.differs)));
+        }
+        parts.join("; ")
     }
 }
 
@@ -503,6 +635,7 @@ mod tests {
             changes: ChangeSummary::default(),
             kept: Vec::new(),
             carried: Vec::new(),
+            provenance: None,
             patches: vec![
                 PatchOutcome {
                     patch: "deps/patches/uv/0001-fix.patch".into(),

@@ -49,6 +49,8 @@ pub struct Plan {
     baseline: super::Baseline,
     /// The folder after the update: `path`, or a versioned `path`'s new folder.
     new_path: PathBuf,
+    /// Whether the archive is the tagged source.
+    provenance: super::provenance::Checked,
     options: ApplyOptions,
 }
 
@@ -98,8 +100,15 @@ impl Plan {
             fetched,
             baseline,
             new_path: dep.path_at(&finding.latest),
+            provenance: super::provenance::Checked::TaggedSource,
             options,
         }
+    }
+
+    /// With what the provenance check found.
+    pub fn with_provenance(mut self, provenance: super::provenance::Checked) -> Self {
+        self.provenance = provenance;
+        self
     }
 
     /// The update branch this plan commits for.
@@ -309,6 +318,10 @@ impl Plan {
             changes,
             kept,
             carried,
+            provenance: match &self.provenance {
+                super::provenance::Checked::Compared(found) => Some(found.clone()),
+                _ => None,
+            },
             patches,
             after: self
                 .dep
@@ -632,7 +645,11 @@ impl Plan {
                 return std::os::unix::fs::symlink(target, at).ok();
             }
             std::fs::write(&at, bytes).ok()?;
-            let bits = if mode == MODE_EXECUTABLE { 0o755 } else { 0o644 };
+            let bits = if mode == MODE_EXECUTABLE {
+                0o755
+            } else {
+                0o644
+            };
             std::fs::set_permissions(at, std::fs::Permissions::from_mode(bits)).ok()
         };
         let blob = |file: &TreeFile| repo.read_blob(file.id).ok().map(|b| (b, file.mode));

@@ -15,32 +15,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+pub use crate::summary::{Carried, CarriedKind};
+
 /// A file of one side: its content (a link's target for links) and git mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Side {
     pub bytes: Vec<u8>,
     pub mode: i32,
-}
-
-/// How a project change was carried into the new version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CarriedKind {
-    /// A file the project added (upstream has no such file).
-    Added,
-    /// A file the project edited that upstream left alone: kept as the project has it.
-    Edited,
-    /// A file the project edited that upstream changed too: merged line by line.
-    Merged,
-    /// A file the project deleted: it stays deleted.
-    Deleted,
-}
-
-/// One carried-over change.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Carried {
-    pub path: PathBuf,
-    pub kind: CarriedKind,
 }
 
 /// A file the merge could not settle.

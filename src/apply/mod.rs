@@ -27,6 +27,7 @@ pub mod fetch;
 pub mod layout;
 pub mod merge;
 pub mod patches;
+pub mod provenance;
 pub mod review;
 
 use std::path::PathBuf;
@@ -186,6 +187,12 @@ pub enum ApplyError {
         /// The dependency's folder for the new version.
         path: PathBuf,
     },
+    #[error("the release archive of {name} {version} is not its tagged source: {found}")]
+    Provenance {
+        name: String,
+        version: String,
+        found: String,
+    },
     #[error("`{name}` would move to `{}`, which already exists", path.display())]
     FolderTaken { name: String, path: PathBuf },
     #[error("the reference `{}` does not exist", path.display())]
@@ -265,6 +272,7 @@ impl ApplyError {
             Self::MergeConflict { name, .. } => Some(format!(
                 "nothing of `{name}` was committed; apply the new version by hand where the lines meet, then record the project's remaining edits with `deps-update patch {name}`"
             )),
+            Self::Provenance { .. } => Some("nothing was committed (`provenance = \"strict\"`): compare the release archive with the tag upstream before vendoring it; list files the archive holds by design in the dependency's `generated`".into()),
             Self::FolderTaken { .. } => Some("move or delete that folder (or fix `path`), then run again; nothing was committed".into()),
             Self::ReferenceMissing { .. } | Self::ReferenceNoMatch { .. } => Some("fix `references` (paths are relative to the folder holding `deps.toml`; the regex's `version` group, else its first group, holds the version); nothing was committed".into()),
             Self::GroupFailed { group, .. } => Some(format!(
@@ -404,8 +412,40 @@ async fn prepare(
         baseline(dep, manifest, context, &source, &finding)
     );
     let fetched = fetched?;
+    // Is what lands in the folder the tagged source? Before anything is committed.
+    let previous = match &baseline {
+        Baseline::Fetched(base) => Some(&base.staged),
+        Baseline::Unavailable(_) => None,
+    };
+    let provenance = provenance::check(dep, context, &target, &fetched.staged, previous).await;
+    match &provenance {
+        provenance::Checked::Compared(found) if found.flagged() => {
+            context
+                .printer
+                .warn(&format!("`{}`: provenance: {}", dep.name, found.line()))
+        }
+        provenance::Checked::Compared(found) => {
+            context
+                .printer
+                .status(&format!("`{}`: provenance: {}", dep.name, found.line()))
+        }
+        provenance::Checked::Unchecked(why) => context
+            .printer
+            .verbose(&format!("`{}`: provenance not checked: {why}", dep.name)),
+        provenance::Checked::TaggedSource => {}
+    }
+    if let provenance::Checked::Compared(found) = &provenance
+        && found.flagged()
+        && manifest.settings.provenance_strict
+    {
+        return Err(ApplyError::Provenance {
+            name: dep.name.clone(),
+            version: finding.latest.clone(),
+            found: found.line(),
+        });
+    }
     let links = source.links(context, finding.current_tag.as_deref(), target.tag);
-    Ok(Prepared::Plan(Box::new(commit::Plan::new(
+    let plan = commit::Plan::new(
         dep,
         manifest,
         &finding,
@@ -413,7 +453,8 @@ async fn prepare(
         links,
         options,
         &basis.base,
-    ))))
+    );
+    Ok(Prepared::Plan(Box::new(plan.with_provenance(provenance))))
 }
 
 /// The vendored version as upstream published it, checked against the registry's record

@@ -280,6 +280,49 @@ impl Forge for GitHub {
         })
     }
 
+    fn tree_files<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        site: &'a Site,
+        repo: &'a str,
+        commit: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::collections::BTreeMap<String, String>>, HttpError>> {
+        #[derive(Deserialize)]
+        struct Listing {
+            tree: Vec<Entry>,
+            #[serde(default)]
+            truncated: bool,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            path: String,
+            #[serde(rename = "type")]
+            kind: String,
+            sha: String,
+        }
+        Box::pin(async move {
+            let url = repo_url(
+                http,
+                site,
+                repo,
+                &["git", "trees", commit],
+                Some("recursive=1"),
+            )?;
+            let listing = http.get_json::<Listing>(&url, Accept::Api).await?.body;
+            if listing.truncated {
+                return Ok(None);
+            }
+            Ok(Some(
+                listing
+                    .tree
+                    .into_iter()
+                    .filter(|e| e.kind == "blob")
+                    .map(|e| (e.path, e.sha.to_ascii_lowercase()))
+                    .collect(),
+            ))
+        })
+    }
+
     fn archives_are_git_archives(&self) -> bool {
         true
     }

@@ -228,6 +228,18 @@ pub trait Forge: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// Every file of a commit's tree, by path, with its git blob id (`Ok(None)`: the forge
+    /// cannot list it, or the listing came back truncated).
+    fn tree_files<'a>(
+        &'a self,
+        _http: &'a HttpClient,
+        _site: &'a Site,
+        _repo: &'a str,
+        _commit: &'a str,
+    ) -> BoxFuture<'a, Result<Option<std::collections::BTreeMap<String, String>>, HttpError>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Whether a generated archive of a tag holds exactly the tag's tree (`git archive`),
     /// so that its files can be checked against the commit's tree.
     fn archives_are_git_archives(&self) -> bool {

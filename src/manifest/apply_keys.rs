@@ -35,6 +35,7 @@ pub(super) struct RawApply {
     pub(super) after: Option<Spanned<Vec<RawStep>>>,
     pub(super) after_writes: Option<Spanned<Vec<String>>>,
     pub(super) after_reads: Option<Spanned<Vec<String>>>,
+    pub(super) generated: Option<Spanned<Vec<String>>>,
     pub(super) labels: Option<Spanned<Vec<String>>>,
 }
 
@@ -326,6 +327,7 @@ pub(super) fn validate_apply(
         after,
         after_writes: globs(raw.after_writes, "after-writes")?,
         after_reads: globs(raw.after_reads, "after-reads")?,
+        generated: globs(raw.generated, "generated")?,
         labels: raw.labels.map(Spanned::into_inner).unwrap_or_default(),
     })
 }

@@ -203,6 +203,9 @@ pub struct ApplySpec {
     /// read besides the dependency's folder, `deps.toml` and `after-writes`: only these are
     /// checked out for them (`**` for the whole repository).
     pub after_reads: Globs,
+    /// `generated`: globs (relative to `path`) of files a release archive holds that are not
+    /// in the tagged source by design (autotools output, a `version.h` made from `.in`).
+    pub generated: Globs,
     /// `labels`: this dependency's own pull-request labels.
     pub labels: Vec<String>,
 }
@@ -517,6 +520,7 @@ fn validate_dependency(
         after: raw.after.take(),
         after_writes: raw.after_writes.take(),
         after_reads: raw.after_reads.take(),
+        generated: raw.generated.take(),
         labels: raw.labels.take(),
     };
     let dep = Some(name.as_str());

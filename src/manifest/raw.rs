@@ -34,6 +34,7 @@ pub struct RawSettings {
     pub draft: Option<Spanned<bool>>,
     pub reviewers: Option<Spanned<Vec<String>>>,
     pub min_age_days: Option<Spanned<i64>>,
+    pub provenance: Option<Spanned<String>>,
     pub not_vendored: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
@@ -73,6 +74,7 @@ pub struct RawDependency {
     pub after: Option<Spanned<Vec<RawStep>>>,
     pub after_writes: Option<Spanned<Vec<String>>>,
     pub after_reads: Option<Spanned<Vec<String>>>,
+    pub generated: Option<Spanned<Vec<String>>>,
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
     pub license: Option<Spanned<String>>,

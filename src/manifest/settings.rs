@@ -39,6 +39,9 @@ pub struct Settings {
     pub reviewers: Vec<String>,
     /// `min-age-days`: the default release cooldown, for sources that date their releases.
     pub min_age_days: u32,
+    /// `provenance = "strict"`: an update whose release archive holds files that are not
+    /// the tagged source (and not `generated`) fails instead of warning.
+    pub provenance_strict: bool,
     /// `not-vendored`: folders `init --check` finds beside vendored ones that are the
     /// project's own code, not third-party.
     pub not_vendored: Vec<std::path::PathBuf>,
@@ -61,6 +64,7 @@ impl Default for Settings {
             draft: false,
             reviewers: Vec::new(),
             min_age_days: 0,
+            provenance_strict: false,
             not_vendored: Vec::new(),
         }
     }
@@ -211,5 +215,20 @@ pub(super) fn validate_settings(
             None => defaults.min_age_days,
         },
         not_vendored,
+        provenance_strict: match raw.provenance {
+            None => false,
+            Some(value) => match value.get_ref().as_str() {
+                "warn" => false,
+                "strict" => true,
+                other => {
+                    return Err(locator.diagnostic(
+                        value.span(),
+                        None,
+                        Some("provenance"),
+                        format!("expected `warn` or `strict`, found `{other}`"),
+                    ));
+                }
+            },
+        },
     })
 }

@@ -122,6 +122,13 @@ pub fn merge_text(
     })
 }
 
+/// The git blob id of `bytes` (lowercase hex), as `git hash-object` gives it.
+pub fn blob_id(bytes: &[u8]) -> String {
+    git2::Oid::hash_object(ObjectType::Blob, bytes)
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
 impl Repo {
     /// The repository holding `path`.
     pub fn discover(path: &Path) -> Result<Self, GitError> {

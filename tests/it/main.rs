@@ -21,6 +21,7 @@ mod layout;
 mod local;
 mod page;
 mod patches;
+mod provenance;
 mod publish;
 mod registry;
 mod sbom;

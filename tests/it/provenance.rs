@@ -1,0 +1,141 @@
+//! Provenance: a release archive compared, file by file, with the tag's source tree before
+//! anything is committed.
+
+use serde_json::json;
+
+use crate::support::{Entry, Project, mount_file, mount_json, mount_releases_with_assets, tar_gz};
+
+const COMMIT: &str = "c0ffee0000000000000000000000000000000001";
+
+fn blob_id(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(["hash-object", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// xz-like: the 2.0.0 release archive holds a build macro the tag does not have, a source
+/// file that differs from the tag's, and a `configure` the registry expects.
+async fn project(strict: bool) -> (Project, wiremock::MockServer) {
+    let server = wiremock::MockServer::start().await;
+    let old = tar_gz(&[
+        Entry::File("lib-1.0.0/src/a.c", b"int a;\n"),
+        Entry::File("lib-1.0.0/src/b.c", b"int b;\n"),
+        Entry::File("lib-1.0.0/configure", b"#!/bin/sh\n# 1.0.0\n"),
+    ]);
+    let new = tar_gz(&[
+        Entry::File("lib-2.0.0/src/a.c", b"int a = 2;\n"),
+        Entry::File("lib-2.0.0/src/b.c", b"int b; /* not in the tag */\n"),
+        Entry::File("lib-2.0.0/configure", b"#!/bin/sh\n# 2.0.0\n"),
+        Entry::File("lib-2.0.0/m4/build-to-host.m4", b"dnl something extra\n"),
+    ]);
+    mount_releases_with_assets(
+        &server,
+        "up/lib",
+        &[
+            (
+                "v2.0.0",
+                &[(
+                    "lib-2.0.0.tar.gz",
+                    format!("{}/dl/lib-2.0.0.tar.gz", server.uri()),
+                )],
+            ),
+            (
+                "v1.0.0",
+                &[(
+                    "lib-1.0.0.tar.gz",
+                    format!("{}/dl/lib-1.0.0.tar.gz", server.uri()),
+                )],
+            ),
+        ],
+    )
+    .await;
+    mount_file(&server, "/dl/lib-1.0.0.tar.gz", old).await;
+    mount_file(&server, "/dl/lib-2.0.0.tar.gz", new).await;
+    mount_json(
+        &server,
+        "/repos/up/lib/git/ref/tags/v2.0.0",
+        json!({"object": {"type": "commit", "sha": COMMIT}}),
+    )
+    .await;
+    mount_json(
+        &server,
+        &format!("/repos/up/lib/git/trees/{COMMIT}"),
+        json!({"truncated": false, "tree": [
+            {"path": "src", "type": "tree", "sha": "1".repeat(40)},
+            {"path": "src/a.c", "type": "blob", "sha": blob_id("int a = 2;\n")},
+            {"path": "src/b.c", "type": "blob", "sha": blob_id("int b;\n")},
+            {"path": "configure.ac", "type": "blob", "sha": blob_id("AC_INIT\n")},
+        ]}),
+    )
+    .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    let settings = if strict {
+        "[settings]\nprovenance = \"strict\"\n\n"
+    } else {
+        ""
+    };
+    project
+        .manifest(&format!(
+            "{settings}[deps.lib]\npath = \"deps/lib\"\nsource = \"github-release\"\nrepo = \"up/lib\"\nversion = \"1.0.0\"\n\
+             asset = \"lib-{{version}}.tar.gz\"\ngenerated = [\"configure\"]\n"
+        ))
+        .write("deps/lib/src/a.c", "int a;\n")
+        .write("deps/lib/src/b.c", "int b;\n")
+        .write("deps/lib/configure", "#!/bin/sh\n# 1.0.0\n");
+    project.commit_all("vendor lib 1.0.0");
+    (project, server)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_archive_that_is_not_its_tag_is_flagged_file_by_file() {
+    let (project, _server) = project(false).await;
+    let run = project.run(&["update", "lib"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = "`lib`: provenance: 1 files identical to `v2.0.0` (c0ffee000000); 1 only in the archive, as `generated` expects; NEW only in the archive, not in the tag: `m4/build-to-host.m4`; differ from the tag: `src/b.c`";
+    assert!(
+        run.stderr.contains(&format!("warning: {line}")),
+        "{}",
+        run.stderr
+    );
+    let message = project.git(&["log", "-1", "--format=%B", "deps-update/lib"]);
+    assert!(
+        message.contains("Provenance: 1 files identical"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn strict_provenance_commits_nothing() {
+    let (project, _server) = project(true).await;
+    let before = project.checkout_state();
+    let run = project.run(&["update", "lib"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: `lib`: the release archive of lib 2.0.0 is not its tagged source: 1 files identical"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`provenance = \"strict\"`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(project.checkout_state(), before);
+}

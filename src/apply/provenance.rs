@@ -80,7 +80,7 @@ pub async fn check(
 
 /// The tag's file for a vendored path: the same path, else the one path that ends with it
 /// (a `strip`ped or `map`ped folder).
-fn tag_file<'a>(files: &'a BTreeMap<String, String>, path: &str) -> Option<&'a String> {
+pub(crate) fn tag_file<'a>(files: &'a BTreeMap<String, String>, path: &str) -> Option<&'a String> {
     if let Some(id) = files.get(path) {
         return Some(id);
     }

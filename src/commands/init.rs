@@ -10,7 +10,7 @@ use crate::init::{DEFAULT_ROOTS, Found, catalog, render, scan};
 use crate::manifest::{FILE_NAME, Manifest};
 use crate::printer::Printer;
 
-pub fn run(
+pub async fn run(
     global: &GlobalArgs,
     args: &InitArgs,
     printer: &Printer,
@@ -99,7 +99,20 @@ pub fn run(
         return Ok(Outcome::SomeFailed);
     }
 
-    let missing: Vec<Found> = missing.into_iter().cloned().collect();
+    let mut missing: Vec<Found> = missing.into_iter().cloned().collect();
+    // Confirmed by content where upstream can be asked: how close, and exactly what to keep.
+    let settings = existing
+        .as_ref()
+        .map(|m| m.settings.clone())
+        .unwrap_or_default();
+    let scratch = Manifest {
+        file: file.clone(),
+        root: repo.clone(),
+        settings,
+        deps: Vec::new(),
+    };
+    let context = super::source_context(global, &scratch, printer, super::Answers::Cached)?;
+    crate::init::content::confirm(&repo, &mut missing, &context, printer).await;
     let taken: BTreeSet<String> = existing
         .as_ref()
         .map(|m| m.deps.iter().map(|d| d.name.clone()).collect())

@@ -43,7 +43,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
         Command::Patch(args) => patch::run(&cli.global, &args, printer).await,
         Command::Sbom(args) => sbom::run(&cli.global, &args, printer),
         Command::Audit(args) => audit::run(&cli.global, &args, printer).await,
-        Command::Init(args) => init::run(&cli.global, &args, printer),
+        Command::Init(args) => init::run(&cli.global, &args, printer).await,
         Command::Completions(args) => docs::completions(&args, printer),
         Command::Man(args) => docs::man(&args, printer),
         Command::Short(names) => {

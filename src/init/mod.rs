@@ -21,6 +21,8 @@
 //! sources is not zlib's). Without upstream's tree to compare with, it is a guess, and the
 //! draft says so above each `keep`.
 
+pub mod content;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -208,6 +210,9 @@ pub enum Found {
         version: Option<String>,
         rule: Option<Box<VersionRule>>,
         keep: Vec<String>,
+        /// How the folder compared with upstream's tree at that version, when it was
+        /// compared (`keep` is then exactly the files upstream does not have).
+        compared: Option<String>,
     },
     /// An npm package, by its `package.json` (at `manifest`, relative to the folder).
     Npm {
@@ -310,6 +315,7 @@ fn identify(repo: &Path, folder: &Path, catalog: &[Library]) -> Option<Found> {
             rule: rule.map(|r| Box::new(r.clone())),
             keep: project_files(repo, folder, &library.ships),
             library: Box::new(library.clone()),
+            compared: None,
         };
     // What the tree states, in any layout the catalog knows.
     for library in catalog {
@@ -524,6 +530,7 @@ pub const KEEP_GUESS: &str =
 
 /// The `deps.toml` text for what was found: complete entries, then commented drafts.
 pub fn render(found: &[Found], taken: &BTreeSet<String>) -> String {
+    // (`compared` entries say how they compared; the others' `keep` is a guess.)
     let mut names = taken.clone();
     let mut unique = |wanted: String| {
         let mut name = wanted.clone();
@@ -544,14 +551,17 @@ pub fn render(found: &[Found], taken: &BTreeSet<String>) -> String {
         };
         // Said above the entry: how it was read, what is left to check.
         let mut remarks = Vec::new();
+        let mut compared_line = None;
         let (name, keep, note) = match item {
             Found::Library {
                 library,
                 version,
                 rule,
                 keep,
+                compared,
                 ..
             } => {
+                compared_line.clone_from(compared);
                 // A version in the folder's name (read there or in a file) goes into
                 // `path`, which then moves with each update (`deps/jemalloc-{version}`).
                 let named = version
@@ -699,7 +709,13 @@ pub fn render(found: &[Found], taken: &BTreeSet<String>) -> String {
         let mut text = String::new();
         for line in doc.to_string().lines() {
             if line.starts_with("keep = ") {
-                text.push_str(KEEP_GUESS);
+                match &compared_line {
+                    Some(compared) => text.push_str(&format!(
+                        "# `keep`: the files upstream's tree does not have ({})",
+                        crate::summary::visible(compared)
+                    )),
+                    None => text.push_str(KEEP_GUESS),
+                }
                 text.push('\n');
             }
             text.push_str(line);
@@ -941,6 +957,7 @@ mod tests {
                     version: version.filter(|_| !library.version_unknown),
                     rule,
                     keep: vec!["x.gyp".into()],
+                    compared: None,
                 };
                 let complete = found.is_complete();
                 let text = render(&[found], &BTreeSet::new());

@@ -463,3 +463,87 @@ fn check_uses_the_registrys_paths_and_not_vendored() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("not-vendored"), "{}", run.stderr);
 }
+
+/// `git hash-object` of `text`.
+fn blob_id(text: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(["hash-object", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recognised_folder_is_confirmed_by_content_and_keep_is_exact() {
+    let server = MockServer::start().await;
+    let version_h = "#pragma once\n#define NGHTTP2_VERSION \"1.64.0\"\n";
+    let commit = "c".repeat(40);
+    crate::support::mount_json(&server, "/", serde_json::json!({})).await;
+    crate::support::mount_json(
+        &server,
+        "/repos/nghttp2/nghttp2/git/ref/tags/v1.64.0",
+        serde_json::json!({"object": {"type": "commit", "sha": commit}}),
+    )
+    .await;
+    crate::support::mount_json(
+        &server,
+        &format!("/repos/nghttp2/nghttp2/git/trees/{commit}"),
+        serde_json::json!({"truncated": false, "tree": [
+            {"path": "lib/includes/nghttp2/nghttp2ver.h", "type": "blob", "sha": blob_id(version_h)},
+            {"path": "lib/nghttp2_buf.c", "type": "blob", "sha": blob_id("buf\n")},
+            {"path": "lib/nghttp2_map.c", "type": "blob", "sha": blob_id("map\n")},
+            {"path": "lib/CMakeLists.txt", "type": "blob", "sha": blob_id("cmake\n")},
+        ]}),
+    )
+    .await;
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project
+        .write("deps/nghttp2/lib/includes/nghttp2/nghttp2ver.h", version_h)
+        .write("deps/nghttp2/lib/nghttp2_buf.c", "buf\n")
+        .write("deps/nghttp2/lib/nghttp2_map.c", "map /* a local fix */\n")
+        // The project's own build files, and one named like upstream's that upstream ships.
+        .write("deps/nghttp2/nghttp2.gyp", "{}\n")
+        .write("deps/nghttp2/BUILD.gn", "gn\n")
+        .write("deps/nghttp2/lib/CMakeLists.txt", "cmake\n");
+    let run = project.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("`deps/nghttp2`: 3 of 6 files identical to `v1.64.0`; 1 differ; 2 only here"),
+        "{}",
+        run.stderr
+    );
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    assert!(
+        registry.contains(
+            "# `keep`: the files upstream's tree does not have (3 of 6 files identical to `v1.64.0`; 1 differ; 2 only here)\nkeep = [\"BUILD.gn\", \"nghttp2.gyp\"]"
+        ),
+        "{registry}"
+    );
+
+    // Offline, the tree alone speaks, and the run says so.
+    let offline = Project::new();
+    offline
+        .write("deps/nghttp2/lib/includes/nghttp2/nghttp2ver.h", version_h)
+        .write("deps/nghttp2/nghttp2.gyp", "{}\n");
+    let run = offline.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("warning: GitHub cannot be reached: the drafts say what the tree states, and `keep` is a guess"),
+        "{}",
+        run.stderr
+    );
+}

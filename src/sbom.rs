@@ -79,6 +79,11 @@ pub struct Component {
     pub download: Option<String>,
     /// The patch queue's files, relative to the repository root, in order.
     pub patches: Vec<String>,
+    /// The upstream commit the vendored version comes from, when the registry records it
+    /// (`archive-commit`, or a tracked branch's commit).
+    pub commit: Option<String>,
+    /// The build steps run over the upstream code (`after`).
+    pub steps: Vec<String>,
     /// The vendored folder, relative to the repository root.
     pub path: String,
 }
@@ -181,6 +186,24 @@ fn component(
         vcs,
         download,
         patches: patch_files(manifest, dep)?,
+        commit: dep
+            .apply
+            .archive_commit
+            .clone()
+            .or_else(|| match &dep.source {
+                SourceSpec::Git { .. }
+                    if matches!(dep.tracking, crate::manifest::Tracking::Branch { .. }) =>
+                {
+                    dep.tracking.recorded()
+                }
+                _ => None,
+            }),
+        steps: dep
+            .apply
+            .after
+            .iter()
+            .map(|step| step.run.clone())
+            .collect(),
         path: dep.path.display().to_string(),
     })
 }
@@ -291,7 +314,18 @@ pub fn cyclonedx(project: &str, components: &[Component], timestamp: i64) -> Val
                     .collect();
                 item["pedigree"] = json!({"patches": patches});
             }
-            item["properties"] = json!([{"name": "deps-update:path", "value": c.path}]);
+            if let Some(commit) = &c.commit {
+                let mut entry = json!({"uid": commit});
+                if let Some(vcs) = &c.vcs {
+                    entry["url"] = json!(vcs);
+                }
+                item["pedigree"]["commits"] = json!([entry]);
+            }
+            let mut properties = vec![json!({"name": "deps-update:path", "value": c.path})];
+            for step in &c.steps {
+                properties.push(json!({"name": "deps-update:build-step", "value": step}));
+            }
+            item["properties"] = Value::Array(properties);
             item
         })
         .collect();
@@ -357,6 +391,9 @@ pub fn spdx(project: &str, components: &[Component], timestamp: i64) -> Value {
             }
             if let Some(vcs) = &c.vcs {
                 package["homepage"] = json!(vcs);
+            }
+            if let Some(commit) = &c.commit {
+                package["sourceInfo"] = json!(format!("built from upstream commit {commit}"));
             }
             if !c.patches.is_empty() {
                 package["comment"] = json!(format!(

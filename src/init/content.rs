@@ -19,7 +19,7 @@ pub async fn confirm(repo: &Path, found: &mut [Found], context: &SourceContext, 
         let Found::Library {
             folder,
             library,
-            version: Some(version),
+            version,
             keep,
             compared,
             ..
@@ -27,6 +27,9 @@ pub async fn confirm(repo: &Path, found: &mut [Found], context: &SourceContext, 
         else {
             continue;
         };
+        if library.version_unknown {
+            continue;
+        }
         let Some(forge) = FORGES.iter().copied().find(|f| {
             let info = f.info();
             library.source == info.release_kind || library.source == info.tag_kind
@@ -49,34 +52,59 @@ pub async fn confirm(repo: &Path, found: &mut [Found], context: &SourceContext, 
             ));
             return;
         }
-        let vars = crate::manifest::version_vars(version);
-        let mut tree = None;
-        for template in tag_templates(library.tag.as_ref()) {
-            let tag = crate::template::Template::parse(
-                &template,
-                &["version", "major", "minor", "patch"],
-            )
-            .map(|t| t.render(&vars))
-            .unwrap_or(template);
+        let local = crate::blocking::blocking(|| local_files(repo, folder));
+        // The stated version's tag; with none stated, the closest of the newest tags.
+        let candidates: Vec<(String, String)> = match version.as_deref() {
+            Some(stated) => {
+                let vars = crate::manifest::version_vars(stated);
+                tag_templates(library.tag.as_ref())
+                    .into_iter()
+                    .map(|template| {
+                        let tag = crate::template::Template::parse(
+                            &template,
+                            &["version", "major", "minor", "patch"],
+                        )
+                        .map(|t| t.render(&vars))
+                        .unwrap_or(template);
+                        (tag, stated.to_owned())
+                    })
+                    .collect()
+            }
+            None => newest_tags(forge, context, &site, upstream, library.tag.as_ref()).await,
+        };
+        let mut tree: Option<(String, String, BTreeMap<String, String>, usize)> = None;
+        for (tag, named) in candidates {
             let Some(commit) = forge.tag_commit(&context.http, &site, upstream, &tag).await else {
                 continue;
             };
-            if let Ok(Some(files)) = forge
+            let Ok(Some(files)) = forge
                 .tree_files(&context.http, &site, upstream, &commit)
                 .await
-            {
-                tree = Some((tag, files));
+            else {
+                continue;
+            };
+            let same = identical(&local, &files);
+            let better = tree.as_ref().is_none_or(|(_, _, _, best)| same > *best);
+            if better {
+                tree = Some((tag, named, files, same));
+            }
+            if version.is_some() {
                 break;
             }
         }
+        let tree = tree.map(|(tag, named, files, _)| {
+            if version.is_none() {
+                *version = Some(named);
+            }
+            (tag, files)
+        });
         let Some((tag, files)) = tree else {
             printer.verbose(&format!(
-                "`{}`: {upstream}'s tree at {version} could not be listed; `keep` is a guess",
+                "`{}`: {upstream}'s tree could not be listed; `keep` is a guess",
                 folder.display()
             ));
             continue;
         };
-        let local = crate::blocking::blocking(|| local_files(repo, folder));
         let (mut identical, mut differ, mut own) = (0, 0, Vec::new());
         for (path, id) in &local {
             let shown = path.to_string_lossy().replace('\\', "/");
@@ -95,6 +123,52 @@ pub async fn confirm(repo: &Path, found: &mut [Found], context: &SourceContext, 
         *keep = own;
         *compared = Some(line);
     }
+}
+
+/// How many of `local`'s files are identical to the tree's.
+fn identical(local: &BTreeMap<PathBuf, String>, files: &BTreeMap<String, String>) -> usize {
+    local
+        .iter()
+        .filter(|(path, id)| {
+            let shown = path.to_string_lossy().replace('\\', "/");
+            crate::apply::provenance::tag_file(files, &shown) == Some(*id)
+        })
+        .count()
+}
+
+/// Tags compared when the tree states no version: the newest few the library's tag
+/// spellings read as releases, with their versions.
+const NEWEST_TAGS: usize = 8;
+
+async fn newest_tags(
+    forge: &'static dyn crate::forge::Forge,
+    context: &SourceContext,
+    site: &crate::forge::Site,
+    upstream: &str,
+    tag: Option<&toml::Value>,
+) -> Vec<(String, String)> {
+    let templates: Vec<crate::tag::TagTemplate> = tag_templates(tag)
+        .iter()
+        .filter_map(|t| crate::tag::TagTemplate::parse(t).ok())
+        .collect();
+    let scheme = crate::tag::TagScheme::new(templates);
+    let Ok(tags) = forge
+        .tags(&context.http, site, upstream, scheme.common_prefix())
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut versions: Vec<(crate::version::Version, String)> = tags
+        .into_iter()
+        .filter_map(|t| scheme.version_of(&t).map(|v| (v, t)))
+        .filter(|(v, _)| !v.is_prerelease())
+        .collect();
+    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions
+        .into_iter()
+        .take(NEWEST_TAGS)
+        .map(|(v, t)| (t, v.to_string()))
+        .collect()
 }
 
 /// The library's tag spellings (`tag` as a string or a list), `v{version}` when it has none.

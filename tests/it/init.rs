@@ -547,3 +547,61 @@ async fn a_recognised_folder_is_confirmed_by_content_and_keep_is_exact() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_that_states_no_version_is_pinned_to_the_closest_tag() {
+    let server = MockServer::start().await;
+    let repo = "HdrHistogram/HdrHistogram_c";
+    crate::support::mount_json(&server, "/", serde_json::json!({})).await;
+    crate::support::mount_tags(
+        &server,
+        repo,
+        "v",
+        &["v0.11.7", "v0.11.8", "v0.11.9", "v0.9.0"],
+    )
+    .await;
+    let trees = [
+        ("v0.11.7", "c1", "histogram 0.11.7\n"),
+        ("v0.11.8", "c2", "histogram 0.11.8\n"),
+        ("v0.11.9", "c3", "histogram 0.11.9\n"),
+    ];
+    for (tag, commit, text) in trees {
+        let commit = commit.repeat(20);
+        crate::support::mount_json(
+            &server,
+            &format!("/repos/{repo}/git/ref/tags/{tag}"),
+            serde_json::json!({"object": {"type": "commit", "sha": commit}}),
+        )
+        .await;
+        crate::support::mount_json(
+            &server,
+            &format!("/repos/{repo}/git/trees/{commit}"),
+            serde_json::json!({"truncated": false, "tree": [
+                {"path": "src/hdr_histogram.c", "type": "blob", "sha": blob_id(text)},
+                {"path": "src/hdr_histogram.h", "type": "blob", "sha": blob_id("header\n")},
+            ]}),
+        )
+        .await;
+    }
+    let mut project = Project::new();
+    project.fake_upstreams(&server);
+    project
+        .write("deps/histogram/hdr_histogram.c", "histogram 0.11.8\n")
+        .write("deps/histogram/hdr_histogram.h", "header\n")
+        .write("deps/histogram/histogram.gyp", "{}\n");
+    let run = project.run(&["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "`deps/histogram`: 2 of 3 files identical to `v0.11.8`; 0 differ; 1 only here"
+        ),
+        "{}",
+        run.stderr
+    );
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    assert!(registry.contains("version = \"0.11.8\""), "{registry}");
+    assert!(
+        registry.contains("keep = [\"histogram.gyp\"]"),
+        "{registry}"
+    );
+}

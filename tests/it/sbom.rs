@@ -73,6 +73,14 @@ fn cyclonedx_describes_every_dependency_deterministically() {
         components[2]["purl"],
         "pkg:generic/gtest@0daf775f8c9324e7d42582a09de1240805f25a54?vcs_url=git%2Bhttps%3A%2F%2Fgithub.com%2Fgoogle%2Fgoogletest.git%400daf775f8c9324e7d42582a09de1240805f25a54"
     );
+    // The commit a tracked branch's version is, as the upstream commit it comes from.
+    assert_eq!(
+        components[2]["pedigree"]["commits"],
+        serde_json::json!([{
+            "uid": "0daf775f8c9324e7d42582a09de1240805f25a54",
+            "url": "https://github.com/google/googletest.git"
+        }])
+    );
     // The archive address needs the download page (`{year}`): no guess is written.
     assert_eq!(components[3]["purl"], "pkg:generic/sqlite@3.50.4");
     assert!(components[3].get("externalReferences").is_none());

@@ -17,6 +17,7 @@ mod gitlab;
 mod gitlab_merge;
 mod hostile;
 mod init;
+mod layering;
 mod layout;
 mod local;
 mod page;

@@ -182,6 +182,10 @@ pub struct ReferenceProblem(pub String);
 /// matches nothing, or names another version. Empty when all agree.
 pub fn reference_problems(dep: &Dependency, tree: &VendoredTree, version: &str) -> Vec<String> {
     let mut problems = Vec::new();
+    // Not vendored here (a fresh clone of a registry): its references are not here either.
+    if !tree.exists(&dep.path) {
+        return problems;
+    }
     for reference in &dep.references {
         let shown = reference.path.display();
         let text = match tree.read(&reference.path) {

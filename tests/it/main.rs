@@ -20,6 +20,7 @@ mod init;
 mod layering;
 mod layout;
 mod local;
+mod node_fidelity;
 mod page;
 mod patches;
 mod provenance;

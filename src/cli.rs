@@ -173,6 +173,25 @@ pub struct AuditArgs {
     /// Print a JSON array, one object per dependency, instead of a table
     #[arg(long)]
     pub json: bool,
+
+    /// Audit this branch or tag as git holds it, not the working copy (repeatable)
+    /// [default: `release-lines` in `[settings]`, else the working copy]
+    #[arg(long = "ref", value_name = "REF")]
+    pub refs: Vec<String>,
+
+    /// Keep one issue per finding (advisory, dependency, line) in the tracking repository:
+    /// open the missing ones, close those whose finding is gone or ignored
+    #[arg(long)]
+    pub issues: bool,
+
+    /// Keep one dashboard issue current: every dependency's versions and open advisories
+    #[arg(long)]
+    pub dashboard: bool,
+
+    /// The tracking repository of `--issues` and `--dashboard`, on the project's forge
+    /// [default: `settings.repository`, else the project's own]
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Args)]

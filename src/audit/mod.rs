@@ -17,8 +17,18 @@
 //! holds it); the update fixes it when the newest allowed version is not affected. The
 //! dependency's `ignore-advisories` set advisories aside, by id or alias, with their reason.
 //!
+//! Packages nested inside a vendored dependency (npm packages under any `node_modules`) are
+//! asked about too, as npm packages by the name and version their `package.json` gives; the
+//! report names their path and the dependency they came with.
+//!
+//! A run audits the working copy, or release lines: branches or tags (`--ref`,
+//! `release-lines`) whose `deps.toml` and version files are read from git without checking
+//! them out. Findings can be kept as one issue each, and the state of every dependency as one
+//! dashboard issue, in a tracking repository.
+//!
 //! Here the assessment and its report; `osv` holds the batch query and the details, `forge`
-//! the tag resolution and the repository advisories.
+//! the tag resolution and the repository advisories, `nested` the packages inside a vendored
+//! tree, `lines` the release lines, `issues` the finding issues and the dashboard.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +37,9 @@ use reqwest::Url;
 use serde_json::Value;
 
 mod forge;
+pub mod issues;
+pub mod lines;
+pub mod nested;
 mod osv;
 
 use crate::advisory::RepoAdvisory;
@@ -39,6 +52,7 @@ use crate::http::HttpError;
 use crate::manifest::Dependency;
 use crate::source::{SourceContext, SourceSpec};
 use crate::vendored::VendoredTree;
+pub use nested::NestedPackage;
 
 /// The public OSV API.
 pub const DEFAULT_OSV_API: &str = "https://api.osv.dev";
@@ -72,6 +86,15 @@ pub struct DependencyAudit {
     pub notes: Vec<String>,
     /// A source of advisories did not answer: the list may be incomplete.
     pub incomplete: bool,
+    /// The release line it was audited on (`--ref`, `release-lines`); none: the working copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// A package nested inside a vendored dependency: its folder (`deps/npm/node_modules/x`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The vendored dependency a nested package came with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 impl DependencyAudit {
@@ -86,6 +109,8 @@ impl DependencyAudit {
 pub enum AuditError {
     #[error("OSV could not be asked")]
     Osv(#[source] HttpError),
+    #[error(transparent)]
+    Line(#[from] lines::LineError),
 }
 
 impl AuditError {
@@ -94,6 +119,7 @@ impl AuditError {
             Self::Osv(e) => e
                 .hint()
                 .or_else(|| Some("check `OSV_API_URL`, or run again later".into())),
+            Self::Line(e) => e.hint(),
         }
     }
 }
@@ -127,21 +153,49 @@ pub fn osv_api() -> Result<Url, crate::config::ConfigError> {
     })
 }
 
-/// Audits `deps`: checks each, asks OSV once for all, and GitHub per repository.
+/// Audits `deps` and the packages nested in them: checks each dependency, asks OSV once for
+/// all, and GitHub per repository. Nested packages follow the dependencies in the result.
 pub async fn audit(
     deps: &[&Dependency],
+    nested: &[NestedPackage],
     tree: &VendoredTree,
     context: &SourceContext,
     osv: &Url,
     now: i64,
     jobs: usize,
 ) -> Result<Vec<DependencyAudit>, AuditError> {
-    let subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
+    // A nested package is asked about as an npm package; its parent's ignores hold for it.
+    let nested: Vec<(&NestedPackage, Dependency)> = nested
+        .iter()
+        .filter_map(|package| {
+            let parent = deps.iter().find(|d| d.name == package.parent)?;
+            let mut dep = (*parent).clone();
+            dep.name.clone_from(&package.name);
+            dep.source = SourceSpec::Npm {
+                package: package.name.clone(),
+            };
+            Some((package, dep))
+        })
+        .collect();
+    let mut subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
         .map(|dep| subject(dep, tree, context, now))
         .buffered(jobs.max(1))
         .collect()
         .await;
-    assess(subjects, context, osv, jobs).await
+    subjects.extend(nested.iter().map(|(package, dep)| Subject {
+        dep,
+        current: package.version.clone(),
+        current_tag: None,
+        latest: None,
+        notes: Vec::new(),
+        repository: None,
+    }));
+    let mut reports = assess(subjects, context, osv, jobs).await?;
+    for (report, (package, _)) in reports[deps.len()..].iter_mut().zip(&nested) {
+        report.path = Some(package.path.clone());
+        report.via = Some(package.parent.clone());
+    }
+    Ok(reports)
 }
 
 /// The advisories an update from `old` to `new` (each with its tag, if any) fixes, keeps and
@@ -363,6 +417,9 @@ async fn assess(
             introduced,
             notes: notes_here,
             incomplete,
+            line: None,
+            path: None,
+            via: None,
         });
     }
     Ok(reports)

@@ -1,10 +1,15 @@
-//! `deps-update audit`: known vulnerabilities of what is vendored.
+//! `deps-update audit`: known vulnerabilities of what is vendored, in the working copy or on
+//! each release line, and (`--issues`, `--dashboard`) kept in a tracking repository's issues.
 
 use super::{Outcome, load_manifest, source_context, table};
-use crate::audit::{audit, osv_api};
+use crate::audit::issues::{DashboardOutcome, LineAudit, sync_dashboard, sync_findings};
+use crate::audit::lines::{ReleaseLine, at_ref, working_copy, working_name};
+use crate::audit::{AuditError, DependencyAudit, audit, osv_api};
 use crate::cli::{AuditArgs, GlobalArgs};
 use crate::commands::report::CommandError;
+use crate::forge::{ChangeTarget, ForgeError};
 use crate::printer::Printer;
+use crate::publish::{change_target, project_site};
 use crate::summary::visible;
 
 pub async fn run(
@@ -13,19 +18,54 @@ pub async fn run(
     printer: &Printer,
 ) -> Result<Outcome, CommandError> {
     let manifest = load_manifest(global)?;
-    let deps = manifest.select(&args.names)?;
+    let refs = if args.refs.is_empty() {
+        &manifest.settings.release_lines
+    } else {
+        &args.refs
+    };
+    // Each line as git holds it (`--ref`, `release-lines`), else the working copy.
+    let lines: Vec<ReleaseLine> = if refs.is_empty() {
+        manifest.select(&args.names)?;
+        vec![crate::blocking::blocking(|| {
+            working_copy(&manifest, &args.names)
+        })]
+    } else {
+        crate::blocking::blocking(|| {
+            refs.iter()
+                .map(|rev| at_ref(&manifest, rev, &args.names))
+                .collect::<Result<_, _>>()
+        })
+        .map_err(|e| CommandError::Audit(AuditError::Line(e)))?
+    };
+    // A name no line has is a typo, not a dependency newer than some line.
+    if let Some(name) = args.names.iter().find(|n| {
+        lines
+            .iter()
+            .all(|l| l.selected(std::slice::from_ref(n)).is_empty())
+    }) {
+        lines[0].manifest.select(std::slice::from_ref(name))?;
+    }
     let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
     let osv = osv_api()?;
-    let reports = audit(
-        &deps,
-        &crate::vendored::VendoredTree::disk(&manifest.root),
-        &context,
-        &osv,
-        super::now(),
-        usize::from(global.jobs),
-    )
-    .await
-    .map_err(CommandError::Audit)?;
+    let mut reports: Vec<DependencyAudit> = Vec::new();
+    for line in &lines {
+        let mut found = audit(
+            &line.selected(&args.names),
+            &line.nested,
+            &line.tree,
+            &context,
+            &osv,
+            super::now(),
+            usize::from(global.jobs),
+        )
+        .await
+        .map_err(CommandError::Audit)?;
+        for report in &mut found {
+            report.line.clone_from(&line.name);
+        }
+        reports.extend(found);
+    }
+    let on_lines = lines.iter().any(|l| l.name.is_some());
     let open: usize = reports.iter().map(|r| r.open().count()).sum();
     let ignored: usize = reports
         .iter()
@@ -43,6 +83,7 @@ pub async fn run(
         ));
     } else {
         let mut rows = vec![vec![
+            "LINE".into(),
             "NAME".into(),
             "VERSION".into(),
             "ADVISORY".into(),
@@ -51,9 +92,12 @@ pub async fn run(
             "STATUS".into(),
         ]];
         for report in &reports {
+            let line = visible(report.line.as_deref().unwrap_or("-"));
+            let name = visible(report.path.as_deref().unwrap_or(&report.name));
             if report.advisories.is_empty() {
                 rows.push(vec![
-                    report.name.clone(),
+                    line.clone(),
+                    name.clone(),
                     visible(&report.version),
                     "-".into(),
                     "-".into(),
@@ -75,10 +119,14 @@ pub async fn run(
                     (Some(reason), _, _) => format!("ignored: {reason}"),
                     (None, Some(true), Some(latest)) => format!("fixed by the update to {latest}"),
                     (None, Some(false), Some(latest)) => format!("still in {latest}"),
-                    _ => "no newer version allowed".into(),
+                    _ => match &report.via {
+                        Some(via) => format!("nested, via {via}"),
+                        None => "no newer version allowed".into(),
+                    },
                 };
                 rows.push(vec![
-                    report.name.clone(),
+                    line.clone(),
+                    name.clone(),
                     visible(&report.version),
                     visible(&names.join(" ")),
                     visible(advisory.severity.as_deref().unwrap_or("-")),
@@ -91,12 +139,23 @@ pub async fn run(
                 ]);
             }
         }
+        // The line column only when lines were audited.
+        if !on_lines {
+            for row in &mut rows {
+                row.remove(0);
+            }
+        }
         printer.data(&table(&rows));
         for report in &reports {
             for found in &report.advisories {
                 printer.status(&format!(
-                    "{} {}: {} ({})",
-                    report.name,
+                    "{}{} {}: {} ({})",
+                    report
+                        .line
+                        .as_deref()
+                        .map(|l| format!("{}: ", visible(l)))
+                        .unwrap_or_default(),
+                    visible(report.path.as_deref().unwrap_or(&report.name)),
                     visible(&found.advisory.id),
                     visible(&found.advisory.summary),
                     visible(&found.advisory.url)
@@ -104,9 +163,20 @@ pub async fn run(
             }
         }
     }
+    let nested = reports.iter().filter(|r| r.via.is_some()).count();
     printer.status(&format!(
-        "audited {} dependencies: {open} advisor{} affect{} what is vendored{}",
-        reports.len(),
+        "audited {} dependencies{}{}: {open} advisor{} affect{} what is vendored{}",
+        reports.len() - nested,
+        if nested > 0 {
+            format!(" and {nested} nested packages")
+        } else {
+            String::new()
+        },
+        if on_lines {
+            format!(" on {} release lines", lines.len())
+        } else {
+            String::new()
+        },
         if open == 1 { "y" } else { "ies" },
         if open == 1 { "s" } else { "" },
         if ignored > 0 {
@@ -115,9 +185,103 @@ pub async fn run(
             String::new()
         }
     ));
+    if args.issues || args.dashboard {
+        keep_issues(args, &manifest, &context, &lines, reports, printer).await?;
+    }
     Ok(if open > 0 {
         Outcome::SomeFailed
     } else {
         Outcome::Success
     })
+}
+
+/// `--issues` and `--dashboard`: the findings and the dashboard in the tracking repository.
+async fn keep_issues(
+    args: &AuditArgs,
+    manifest: &crate::manifest::Manifest,
+    context: &crate::source::SourceContext,
+    lines: &[ReleaseLine],
+    reports: Vec<DependencyAudit>,
+    printer: &Printer,
+) -> Result<(), CommandError> {
+    let target = match &args.repository {
+        Some(repository) => ChangeTarget::new(project_site(manifest, context)?, repository.clone()),
+        None => change_target(manifest, context)?,
+    };
+    let forge = target.site.forge;
+    let issues = forge.issues().ok_or(ForgeError::NoIssues {
+        forge: forge.info().name(),
+    })?;
+    let working = lines
+        .iter()
+        .any(|l| l.name.is_none())
+        .then(|| working_name(manifest));
+    let mut audits: Vec<LineAudit> = lines
+        .iter()
+        .map(|l| LineAudit {
+            line: l
+                .name
+                .clone()
+                .or_else(|| working.clone())
+                .unwrap_or_default(),
+            reports: Vec::new(),
+        })
+        .collect();
+    for report in reports {
+        let line = report
+            .line
+            .clone()
+            .or_else(|| working.clone())
+            .unwrap_or_default();
+        if let Some(audit) = audits.iter_mut().find(|a| a.line == line) {
+            audit.reports.push(report);
+        }
+    }
+    let http = &context.http;
+    let repository = visible(&target.repository);
+    if args.issues {
+        let changes = sync_findings(issues, http, &target, &audits, &args.names).await?;
+        for issue in &changes.opened {
+            printer.status(&format!(
+                "opened issue #{} {}: {}",
+                issue.number,
+                visible(&issue.url),
+                visible(&issue.title)
+            ));
+        }
+        for issue in &changes.edited {
+            printer.status(&format!(
+                "refreshed issue #{}: {}",
+                issue.number,
+                visible(&issue.title)
+            ));
+        }
+        for (issue, _) in &changes.closed {
+            printer.status(&format!(
+                "closed issue #{}: {}",
+                issue.number,
+                visible(&issue.title)
+            ));
+        }
+        printer.status(&format!(
+            "issues in `{repository}`: {} opened, {} refreshed, {} closed, {} unchanged",
+            changes.opened.len(),
+            changes.edited.len(),
+            changes.closed.len(),
+            changes.unchanged
+        ));
+    }
+    if args.dashboard {
+        let outcome = sync_dashboard(issues, http, &target, &audits).await?;
+        let (what, number, url) = match &outcome {
+            DashboardOutcome::Created { number, url } => ("opened", number, url),
+            DashboardOutcome::Edited { number, url } => ("refreshed", number, url),
+            DashboardOutcome::Unchanged { number, url } => ("unchanged", number, url),
+        };
+        printer.status(&format!(
+            "dashboard in `{repository}`: #{number} {what} {}",
+            visible(url)
+        ));
+    }
+    Ok(())
 }

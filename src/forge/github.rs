@@ -5,15 +5,17 @@
 //! tags, which the name-sorted, paginated `/tags` listing cannot give), a tag's archive from
 //! `/tarball/{tag}` (GitHub's `git archive` of the tag), a private asset from
 //! `/releases/assets/{id}`. Beyond those: a tag's commit, a commit's tree, the repository's
-//! security advisories, `pkg:github` package URLs, and pull requests (`pulls`).
+//! security advisories, `pkg:github` package URLs, pull requests (`pulls`) and issues
+//! (`issues`).
 
+mod issues;
 mod pulls;
 
 use futures::future::BoxFuture;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::{ChangeRequests, Forge, ForgeInfo, Release, Site, Token, all_pages};
+use super::{ChangeRequests, Forge, ForgeInfo, Issues, Release, Site, Token, all_pages};
 use crate::advisory::{Advisory, RepoAdvisory};
 use crate::http::{
     Accept, Address, ApiLabel, ApiPolicy, ApiUrl, CredentialHeader, HttpClient, HttpError,
@@ -417,5 +419,9 @@ impl Forge for GitHub {
 
     fn change_requests(&self) -> Option<&dyn ChangeRequests> {
         Some(&pulls::Pulls)
+    }
+
+    fn issues(&self) -> Option<&dyn Issues> {
+        Some(&issues::GithubIssues)
     }
 }

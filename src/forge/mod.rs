@@ -33,8 +33,8 @@ use crate::http::{
 };
 
 pub use requests::{
-    ChangeRequests, ChangeTarget, ForgeError, PullRequestOutcome, PullRequestSpec,
-    RefusedReviewers, repository_from_remote,
+    ChangeRequests, ChangeTarget, ForgeError, Issue, IssueSpec, Issues, PullRequestOutcome,
+    PullRequestSpec, RefusedReviewers, repository_from_remote,
 };
 
 /// Every forge, in the order messages list them.
@@ -270,6 +270,11 @@ pub trait Forge: Send + Sync {
 
     /// Its change requests, when deps-update can open them there.
     fn change_requests(&self) -> Option<&dyn ChangeRequests> {
+        None
+    }
+
+    /// Its issues, when deps-update can keep them there (`audit --issues`, `--dashboard`).
+    fn issues(&self) -> Option<&dyn Issues> {
         None
     }
 }

@@ -3,6 +3,11 @@
 //! goes ([`ChangeTarget`]), what became of it, and why it failed. Each forge that can open
 //! them implements [`ChangeRequests`] with the same guarantees: one per branch, found by its
 //! head, opened or refreshed, never duplicated, no write when nothing changed.
+//!
+//! Issues ([`Issues`]) are the other thing deps-update writes on a forge: `audit --issues`
+//! keeps one per finding and `--dashboard` one for every dependency. A forge lists the open
+//! ones with a label, opens, edits, comments on and closes them; which to write is decided
+//! by the caller, so that a run with nothing new sends no write.
 
 use futures::future::BoxFuture;
 
@@ -95,6 +100,62 @@ pub trait ChangeRequests: Send + Sync {
     ) -> BoxFuture<'a, Result<PullRequestOutcome, ForgeError>>;
 }
 
+/// What an issue should say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueSpec {
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+}
+
+/// An issue as the forge lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Issue {
+    pub number: u64,
+    pub url: String,
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+}
+
+/// A forge's issues, in the repository a [`ChangeTarget`] names.
+pub trait Issues: Send + Sync {
+    /// The open issues carrying `label` (pull requests left out).
+    fn open_issues<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        label: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<Issue>, ForgeError>>;
+
+    /// Opens an issue.
+    fn create<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        spec: &'a IssueSpec,
+    ) -> BoxFuture<'a, Result<Issue, ForgeError>>;
+
+    /// Sets an open issue's title and body, and adds the labels it lacks.
+    fn edit<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        issue: &'a Issue,
+        spec: &'a IssueSpec,
+    ) -> BoxFuture<'a, Result<(), ForgeError>>;
+
+    /// Comments on an issue, then closes it (`resolved`: completed, else not planned).
+    fn close<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        issue: &'a Issue,
+        comment: &'a str,
+        resolved: bool,
+    ) -> BoxFuture<'a, Result<(), ForgeError>>;
+}
+
 /// Why a change request could not be opened or refreshed.
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeError {
@@ -120,6 +181,8 @@ pub enum ForgeError {
     },
     #[error("deps-update cannot open change requests on {forge}")]
     Unsupported { forge: &'static str },
+    #[error("deps-update cannot keep issues on {forge}")]
+    NoIssues { forge: &'static str },
     #[error("`{value}` is not a forge deps-update knows (`settings.forge`); it knows {known}")]
     UnknownForge { value: String, known: String },
     #[error("{} #{} is open, but {} refused to request a review from {}: {}", .0.noun, .0.number, .0.forge, names(&.0.refused), .0.message)]
@@ -179,6 +242,10 @@ impl ForgeError {
                     .collect::<String>()
             )),
             Self::Unsupported { .. } => None,
+            Self::NoIssues { .. } => Some(
+                "`--issues` and `--dashboard` need a forge with issues: set `--repository` and `settings.forge`"
+                    .into(),
+            ),
             Self::UnknownForge { .. } => Some(
                 "set `settings.forge` to one of them, or leave it out to infer it from the remote"
                     .into(),

@@ -36,6 +36,7 @@ pub struct RawSettings {
     pub min_age_days: Option<Spanned<i64>>,
     pub provenance: Option<Spanned<String>>,
     pub not_vendored: Option<Spanned<Vec<Spanned<String>>>>,
+    pub release_lines: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -45,6 +45,9 @@ pub struct Settings {
     /// `not-vendored`: folders `init --check` finds beside vendored ones that are the
     /// project's own code, not third-party.
     pub not_vendored: Vec<std::path::PathBuf>,
+    /// `release-lines`: the branches or tags `audit` reads by default, each as git holds it
+    /// (`main`, `v22.x`); empty: the working copy.
+    pub release_lines: Vec<String>,
 }
 
 impl Default for Settings {
@@ -66,6 +69,7 @@ impl Default for Settings {
             min_age_days: 0,
             provenance_strict: false,
             not_vendored: Vec::new(),
+            release_lines: Vec::new(),
         }
     }
 }
@@ -174,6 +178,25 @@ pub(super) fn validate_settings(
                 .map_err(|why| locator.diagnostic(folder.span(), None, Some("not-vendored"), why))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let release_lines = raw
+        .release_lines
+        .map(Spanned::into_inner)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|line| {
+            let text = line.get_ref().trim();
+            if text.is_empty() || text.starts_with('-') || text.chars().any(char::is_whitespace) {
+                Err(locator.diagnostic(
+                    line.span(),
+                    None,
+                    Some("release-lines"),
+                    format!("expected a branch or tag name, found `{}`", line.get_ref()),
+                ))
+            } else {
+                Ok(text.to_owned())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Settings {
         api_urls: [
             ("github", url(raw.github_api_url, "github-api-url")?),
@@ -215,6 +238,7 @@ pub(super) fn validate_settings(
             None => defaults.min_age_days,
         },
         not_vendored,
+        release_lines,
         provenance_strict: match raw.provenance {
             None => false,
             Some(value) => match value.get_ref().as_str() {

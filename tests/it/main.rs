@@ -2,6 +2,7 @@
 //! repositories, with `HOME`, git config and the cache isolated per test.
 
 mod audit;
+mod audit_issues;
 mod branches;
 mod cache;
 mod check_git;

@@ -590,9 +590,10 @@ pub fn judge(
     Ok(finding)
 }
 
-/// A commit id shortened for tables: 12 hex digits.
+/// A commit id shortened for tables (12 hex digits); anything else, a version, whole.
 pub fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+    let commit = id.len() >= 20 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    if commit { &id[..12] } else { id }
 }
 
 #[cfg(test)]
@@ -637,6 +638,16 @@ mod tests {
     }
 
     const RELEASES: &str = "source = \"github-release\"\nrepo = \"o/lib\"\nversion = \"1.2.0\"";
+
+    #[test]
+    fn only_commit_ids_are_shortened() {
+        assert_eq!(short("1.0.0-alpha.5"), "1.0.0-alpha.5");
+        assert_eq!(
+            short("2024.01.01-really-long-version"),
+            "2024.01.01-really-long-version"
+        );
+        assert_eq!(short(&"0daf775f8c93".repeat(4)[..40]), "0daf775f8c93");
+    }
 
     #[test]
     fn the_newest_allowed_release_wins() {

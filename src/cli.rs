@@ -23,6 +23,26 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Whether the command was asked for JSON: then a failure of the whole command is a JSON
+    /// document on stdout too (`{"error": {...}}`).
+    pub fn json(&self) -> bool {
+        match &self.command {
+            Command::Check(args) => args.json,
+            Command::List(args) => args.json,
+            Command::Validate(args) => args.json,
+            Command::Update(args) => args.json,
+            Command::Verify(args) => args.json,
+            Command::Patch(args) => args.json,
+            Command::Audit(args) => args.json,
+            Command::Sbom(args) => args.json,
+            Command::Init(args) => args.json,
+            Command::Short(words) => words.iter().any(|w| w == "--json"),
+            Command::Completions(_) | Command::Man(_) => false,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The registry file [default: `deps.toml` in this folder or the nearest one above it]
@@ -58,12 +78,21 @@ pub enum Command {
     ///
     /// Exit status: 0 when every dependency was checked (updates found or not), 1 when any
     /// dependency could not be checked, 2 for a usage or registry error.
+    #[command(
+        after_help = "Examples:\n  deps-update check             # every dependency, as a table\n  deps-update check nghttp2 uv  # only these two\n  deps-update check --json      # a JSON array, for a script"
+    )]
     Check(CheckArgs),
 
     /// Print the registry
+    #[command(
+        after_help = "Examples:\n  deps-update list         # the registry as a table\n  deps-update list --json  # one line, for a GitHub Actions matrix"
+    )]
     List(ListArgs),
 
     /// Check the registry and every `version-file` without touching the network
+    #[command(
+        after_help = "Examples:\n  deps-update validate         # the whole registry and every version file\n  deps-update validate --json  # the same, as JSON"
+    )]
     Validate(ValidateArgs),
 
     /// Vendor the newest allowed version: one verified commit on one branch per dependency
@@ -74,6 +103,9 @@ pub enum Command {
     /// `group` share one branch (naming one updates all) and are committed only together.
     /// Exit status: 0 when every named dependency is up to date or was updated, 1 when any
     /// failed (the repository is then as it was for that one).
+    #[command(
+        after_help = "Examples:\n  deps-update nghttp2                        # one verified commit on its own branch\n  deps-update update --all --dry-run --diff  # show what every update would change; write nothing\n  deps-update update --all --pr              # update everything and open a pull request each"
+    )]
     Update(UpdateArgs),
 
     /// Re-fetch the vendored version and check the vendored tree is exactly what it gives
@@ -81,6 +113,9 @@ pub enum Command {
     /// The archive is verified like an update (and against `sha256`), laid out with the same
     /// rules, and compared with the files under `path` outside `keep`; every local edit is
     /// listed. Exit status: 0 when every tree matches, 1 otherwise.
+    #[command(
+        after_help = "Examples:\n  deps-update verify            # every vendored tree against upstream\n  deps-update verify uv --json  # one, as JSON"
+    )]
     Verify(VerifyArgs),
 
     /// Save the vendored tree's local edits as a new patch in the dependency's queue
@@ -90,6 +125,9 @@ pub enum Command {
     /// as `NNNN-NAME.patch` in the `patches` folder (with a list of files: beside the last
     /// one, and added to the list in `deps.toml`); every later update applies the patch to
     /// the new upstream code. Exit status: 0 when written or nothing to write, 1 otherwise.
+    #[command(
+        after_help = "Examples:\n  deps-update verify uv                     # list uv's local edits\n  deps-update patch uv --file-name fix-cve  # save them as the queue's next patch"
+    )]
     Patch(PatchArgs),
 
     /// List the known vulnerabilities of what is vendored, and whether the update fixes them
@@ -100,6 +138,9 @@ pub enum Command {
     /// advisories of GitHub upstreams. `ignore-advisories` are listed as ignored, with their
     /// reason. Exit status: 0 when no advisory that is not ignored affects a vendored version,
     /// 1 otherwise or when OSV could not be asked, 2 for a usage or registry error.
+    #[command(
+        after_help = "Examples:\n  deps-update audit              # known vulnerabilities of every dependency\n  deps-update audit zlib --json  # one, as JSON"
+    )]
     Audit(AuditArgs),
 
     /// Write a software bill of materials of the vendored dependencies (CycloneDX or SPDX)
@@ -109,6 +150,9 @@ pub enum Command {
     /// CycloneDX) its patch queue. Deterministic but for the timestamp, which is
     /// `SOURCE_DATE_EPOCH` when set. Exit status: 0 when written, 1 when a dependency could
     /// not be described (nothing is written), 2 for a usage or registry error.
+    #[command(
+        after_help = "Examples:\n  deps-update sbom                     # write sbom.cdx.json beside deps.toml\n  deps-update sbom --format spdx -o -  # print an SPDX document"
+    )]
     Sbom(SbomArgs),
 
     /// Draft `deps.toml` from the vendored folders
@@ -119,6 +163,9 @@ pub enum Command {
     /// `keep`; unrecognised folders get a commented entry to fill in. Writes `deps.toml` when
     /// there is none; otherwise prints the entries it would add and changes nothing.
     /// `--check`: exit 1 when a vendored folder has no entry (for CI).
+    #[command(
+        after_help = "Examples:\n  deps-update init          # draft deps.toml from deps/, third_party/, vendor/, external/\n  deps-update init --check  # in CI: fail when a vendored folder has no entry"
+    )]
     Init(InitArgs),
 
     /// Print a shell completion script (`deps-update completions bash > …`)
@@ -126,12 +173,18 @@ pub enum Command {
     /// bash: `deps-update completions bash > ~/.local/share/bash-completion/completions/deps-update`;
     /// zsh: into a folder of `$fpath` as `_deps-update`; fish:
     /// `~/.config/fish/completions/deps-update.fish`; PowerShell: dot-source it from `$PROFILE`.
+    #[command(
+        after_help = "Examples:\n  deps-update completions bash > ~/.local/share/bash-completion/completions/deps-update\n  deps-update completions zsh > \"${fpath[1]}/_deps-update\"\n  deps-update completions fish > ~/.config/fish/completions/deps-update.fish"
+    )]
     Completions(CompletionsArgs),
 
     /// Print the man page, or write one per command into a folder
     ///
     /// `deps-update man | man -l -` reads it; `deps-update man --dir DIR` writes
     /// `deps-update.1` and `deps-update-COMMAND.1` for installing under `man1/`.
+    #[command(
+        after_help = "Examples:\n  deps-update man | man -l -                       # read the manual now\n  deps-update man --dir /usr/local/share/man/man1  # install a page per command"
+    )]
     Man(ManArgs),
 
     /// `deps-update NAME...`: the short form of `update NAME...`
@@ -148,6 +201,10 @@ pub struct InitArgs {
     /// Only check that every vendored folder has an entry; exit 1 when one has none
     #[arg(long)]
     pub check: bool,
+
+    /// Print what was found and done as one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +265,10 @@ pub struct SbomArgs {
     /// `sbom.spdx.json` beside `deps.toml`]
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+
+    /// Print a JSON summary of what was written (`file`, `format`, `dependencies`, `failures`)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +276,10 @@ pub struct VerifyArgs {
     /// Dependencies to verify [default: all]
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+
+    /// Print one JSON object (`dependencies`, `failures`) instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +291,10 @@ pub struct PatchArgs {
     /// The new patch file's name, after its number
     #[arg(long, value_name = "NAME", default_value = "local-changes")]
     pub file_name: String,
+
+    /// Print one JSON object (`dependency`, `patch`, `files`, `failure`) instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -260,6 +329,15 @@ pub struct UpdateArgs {
     /// group, on the project's forge (`settings.forge`; implies --push)
     #[arg(long, conflicts_with = "dry_run")]
     pub pr: bool,
+
+    /// Print one JSON object (`dependencies`, `failures`) instead of the table
+    #[arg(long)]
+    pub json: bool,
+
+    /// Given as `deps-update NAME...`: a first word that is no dependency may be a mistyped
+    /// command.
+    #[arg(skip)]
+    pub short_form: bool,
 }
 
 #[derive(Debug, Args)]
@@ -285,4 +363,8 @@ pub struct ValidateArgs {
     /// Dependencies whose `version-file` to read [default: all]
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+
+    /// Print one JSON object (`dependencies`, `failures`) instead of the table
+    #[arg(long)]
+    pub json: bool,
 }

@@ -17,7 +17,7 @@
 //! writes CycloneDX and SPDX documents from the registry.
 //! [`commands`] drive the pipeline for each subcommand and print through [`printer`];
 //! [`commands::report`] maps failures to hints and exit codes; [`config`] resolves the
-//! environment; [`retry`], [`template`] and [`blocking`] are shared helpers.
+//! environment; [`retry`], [`template`], [`suggest`] and [`blocking`] are shared helpers.
 
 pub mod advisory;
 pub mod apply;
@@ -44,6 +44,7 @@ pub mod sbom;
 pub mod select;
 pub mod signature;
 pub mod source;
+pub mod suggest;
 pub mod summary;
 pub mod tag;
 pub mod template;

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     };
     // Every temporary file of the run lives in one folder, removed at the end or on an
     // interrupt.
+    let json = cli.json();
     let scratch = deps_update::process::Scratch::start();
     let result = runtime.block_on(async {
         tokio::select! {
@@ -49,6 +50,9 @@ fn main() -> ExitCode {
         Ok(Outcome::SomeFailed) => ExitCode::from(EXIT_FAILURE),
         Err(error) => {
             printer.error("", &error, &hints(&error));
+            if json {
+                printer.data(&commands::error_json(&error));
+            }
             ExitCode::from(error.exit_code())
         }
     }
@@ -70,5 +74,25 @@ fn parse() -> Cli {
         .map_or(1, |i| i + 1);
     let mut args = args;
     args.insert(at, "update".into());
-    Cli::parse_from(args)
+    let mut cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // `deps-update updaet --all`: not a usage error of `update` but a mistyped command.
+        Err(error) => {
+            use clap::CommandFactory;
+            let command = Cli::command();
+            let names = command
+                .get_subcommands()
+                .filter(|c| !c.is_hide_set())
+                .map(clap::Command::get_name);
+            if let Some(nearest) = deps_update::suggest::nearest(&first, names) {
+                eprint!("error: `{first}` is not a command\nhint: did you mean `{nearest}`?\n");
+                std::process::exit(i32::from(deps_update::commands::report::EXIT_USAGE));
+            }
+            error.exit()
+        }
+    };
+    if let Command::Update(update) = &mut cli.command {
+        update.short_form = true;
+    }
+    cli
 }

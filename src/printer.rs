@@ -66,6 +66,46 @@ impl Progress {
     }
 }
 
+/// A count of finished items (`checking 12/30 dependencies…`), drawn on a terminal only, so
+/// a run that waits on the network is never silent there; never in captured output.
+#[derive(Debug)]
+pub struct Tally {
+    label: Option<String>,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Tally {
+    /// One more item finished; redraws the line at most ten times a second.
+    pub fn advance(&self) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let Some(label) = &self.label else { return };
+        let mut last = self.last.lock().expect("tally lock");
+        if done < self.total
+            && last.is_some_and(|t| t.elapsed() < std::time::Duration::from_millis(100))
+        {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        eprint!("\r\x1b[2K{label} {done}/{}…", self.total);
+    }
+
+    /// Clears the line.
+    pub fn finish(&self) {
+        if self.label.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        self.finish();
+        self.label = None;
+    }
+}
+
 impl Printer {
     pub fn new(verbosity: Verbosity) -> Self {
         let terminal = std::io::stderr().is_terminal();
@@ -84,6 +124,22 @@ impl Printer {
         let shown = self.inner.terminal && self.inner.verbosity >= Verbosity::Normal;
         Progress {
             label: shown.then(|| format!("downloading {}", sanitize(what))),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// A count of finished items for a batch (`checking 3/30`), drawn at once and after each
+    /// item; silent unless stderr is a terminal.
+    pub fn tally(&self, what: &str, total: usize) -> Tally {
+        let shown = self.inner.terminal && self.inner.verbosity == Verbosity::Normal;
+        let label = shown.then(|| sanitize(what));
+        if let Some(label) = &label {
+            eprint!("\r\x1b[2K{label} 0/{total}…");
+        }
+        Tally {
+            label,
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
             last: std::sync::Mutex::new(None),
         }
     }

@@ -165,10 +165,13 @@ pub async fn run(
     }
     let nested = reports.iter().filter(|r| r.via.is_some()).count();
     printer.status(&format!(
-        "audited {} dependencies{}{}: {open} advisor{} affect{} what is vendored{}",
-        reports.len() - nested,
+        "audited {}{}{}: {open} advisor{} affect{} what is vendored{}",
+        crate::suggest::count(reports.len() - nested, "dependency", "dependencies"),
         if nested > 0 {
-            format!(" and {nested} nested packages")
+            format!(
+                " and {}",
+                crate::suggest::count(nested, "nested package", "nested packages")
+            )
         } else {
             String::new()
         },

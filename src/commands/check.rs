@@ -2,12 +2,14 @@
 
 use serde_json::json;
 
+use super::failures::Failure;
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::check::{DependencyError, Finding, check_dependency, short};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::commands::report::hints;
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
+use crate::suggest::count;
 
 pub async fn run(
     global: &GlobalArgs,
@@ -20,10 +22,17 @@ pub async fn run(
     let now = super::now();
 
     let tree = crate::vendored::VendoredTree::disk(&manifest.root);
+    let tally = printer.tally("checking", deps.len());
     let results = for_each_dependency(&deps, global.jobs, |dep| {
-        check_dependency(dep, &tree, &context, now)
+        let (tree, context, tally) = (&tree, &context, &tally);
+        async move {
+            let result = check_dependency(dep, tree, context, now).await;
+            tally.advance();
+            result
+        }
     })
     .await;
+    drop(tally);
 
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
     let updates = results
@@ -56,7 +65,9 @@ pub async fn run(
                 ],
                 Err(_) => vec![
                     dep.name.clone(),
-                    "-".into(),
+                    dep.tracking
+                        .recorded()
+                        .map_or_else(|| "-".to_owned(), |v| short(&v).to_owned()),
                     "-".into(),
                     "error (see below)".into(),
                 ],
@@ -64,19 +75,27 @@ pub async fn run(
         }
         printer.data(&table(&rows));
     }
-    for (dep, result) in &results {
-        if let Err(error) = result {
-            printer.error(&format!("`{}`", dep.name), error, &hints(error));
-        }
-    }
+    let failures: Vec<Failure<'_>> = results
+        .iter()
+        .filter_map(|(dep, result)| {
+            let error = result.as_ref().err()?;
+            Some(Failure {
+                label: format!("`{}`", dep.name),
+                name: dep.name.clone(),
+                error,
+                hints: hints(error),
+            })
+        })
+        .collect();
+    super::failures::print(printer, &failures);
     let stats = context.http.stats();
     printer.verbose(&format!(
         "{} HTTP requests, {} answered 304 Not Modified",
         stats.sent, stats.not_modified
     ));
     printer.status(&format!(
-        "checked {} dependencies: {updates} with updates, {failed} failed",
-        deps.len()
+        "checked {}: {updates} with updates, {failed} failed",
+        count(deps.len(), "dependency", "dependencies")
     ));
     Ok(if failed == 0 {
         Outcome::Success
@@ -109,6 +128,7 @@ fn json_entry(dep: &Dependency, result: &Result<Finding, DependencyError>) -> se
             "note": finding.note,
             "group": dep.group,
             "error": null,
+            "failure": null,
         }),
         Err(error) => {
             let mut message = error.to_string();
@@ -127,6 +147,7 @@ fn json_entry(dep: &Dependency, result: &Result<Finding, DependencyError>) -> se
                 "note": null,
                 "group": dep.group,
                 "error": message,
+                "failure": super::failures::json(Some(&dep.name), error, &hints(error)),
             })
         }
     }

@@ -72,6 +72,24 @@ pub async fn run(
     };
     let missing: Vec<&Found> = found.iter().filter(|f| !covered(f.folder())).collect();
 
+    let folders = |items: &[&Found]| -> Vec<String> {
+        items
+            .iter()
+            .map(|f| f.folder().to_string_lossy().into_owned())
+            .collect()
+    };
+    if args.check && args.json {
+        // `{"vendored": N, "missing": [folder...]}`; exit 1 when `missing` is not empty.
+        printer.data(&format!(
+            "{}\n",
+            serde_json::json!({"vendored": found.len(), "missing": folders(&missing)})
+        ));
+        return Ok(if missing.is_empty() {
+            Outcome::Success
+        } else {
+            Outcome::SomeFailed
+        });
+    }
     if args.check {
         for item in &missing {
             printer.status(&format!(
@@ -120,6 +138,18 @@ pub async fn run(
     let complete = missing.iter().filter(|f| f.is_complete()).count();
     let drafts = missing.len() - complete;
     let entries = render(&missing, &taken);
+    if args.json {
+        // `{"missing", "complete", "to-fill-in", "written", "entries"}`: `written` is the
+        // registry's path when it was written, else null (the entries are then to add).
+        let written = existing
+            .is_none()
+            .then(|| file.to_string_lossy().into_owned());
+        let missing_folders = folders(&missing.iter().collect::<Vec<_>>());
+        printer.data(&format!(
+            "{}\n",
+            serde_json::json!({"missing": missing_folders, "complete": complete, "to-fill-in": drafts, "written": written, "entries": entries})
+        ));
+    }
     match existing {
         Some(_) if missing.is_empty() => {
             printer.status(&format!(
@@ -129,7 +159,9 @@ pub async fn run(
         }
         // Never overwritten: the entries are printed, to add by hand.
         Some(_) => {
-            printer.data(&entries);
+            if !args.json {
+                printer.data(&entries);
+            }
             printer.status(&format!(
                 "{} folder{} not in `{}`: the entries above ({complete} complete, {drafts} to fill in) can be added to it; nothing was changed",
                 missing.len(),

@@ -3,6 +3,7 @@
 mod audit;
 mod check;
 mod docs;
+mod failures;
 mod init;
 mod list;
 mod patch;
@@ -54,6 +55,16 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
             update::run(&cli.global, &args, printer).await
         }
     }
+}
+
+/// A failure of the whole command as the JSON document `--json` promises:
+/// `{"error": {"dependency": null, "kind", "message", "hint"}}`.
+pub fn error_json(error: &CommandError) -> String {
+    let hints = report::hints(error);
+    format!(
+        "{}\n",
+        serde_json::json!({ "error": failures::json(None, error, &hints) })
+    )
 }
 
 /// Finds and loads the registry.

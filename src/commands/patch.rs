@@ -57,7 +57,31 @@ pub async fn run(
     let deps = manifest.select(std::slice::from_ref(&args.name))?;
     let dep = deps[0];
     let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
-    match write_patch(dep, &manifest, &context, &args.file_name).await {
+    let written = write_patch(dep, &manifest, &context, &args.file_name).await;
+    if args.json {
+        // `{"dependency", "patch", "files", "failure"}`: `patch` is null when nothing was
+        // written.
+        let (patch, files, failure) = match &written {
+            Ok(Some((path, files))) => (Some(path.clone()), *files, None),
+            Ok(None) => (None, 0, None),
+            Err(error) => {
+                printer.error(&format!("`{}`", dep.name), error, &hints(error));
+                let failure = super::failures::json(Some(&dep.name), error, &hints(error));
+                (None, 0, Some(failure))
+            }
+        };
+        let failed = failure.is_some();
+        printer.data(&format!(
+            "{}\n",
+            serde_json::json!({"dependency": dep.name, "patch": patch, "files": files, "failure": failure})
+        ));
+        return Ok(if failed {
+            Outcome::SomeFailed
+        } else {
+            Outcome::Success
+        });
+    }
+    match written {
         Ok(Some((path, files))) => {
             printer.data(&format!(
                 "{}: wrote {} ({files} file{}); the next update applies it to the new version\n",

@@ -41,6 +41,15 @@ pub enum CommandError {
     /// What every update of the run is built from could not be had.
     #[error(transparent)]
     Base(Box<ApplyError>),
+    /// `deps-update WORD` where `WORD` is neither a subcommand nor a dependency.
+    #[error("{}", unknown_word_text(name, *registry))]
+    UnknownWord {
+        name: String,
+        /// The nearest subcommand or dependency name.
+        nearest: Option<String>,
+        /// Whether the registry could be read (so `name` is not a dependency either).
+        registry: bool,
+    },
     #[error("cannot write `{}`", path.display())]
     Write {
         path: std::path::PathBuf,
@@ -59,6 +68,7 @@ impl CommandError {
                 | ManifestError::Invalid(_),
             )
             | Self::UnknownDependency(_)
+            | Self::UnknownWord { .. }
             | Self::Config(ConfigError::InvalidUrl { .. } | ConfigError::InvalidNumber { .. }) => {
                 EXIT_USAGE
             }
@@ -77,6 +87,14 @@ impl CommandError {
             | Self::Audit(_)
             | Self::Base(_) => EXIT_FAILURE,
         }
+    }
+}
+
+fn unknown_word_text(name: &str, registry: bool) -> String {
+    if registry {
+        format!("`{name}` is neither a command nor a dependency in the registry")
+    } else {
+        format!("`{name}` is not a command")
     }
 }
 
@@ -103,9 +121,20 @@ impl Diagnose for CommandError {
                 "run in the repository that holds `deps.toml`, or name it with `--manifest`".into(),
             ),
             Self::Manifest(ManifestError::Read { .. } | ManifestError::Invalid(_)) => None,
-            Self::UnknownDependency(e) => {
-                Some(format!("known dependencies: {}", e.known.join(", ")))
-            }
+            Self::UnknownDependency(e) => Some(
+                match crate::suggest::nearest(&e.name, e.known.iter().map(String::as_str)) {
+                    Some(nearest) => format!("did you mean `{nearest}`?"),
+                    None => format!("known dependencies: {}", e.known.join(", ")),
+                },
+            ),
+            Self::UnknownWord {
+                nearest: Some(nearest),
+                ..
+            } => Some(format!("did you mean `{nearest}`?")),
+            Self::UnknownWord { nearest: None, .. } => Some(
+                "`deps-update --help` lists the commands, `deps-update list` the dependencies"
+                    .into(),
+            ),
             Self::Config(ConfigError::InvalidUrl { .. }) => {
                 Some("give a full URL such as `https://api.github.com`".into())
             }

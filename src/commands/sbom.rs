@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use clap::ValueEnum;
+
 use super::{Outcome, load_manifest};
 use crate::cli::{GlobalArgs, SbomArgs};
 use crate::commands::report::CommandError;
@@ -22,6 +24,17 @@ pub fn run(
         Err(error) => {
             let hints: Vec<String> = error.hint().into_iter().collect();
             printer.error("", &error, &hints);
+            if args.json {
+                printer.data(&format!(
+                    "{}\n",
+                    serde_json::json!({
+                        "file": null,
+                        "format": args.format.to_possible_value().map(|v| v.get_name().to_owned()),
+                        "dependencies": 0,
+                        "failures": [super::failures::json(None, &error, &hints)],
+                    })
+                ));
+            }
             return Ok(Outcome::SomeFailed);
         }
     };
@@ -55,10 +68,21 @@ pub fn run(
         path: output.clone(),
         source,
     })?;
+    if args.json {
+        printer.data(&format!(
+            "{}\n",
+            serde_json::json!({
+                "file": shown(&output),
+                "format": args.format.to_possible_value().map(|v| v.get_name().to_owned()),
+                "dependencies": components.len(),
+                "failures": [],
+            })
+        ));
+    }
     printer.status(&format!(
-        "wrote `{}`: {} dependencies",
+        "wrote `{}`: {}",
         shown(&output),
-        components.len()
+        crate::suggest::count(components.len(), "dependency", "dependencies")
     ));
     Ok(Outcome::Success)
 }

@@ -1,5 +1,6 @@
 //! `deps-update update` (and `deps-update NAME...`): vendor new versions on update branches.
 
+use super::failures::Failure;
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::apply::{ApplyOptions, UpdateResult, update_group};
 use crate::check::short;
@@ -16,6 +17,9 @@ pub async fn run(
     args: &UpdateArgs,
     printer: &Printer,
 ) -> Result<Outcome, crate::commands::report::CommandError> {
+    if args.short_form {
+        short_form(global, &args.names)?;
+    }
     let working = load_manifest(global)?;
     let names = if args.all {
         Vec::new()
@@ -112,9 +116,11 @@ pub async fn run(
         "RESULT".into(),
     ]];
     let mut summary = Summary::default();
+    let mut entries = Vec::new();
     for (members, (results, published)) in &results {
         for (dep, result) in members.iter().zip(results) {
             let name = dep.name.clone();
+            entries.push(json_entry(dep, result, published.as_ref()));
             rows.push(match result {
                 Ok(UpdateResult::UpToDate { current, note }) => {
                     let result = match note {
@@ -130,7 +136,7 @@ pub async fn run(
                     vec![name, short(current).to_owned(), "-".into(), result]
                 }
                 Ok(UpdateResult::Updated(update)) => {
-                    if args.dry_run {
+                    if args.dry_run && !args.json {
                         printer.data(&preview(update));
                     }
                     let mut text = outcome_text(update);
@@ -169,37 +175,123 @@ pub async fn run(
                 }
                 Err(_) => {
                     summary.failed.push(name.clone());
+                    let from = dep
+                        .tracking
+                        .recorded()
+                        .map_or_else(|| "-".to_owned(), |v| short(&v).to_owned());
                     summary
                         .rows
-                        .push((name.clone(), "-".into(), "-".into(), "failed".into()));
-                    vec![name, "-".into(), "-".into(), "error (see below)".into()]
+                        .push((name.clone(), from.clone(), "-".into(), "failed".into()));
+                    vec![name, from, "-".into(), "error (see below)".into()]
                 }
             });
         }
     }
-    printer.data(&table(&rows));
-    let mut failed = 0;
+    if !args.json {
+        printer.data(&table(&rows));
+    }
+    let mut failures = Vec::new();
     for (members, (results, published)) in &results {
         for (dep, result) in members.iter().zip(results) {
             if let Err(error) = result {
-                failed += 1;
-                printer.error(&format!("`{}`", dep.name), error, &hints(error));
+                failures.push(Failure {
+                    label: format!("`{}`", dep.name),
+                    name: dep.name.clone(),
+                    error,
+                    hints: hints(error),
+                });
             }
         }
         if let Some(Err(error)) = published {
-            failed += 1;
-            let unit = members[0].group.as_ref().map_or_else(
-                || format!("`{}`", members[0].name),
-                |group| format!("group `{group}`"),
-            );
-            printer.error(&unit, error, &hints(error));
+            let (label, name) = match &members[0].group {
+                Some(group) => (format!("group `{group}`"), group.clone()),
+                None => (format!("`{}`", members[0].name), members[0].name.clone()),
+            };
+            failures.push(Failure {
+                label,
+                name,
+                error,
+                hints: hints(error),
+            });
         }
+    }
+    let failed = failures.len();
+    super::failures::print(printer, &failures);
+    if args.json {
+        let failures: Vec<serde_json::Value> = failures
+            .iter()
+            .map(|f| super::failures::json(Some(&f.name), f.error, &f.hints))
+            .collect();
+        printer.data(&format!(
+            "{}\n",
+            serde_json::json!({"dependencies": entries, "failures": failures})
+        ));
+    }
+    let committed: Vec<&UpdateSummary> = results
+        .iter()
+        .flat_map(|(_, (results, _))| results)
+        .filter_map(|r| match r {
+            Ok(UpdateResult::Updated(u)) if matches!(u.state, BranchState::Committed(_)) => {
+                Some(u.as_ref())
+            }
+            _ => None,
+        })
+        .collect();
+    if !committed.is_empty() && !publishing {
+        let branches: Vec<String> = committed
+            .iter()
+            .map(|u| format!("`{}`", u.branch))
+            .collect();
+        let names: Vec<&str> = committed.iter().map(|u| u.name.as_str()).collect();
+        printer.status(&format!(
+            "next: review {} ({}, e.g. `git log -p {}`), then publish with `deps-update update {} --push`, or `--pr` to also open {}",
+            if committed.len() == 1 { "the branch" } else { "the branches" },
+            branches.join(", "),
+            committed[0].branch,
+            names.join(" "),
+            if committed.len() == 1 { "a pull request" } else { "pull requests" }
+        ));
     }
     summary.write_github_files(printer);
     Ok(if failed == 0 {
         Outcome::Success
     } else {
         Outcome::SomeFailed
+    })
+}
+
+/// `deps-update NAME...`: a first word that is neither a subcommand nor a dependency is a
+/// typo of one of them (`chekc`), said as such with the nearest of both, not as an unknown
+/// dependency.
+pub(super) fn short_form(global: &GlobalArgs, names: &[String]) -> Result<(), CommandError> {
+    use clap::CommandFactory;
+    let Some(first) = names.first() else {
+        return Ok(());
+    };
+    let cli = crate::cli::Cli::command();
+    let commands: Vec<String> = cli
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    let manifest = load_manifest(global).ok();
+    let deps: Vec<String> = manifest
+        .iter()
+        .flat_map(|m| m.deps.iter().map(|d| d.name.clone()))
+        .collect();
+    if deps.contains(first) {
+        return Ok(());
+    }
+    let nearest_command = crate::suggest::nearest(first, commands.iter().map(String::as_str));
+    if manifest.is_none() && nearest_command.is_none() {
+        // Most likely a dependency of a registry that cannot be read: say why not.
+        return Ok(());
+    }
+    let nearest = crate::suggest::nearest(first, commands.iter().chain(&deps).map(String::as_str));
+    Err(CommandError::UnknownWord {
+        name: first.clone(),
+        nearest: nearest.map(str::to_owned),
+        registry: manifest.is_some(),
     })
 }
 
@@ -258,6 +350,66 @@ impl Summary {
                 serde_json::json!(self.failed)
             ),
         );
+    }
+}
+
+/// One dependency's result in `update --json`.
+fn json_entry(
+    dep: &Dependency,
+    result: &Result<UpdateResult, crate::apply::ApplyError>,
+    published: Option<&Result<crate::publish::Published, crate::publish::PublishError>>,
+) -> serde_json::Value {
+    let (pushed, pull_request) = match published {
+        Some(Ok(published)) => (
+            published.pushed,
+            published
+                .pull_request
+                .as_ref()
+                .map(|pr| pr.url().to_owned()),
+        ),
+        _ => (false, None),
+    };
+    match result {
+        Ok(UpdateResult::UpToDate { current, note }) => serde_json::json!({
+            "name": dep.name,
+            "from": current,
+            "to": null,
+            "result": "up-to-date",
+            "branch": null,
+            "commit": null,
+            "pushed": false,
+            "pull_request": null,
+            "note": note,
+        }),
+        Ok(UpdateResult::Updated(update)) => {
+            let (result, commit) = match &update.state {
+                BranchState::Committed(commit) => ("committed", Some(commit)),
+                BranchState::Unchanged(commit) => ("unchanged", Some(commit)),
+                BranchState::Previewed => ("previewed", None),
+            };
+            serde_json::json!({
+                "name": dep.name,
+                "from": update.old_version,
+                "to": update.new_version,
+                "result": result,
+                "branch": update.branch,
+                "commit": commit,
+                "pushed": pushed,
+                "pull_request": pull_request,
+                "note": null,
+            })
+        }
+        Err(_) => serde_json::json!({
+            "name": dep.name,
+            "from": dep.tracking.recorded(),
+            "to": null,
+            "result": "failed",
+            "branch": null,
+            "commit": null,
+            "pushed": false,
+            "pull_request": null,
+            "note": null,
+        }),
     }
 }
 

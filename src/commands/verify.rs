@@ -18,6 +18,9 @@ pub async fn run(
         verify_dependency(dep, &manifest, &context)
     })
     .await;
+    if args.json {
+        return Ok(print_json(&results, printer));
+    }
     let (mut failed, mut edited) = (0, 0);
     for (dep, result) in &results {
         match result {
@@ -78,6 +81,64 @@ pub async fn run(
     } else {
         Outcome::SomeFailed
     })
+}
+
+/// One dependency's verification, as `verify_dependency` returns it.
+type Verified<T> = Result<(crate::apply::VerifyReport, T), crate::apply::ApplyError>;
+
+/// `verify --json`: `{"dependencies": [{name, version, status, source, edits}], "failures"}`.
+fn print_json<T>(
+    results: &[(&crate::manifest::Dependency, Verified<T>)],
+    printer: &Printer,
+) -> Outcome {
+    let (mut entries, mut failures) = (Vec::new(), Vec::new());
+    for (dep, result) in results {
+        entries.push(match result {
+            Ok((report, _)) => {
+                let edits: Vec<serde_json::Value> = report
+                    .edits
+                    .iter()
+                    .map(|edit| {
+                        let kind = match &edit.kind {
+                            LocalEditKind::Modified(_) => "modified",
+                            LocalEditKind::ModeChanged => "mode-changed",
+                            LocalEditKind::Added => "added",
+                            LocalEditKind::Missing => "missing",
+                        };
+                        serde_json::json!({"path": dep.path.join(&edit.path), "kind": kind})
+                    })
+                    .collect();
+                serde_json::json!({
+                    "name": dep.name,
+                    "version": report.version,
+                    "status": if edits.is_empty() { "matches" } else { "differs" },
+                    "source": report.source,
+                    "edits": edits,
+                })
+            }
+            Err(error) => {
+                failures.push(super::failures::json(Some(&dep.name), error, &hints(error)));
+                printer.error(&format!("`{}`", dep.name), error, &hints(error));
+                serde_json::json!({
+                    "name": dep.name,
+                    "version": dep.tracking.recorded(),
+                    "status": "failed",
+                    "source": null,
+                    "edits": [],
+                })
+            }
+        });
+    }
+    let clean = entries.iter().all(|e| e["status"] == "matches");
+    printer.data(&format!(
+        "{}\n",
+        serde_json::json!({"dependencies": entries, "failures": failures})
+    ));
+    if clean {
+        Outcome::Success
+    } else {
+        Outcome::SomeFailed
+    }
 }
 
 /// ` with 2 queued patches` (one already upstream).

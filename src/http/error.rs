@@ -104,6 +104,32 @@ pub enum HttpError {
     },
 }
 
+/// Why no answer came back from a host at all: the same for every request to it, so a run
+/// that meets it for many dependencies can say it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unreachable {
+    /// Nothing listens there (or a firewall says so).
+    Refused,
+    /// The host's name could not be resolved (no network, or no DNS).
+    NameNotResolved,
+    /// No answer within the timeout.
+    TimedOut,
+    /// The connection could not be made for another reason.
+    NoConnection,
+}
+
+impl Unreachable {
+    /// What happened, as a cause line.
+    pub fn describe(self, host: &str) -> String {
+        match self {
+            Self::Refused => format!("the connection to `{host}` was refused"),
+            Self::NameNotResolved => format!("the name `{host}` could not be resolved (DNS)"),
+            Self::TimedOut => format!("`{host}` did not answer in time"),
+            Self::NoConnection => format!("no connection could be made to `{host}`"),
+        }
+    }
+}
+
 fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -133,13 +159,62 @@ fn reset_text(reset: Option<SystemTime>) -> String {
 pub fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();
     match secs {
-        0..=89 => format!("{secs} seconds"),
-        90..=5399 => format!("{} minutes", (secs + 30) / 60),
-        _ => format!("{} hours {} minutes", secs / 3600, (secs % 3600) / 60),
+        0..=89 => plural_unit(secs, "second"),
+        90..=5399 => plural_unit((secs + 30) / 60, "minute"),
+        _ => match (secs / 3600, (secs % 3600) / 60) {
+            (hours, 0) => plural_unit(hours, "hour"),
+            (hours, minutes) => format!(
+                "{} {}",
+                plural_unit(hours, "hour"),
+                plural_unit(minutes, "minute")
+            ),
+        },
     }
 }
 
+/// `1 hour`, `2 hours`.
+fn plural_unit(n: u64, unit: &str) -> String {
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 impl HttpError {
+    /// The host (`api.github.com`, `127.0.0.1:9`) and why, when no answer came back from it
+    /// at all: a refused connection, an unresolved name, a timeout.
+    pub fn unreachable(&self) -> Option<(String, Unreachable)> {
+        let Self::Transport { url, source, .. } = self else {
+            return None;
+        };
+        let parsed = url::Url::parse(url).ok()?;
+        let host = match (parsed.host_str(), parsed.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return None,
+        };
+        let chain: Vec<String> =
+            std::iter::successors(Some(source as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            })
+            .map(|e| e.to_string().to_lowercase())
+            .collect();
+        let says = |words: &[&str]| chain.iter().any(|c| words.iter().any(|w| c.contains(w)));
+        let why = if source.is_timeout() || says(&["timed out"]) {
+            Unreachable::TimedOut
+        } else if says(&[
+            "dns error",
+            "failed to lookup address",
+            "name or service not known",
+        ]) {
+            Unreachable::NameNotResolved
+        } else if says(&["connection refused"]) {
+            Unreachable::Refused
+        } else if source.is_connect() {
+            Unreachable::NoConnection
+        } else {
+            return None;
+        };
+        Some((host, why))
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -211,5 +286,15 @@ mod tests {
             human_duration(Duration::from_secs(7500)),
             "2 hours 5 minutes"
         );
+        assert_eq!(
+            human_duration(Duration::from_secs(5460)),
+            "1 hour 31 minutes"
+        );
+        assert_eq!(
+            human_duration(Duration::from_secs(7260)),
+            "2 hours 1 minute"
+        );
+        assert_eq!(human_duration(Duration::from_secs(7200)), "2 hours");
+        assert_eq!(human_duration(Duration::from_secs(1)), "1 second");
     }
 }

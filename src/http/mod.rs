@@ -47,7 +47,7 @@ mod settings;
 pub use address::{Address, ApiUrl, api_url, ensure_secure, redact};
 use cache::CacheEntry;
 use error::MAX_REDIRECTS;
-pub use error::{HttpError, RefusedRedirect, human_duration};
+pub use error::{HttpError, RefusedRedirect, Unreachable, human_duration};
 pub use limits::Pacer;
 use limits::{RateLimit, rate_limit, secondary_wait};
 pub use settings::{

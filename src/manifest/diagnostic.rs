@@ -102,7 +102,14 @@ impl Locator<'_> {
     pub(super) fn toml_error(&self, error: &toml::de::Error) -> ManifestError {
         let span = error.span().unwrap_or(0..0);
         let before = &self.text[..span.start.min(self.text.len())];
-        let dependency = before.lines().rev().find_map(dependency_header);
+        // The header the error is on counts too: a duplicate `[deps.alpha]` is alpha's.
+        let line_end = self.text[before.len()..]
+            .find('\n')
+            .map_or(self.text.len(), |i| before.len() + i);
+        let dependency = self.text[..line_end]
+            .lines()
+            .rev()
+            .find_map(dependency_header);
         let line = before.rsplit('\n').next().unwrap_or("");
         let key = line
             .split_once('=')
@@ -122,9 +129,34 @@ impl Locator<'_> {
                 (!word.is_empty() && rest[word.len()..].trim_start().starts_with('='))
                     .then(|| &rest[..word.len()])
             });
-        let message = error.message().trim().to_owned();
+        let mut message = unknown_key_text(error.message().trim())
+            .unwrap_or_else(|| error.message().trim().to_owned());
+        if message == "duplicate key" && line.trim_start().starts_with('[') {
+            message = "this table appears twice; merge the two into one".into();
+        }
         self.diagnostic(span, dependency.as_deref(), key, message)
     }
+}
+
+/// serde's "unknown field `sha265`, expected one of `path`, …" as "unknown key `sha265`; did
+/// you mean `sha256`?": the nearest key, not all of them.
+fn unknown_key_text(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, expected) = rest.split_once('`')?;
+    let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    Some(match crate::suggest::nearest(field, keys.iter().copied()) {
+        Some(nearest) => format!("unknown key `{field}`; did you mean `{nearest}`?"),
+        None if keys.len() <= 4 => format!(
+            "unknown key `{field}`; the keys here are {}",
+            keys.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => format!(
+            "unknown key `{field}` (every key is described in the `deps.toml` reference of deps-update's README)"
+        ),
+    })
 }
 
 /// `[deps.nghttp2]` or `[deps."c-ares"]` -> the name.

@@ -863,7 +863,7 @@ version = "1.64.0"
             ),
             (
                 "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\nafter = [{ run = \"make\", message = \"m\" }]\n",
-                "unknown field `message`, expected `run` or `commit`",
+                "unknown key `message`; the keys here are `run`, `commit`",
             ),
             (
                 "[deps.x]\npath = \"x\"\nsource = \"npm\"\npackage = \"x\"\nversion = \"1\"\npatches = []\n",
@@ -883,7 +883,7 @@ version = "1.64.0"
             ),
             (
                 "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2/nghttp2\"\nversion = \"1.64.0\"\nsha265 = \"abc\"\n",
-                "deps.toml:6:1: dependency `nghttp2`: `sha265`: unknown field `sha265`",
+                "deps.toml:6:1: dependency `nghttp2`: `sha265`: unknown key `sha265`; did you mean `sha256`?",
             ),
             (
                 "[deps.nghttp2]\npath = \"deps/nghttp2\"\nsource = \"github-release\"\nrepo = \"nghttp2\"\nversion = \"1.64.0\"\n",

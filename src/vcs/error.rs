@@ -127,12 +127,25 @@ impl GitError {
             Self::ListRemote { .. } | Self::Fetch { .. } => {
                 Some("check `url`, and that this machine can reach the remote".into())
             }
-            Self::Cache { path, .. } => Some(format!("delete `{}` and run again", path.display())),
+            // A folder that is there is damaged; one that is not could not be made.
+            Self::Cache { path, .. } if path.exists() => {
+                Some(format!("delete `{}` and run again", path.display()))
+            }
+            Self::Cache { path, .. } => Some(format!(
+                "the cache folder `{}` cannot be created: check that the folder above it is writable, or choose another with `--cache-dir DIR` (or run with `--no-cache`)",
+                path.display()
+            )),
             Self::NotOwned { path, .. } => Some(format!(
                 "if you trust that repository and whoever owns it, allow it: `git config --global --add safe.directory {}` (or run deps-update as its owner)",
                 path.display()
             )),
             Self::NotARepository { .. } => Some("run deps-update inside the git repository that vendors the dependencies".into()),
+            Self::Base { source, .. } if source.code() == git2::ErrorCode::UnbornBranch => Some(
+                "the repository has no commits yet: commit `deps.toml` (and the vendored folders), then run again".into(),
+            ),
+            Self::Base { what, .. } if what == "HEAD" => Some(
+                "`HEAD` names no commit: check out a branch with commits, or set `settings.base`".into(),
+            ),
             Self::Base { .. } => Some("check `settings.base`: it must name a branch, tag or commit".into()),
             Self::NoIdentity => Some("run `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into()),
             Self::Branch { .. } => Some("the branch moved while deps-update ran; run it again".into()),

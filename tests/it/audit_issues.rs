@@ -298,7 +298,7 @@ async fn each_release_line_is_audited_as_git_holds_it_nested_packages_too() {
     assert!(run.stdout.contains("v20.x  acorn"), "{}", run.stdout);
     assert!(
         run.stderr.contains(
-            "audited 2 dependencies and 1 nested packages on 2 release lines: 2 advisories affect what is vendored"
+            "audited 2 dependencies and 1 nested package on 2 release lines: 2 advisories affect what is vendored"
         ),
         "{}",
         run.stderr

@@ -100,7 +100,7 @@ async fn reports_updates_for_real_tag_schemes() {
         serde_json::json!([{
             "name": "cares", "source": "github-release", "current": "1.19.1", "latest": "1.34.5",
             "tag": "v1.34.5", "status": "update-available", "note": null, "error": null,
-            "group": null
+            "failure": null, "group": null
         }])
     );
 }
@@ -199,7 +199,7 @@ async fn one_failure_never_hides_the_others() {
     );
     assert!(
         run.stdout
-            .contains("malformed  -        -       error (see below)\n"),
+            .contains("malformed  1.0.0    -       error (see below)\n"),
         "{}",
         run.stdout
     );

@@ -6,7 +6,7 @@ use crate::support::Project;
 fn completions_for_every_shell_know_every_command() {
     let project = Project::new();
     for (shell, marker) in [
-        ("bash", "complete -F _deps__update"),
+        ("bash", "complete -F _deps_update"),
         ("zsh", "#compdef deps-update"),
         ("fish", "complete -c deps-update"),
         ("powershell", "Register-ArgumentCompleter"),

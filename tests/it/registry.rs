@@ -104,7 +104,7 @@ fn registry_errors_exit_2_with_file_line_and_column() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stdout.is_empty());
     assert!(
-        run.stderr.starts_with("error: deps.toml:6:1: dependency `nghttp2`: `sha265`: unknown field `sha265`, expected one of"),
+        run.stderr.starts_with("error: deps.toml:6:1: dependency `nghttp2`: `sha265`: unknown key `sha265`; did you mean `sha256`?\n"),
         "{}",
         run.stderr
     );
@@ -140,11 +140,18 @@ fn unknown_names_are_a_usage_error_listing_known_ones() {
         ]
         .concat(),
     );
+    let run = project.run(&["check", "zlib"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: no dependency named `zlib` in the registry\nhint: known dependencies: nghttp2, ngtcp2\n"
+    );
+    // A near miss names the one meant.
     let run = project.run(&["check", "nghttp3"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert_eq!(
         run.stderr,
-        "error: no dependency named `nghttp3` in the registry\nhint: known dependencies: nghttp2, ngtcp2\n"
+        "error: no dependency named `nghttp3` in the registry\nhint: did you mean `nghttp2`?\n"
     );
 }
 

@@ -1,0 +1,142 @@
+//! Completions exercised in a real bash, man pages rendered by `man`, examples in `--help`.
+
+use crate::support::Project;
+
+/// Completes `words` (the last one being completed) with the generated script in a real
+/// bash, the way bash-completion calls it; the candidates, one a line.
+fn complete_in_bash(project: &Project, words: &[&str]) -> String {
+    let script = project.scratch("completion").join("deps-update.bash");
+    std::fs::write(&script, project.run(&["completions", "bash"]).stdout).unwrap();
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        r#"source "$1"
+spec=$(complete -p deps-update) || exit 3
+function=$(sed -E 's/.* -F ([^ ]+) .*/\1/' <<<"$spec")
+COMP_WORDS=({words})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+"$function" deps-update "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        words = quoted.join(" ")
+    );
+    let output = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program, "bash"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn bash_completes_options_after_the_subcommand() {
+    let project = Project::new();
+    let found = complete_in_bash(&project, &["deps-update", "update", "--d"]);
+    assert_eq!(found, "--dry-run\n--diff\n");
+    let found = complete_in_bash(&project, &["deps-update", "check", "--js"]);
+    assert_eq!(found, "--json\n");
+    let found = complete_in_bash(&project, &["deps-update", "chec"]);
+    assert_eq!(found, "check\n");
+    let found = complete_in_bash(&project, &["deps-update", "sbom", "--format", ""]);
+    assert!(found.contains("spdx"), "{found}");
+}
+
+#[test]
+fn man_pages_render_with_their_sections() {
+    let project = Project::new();
+    let dir = project.scratch("man");
+    let run = project.run(&["man", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let source = std::fs::read_to_string(dir.join("deps-update-update.1")).unwrap();
+    assert!(
+        source.contains(".SH SYNOPSIS\n\\fBdeps\\-update update\\fR"),
+        "{source}"
+    );
+    assert!(!source.contains("deps update update"), "{source}");
+    assert!(!source.contains('`'), "markdown backticks:\n{source}");
+    for section in [".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH EXAMPLES"] {
+        assert!(source.contains(section), "{section}:\n{source}");
+    }
+    let has_man = std::process::Command::new("man")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !has_man {
+        eprintln!("no `man` here: the rendering is not exercised");
+        return;
+    }
+    for page in [
+        "deps-update.1",
+        "deps-update-update.1",
+        "deps-update-check.1",
+    ] {
+        let output = std::process::Command::new("man")
+            .arg("-l")
+            .arg(dir.join(page))
+            .env("MANWIDTH", "100")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{page}: {text}");
+        for heading in ["NAME", "SYNOPSIS", "ENVIRONMENT", "EXIT STATUS", "EXAMPLES"] {
+            assert!(
+                text.lines().any(|l| l == heading),
+                "{page} lacks {heading}:\n{text}"
+            );
+        }
+        assert!(!text.contains('`'), "{page}:\n{text}");
+    }
+    let text = String::from_utf8_lossy(
+        &std::process::Command::new("man")
+            .arg("-l")
+            .arg(dir.join("deps-update-update.1"))
+            .env("MANWIDTH", "100")
+            .env("MANPAGER", "cat")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    assert!(text.contains("deps-update update [--dry-run]"), "{text}");
+    assert!(text.contains("deps-update update --all --pr"), "{text}");
+    assert!(text.contains("GITHUB_TOKEN"), "{text}");
+}
+
+#[test]
+fn help_gives_examples_for_every_command() {
+    let project = Project::new();
+    for command in [
+        "check",
+        "list",
+        "validate",
+        "update",
+        "verify",
+        "patch",
+        "audit",
+        "sbom",
+        "init",
+        "completions",
+        "man",
+    ] {
+        let run = project.run(&[command, "--help"]);
+        assert_eq!(run.code, 0, "{command}: {run:?}");
+        let examples = run
+            .stdout
+            .split_once("Examples:\n")
+            .unwrap_or_else(|| panic!("{command}: no examples:\n{}", run.stdout))
+            .1;
+        let lines: Vec<&str> = examples.lines().collect();
+        assert!((2..=3).contains(&lines.len()), "{command}: {examples}");
+        for line in lines {
+            assert!(line.starts_with("  deps-update "), "{command}: {line}");
+            assert!(line.len() <= 100, "{command}: {line}");
+        }
+    }
+}

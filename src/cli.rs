@@ -33,6 +33,7 @@ impl Cli {
             Command::Validate(args) => args.json,
             Command::Update(args) => args.json,
             Command::Verify(args) => args.json,
+            Command::Provenance(args) => args.json,
             Command::Patch(args) => args.json,
             Command::Audit(args) => args.json,
             Command::Sbom(args) => args.json,
@@ -117,6 +118,19 @@ pub enum Command {
         after_help = "Examples:\n  deps-update verify            # every vendored tree against upstream\n  deps-update verify uv --json  # one, as JSON"
     )]
     Verify(VerifyArgs),
+
+    /// Is what is vendored the upstream's tagged source? Each dependency classified
+    ///
+    /// The vendored version's archive is fetched and checked like `verify`'s, and its files
+    /// are compared with the tag's tree (GitHub): a plain copy of the tagged source, a release
+    /// archive whose extra files `generated` expects, or a release archive with unexpected
+    /// files or files that differ from the tag; npm and page sources are not checked. The
+    /// `after` steps that build on the code are listed. Exit status 1 when anything is
+    /// flagged or fails.
+    #[command(after_help = "Examples:
+  deps-update provenance              # every dependency
+  deps-update provenance nghttp2 --json")]
+    Provenance(ProvenanceArgs),
 
     /// Save the vendored tree's local edits as a new patch in the dependency's queue
     ///
@@ -267,6 +281,17 @@ pub struct SbomArgs {
     pub output: Option<std::path::PathBuf>,
 
     /// Print a JSON summary of what was written (`file`, `format`, `dependencies`, `failures`)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProvenanceArgs {
+    /// Dependencies to classify [default: all]
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Print one JSON object (`dependencies`, `failures`) instead of a table
     #[arg(long)]
     pub json: bool,
 }

@@ -53,13 +53,14 @@ pub struct VerifyReport {
     pub generated: Vec<PathBuf>,
 }
 
-/// Re-fetches the vendored version and compares it with the vendored tree on disk; also
-/// returns what each edited file was expected to hold.
-pub async fn verify_dependency(
+/// The vendored version as upstream has it: found among upstream's versions (the exact
+/// spelling first), fetched and checked against the registry's record as an update's would
+/// be, and laid out; with its version text and tag.
+pub async fn fetch_vendored(
     dep: &Dependency,
     manifest: &Manifest,
     context: &SourceContext,
-) -> Result<(VerifyReport, Expected), ApplyError> {
+) -> Result<(String, Option<String>, super::fetch::Fetched), ApplyError> {
     let (current, _) = current_version(dep, &crate::vendored::VendoredTree::disk(&manifest.root))?;
     let source = source::for_dependency(dep);
     let discovery = source
@@ -100,6 +101,18 @@ pub async fn verify_dependency(
         dep.apply.sha256.as_deref(),
     )
     .await?;
+    let tag = target.tag.map(str::to_owned);
+    Ok((version, tag, fetched))
+}
+
+/// Re-fetches the vendored version and compares it with the vendored tree on disk; also
+/// returns what each edited file was expected to hold.
+pub async fn verify_dependency(
+    dep: &Dependency,
+    manifest: &Manifest,
+    context: &SourceContext,
+) -> Result<(VerifyReport, Expected), ApplyError> {
+    let (version, _, fetched) = fetch_vendored(dep, manifest, context).await?;
     let placement = Placement::of(dep);
     // The vendored folder itself may be a link: it must stay in the repository.
     if let Some(source) = crate::confine::leads_out(&manifest.root, &placement.folder) {

@@ -127,3 +127,53 @@ fn compare(
     }
     Ok(provenance)
 }
+
+/// What `deps-update provenance` says of one dependency as it is vendored now.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Classified {
+    pub version: String,
+    /// `tagged-source`, `release-archive`, `release-archive-unexpected`, `not-checked`.
+    pub class: &'static str,
+    /// For people: what was found.
+    pub detail: String,
+    /// The comparison, when there was one.
+    pub provenance: Option<Provenance>,
+    /// The `after` steps that build on the upstream code (their reproducibility is not
+    /// checked).
+    pub steps: Vec<String>,
+}
+
+/// The vendored version's archive, fetched and checked as `verify` does, compared with its
+/// tag's tree.
+pub async fn of_vendored(
+    dep: &Dependency,
+    manifest: &crate::manifest::Manifest,
+    context: &SourceContext,
+) -> Result<Classified, ApplyError> {
+    let (version, tag, fetched) = super::drift::fetch_vendored(dep, manifest, context).await?;
+    let target = Target {
+        version: &version,
+        tag: tag.as_deref(),
+        candidate: None,
+    };
+    let (class, detail, provenance) =
+        match check(dep, context, &target, &fetched.staged, None).await {
+            Checked::TaggedSource => (
+                "tagged-source",
+                format!("a plain copy of the tagged source ({})", fetched.source),
+                None,
+            ),
+            Checked::Compared(found) if found.flagged() => {
+                ("release-archive-unexpected", found.line(), Some(found))
+            }
+            Checked::Compared(found) => ("release-archive", found.line(), Some(found)),
+            Checked::Unchecked(why) => ("not-checked", why, None),
+        };
+    Ok(Classified {
+        version,
+        class,
+        detail,
+        provenance,
+        steps: dep.apply.after.iter().map(|s| s.run.clone()).collect(),
+    })
+}

@@ -7,6 +7,7 @@ mod failures;
 mod init;
 mod list;
 mod patch;
+mod provenance;
 pub mod report;
 mod sbom;
 mod update;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
         Command::Validate(args) => validate::run(&cli.global, &args, printer),
         Command::Update(args) => update::run(&cli.global, &args, printer).await,
         Command::Verify(args) => verify::run(&cli.global, &args, printer).await,
+        Command::Provenance(args) => provenance::run(&cli.global, &args, printer).await,
         Command::Patch(args) => patch::run(&cli.global, &args, printer).await,
         Command::Sbom(args) => sbom::run(&cli.global, &args, printer),
         Command::Audit(args) => audit::run(&cli.global, &args, printer).await,

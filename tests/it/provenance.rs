@@ -139,3 +139,54 @@ async fn strict_provenance_commits_nothing() {
     );
     assert_eq!(project.checkout_state(), before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provenance_classifies_what_is_vendored_now() {
+    let (project, server) = project(false).await;
+    let old_commit = "c0ffee0000000000000000000000000000000000";
+    mount_json(
+        &server,
+        "/repos/up/lib/git/ref/tags/v1.0.0",
+        json!({"object": {"type": "commit", "sha": old_commit}}),
+    )
+    .await;
+    mount_json(
+        &server,
+        &format!("/repos/up/lib/git/trees/{old_commit}"),
+        json!({"truncated": false, "tree": [
+            {"path": "src/a.c", "type": "blob", "sha": blob_id("int a;\n")},
+            {"path": "src/b.c", "type": "blob", "sha": blob_id("int b;\n")},
+        ]}),
+    )
+    .await;
+    let run = project.run(&["provenance", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc = run.json();
+    let lib = &doc["dependencies"][0];
+    assert_eq!(lib["name"], "lib");
+    assert_eq!(lib["version"], "1.0.0");
+    assert_eq!(lib["class"], "release-archive");
+    assert_eq!(lib["provenance"]["identical"], 2);
+    assert_eq!(lib["provenance"]["expected"], json!(["configure"]));
+
+    // Seen against a tag that lacks a file the archive has: flagged, exit 1.
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(format!(
+            "/repos/up/lib/git/trees/{old_commit}"
+        )))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "truncated": false,
+            "tree": [{"path": "src/a.c", "type": "blob", "sha": blob_id("int a;\n")}]
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let run = project.run(&["provenance"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("1 files identical to `v1.0.0` (c0ffee000000); 1 only in the archive, as `generated` expects; only in the archive, not in the tag: `src/b.c`"),
+        "{}",
+        run.stdout
+    );
+}

@@ -302,6 +302,10 @@ pub struct VerifyArgs {
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
+    /// Run the `after` steps twice and say whether they make the same bytes both times
+    #[arg(long)]
+    pub rebuild: bool,
+
     /// Print one JSON object (`dependencies`, `failures`) instead of text
     #[arg(long)]
     pub json: bool,

@@ -51,6 +51,9 @@ pub struct VerifyReport {
     /// Files the `after` steps create or change: compared as the steps make them, and never
     /// written into a patch.
     pub generated: Vec<PathBuf>,
+    /// With `--rebuild`: the files two runs of the `after` steps made differently (empty:
+    /// reproducible); `None` when not checked.
+    pub unreproducible: Option<Vec<PathBuf>>,
 }
 
 /// The vendored version as upstream has it: found among upstream's versions (the exact
@@ -111,6 +114,7 @@ pub async fn verify_dependency(
     dep: &Dependency,
     manifest: &Manifest,
     context: &SourceContext,
+    rebuild: bool,
 ) -> Result<(VerifyReport, Expected), ApplyError> {
     let (version, _, fetched) = fetch_vendored(dep, manifest, context).await?;
     let placement = Placement::of(dep);
@@ -125,34 +129,55 @@ pub async fn verify_dependency(
     let (mut staged, staging) = (fetched.staged, fetched.staging);
     let (dep, root, shown) = (dep.clone(), manifest.root.clone(), version.clone());
     let (manifest_file, printer) = (manifest.file.clone(), context.printer.clone());
-    let (patches, edits, expected, generated) = tokio::task::spawn_blocking(move || {
-        let result = (|| {
-            let patches = match &dep.apply.patches {
-                Some(spec) => {
-                    let queue = queue_on_disk(&root, spec)?;
-                    apply_queue(&dep, &shown, &queue, &mut staged, staging.path())?
-                }
-                None => Vec::new(),
-            };
-            // Generated files compare clean when they are what the steps make.
-            let generated = super::commit::steps_on_layout(
-                &root,
-                &manifest_file,
-                &dep,
-                &shown,
-                &mut staged,
-                staging.path(),
-                &printer,
-            )?;
-            let edits = compare_with_disk(&staged, &folder, &placement, &dep.apply.keep)?;
-            let expected = expected_contents(&staged, &edits)?;
-            Ok::<_, ApplyError>((patches, edits, expected, generated))
-        })();
-        drop(staging);
-        result
-    })
-    .await
-    .map_err(|e| ApplyError::Task(e.to_string()))??;
+    let (patches, edits, expected, generated, unreproducible) =
+        tokio::task::spawn_blocking(move || {
+            let result = (|| {
+                let patches = match &dep.apply.patches {
+                    Some(spec) => {
+                        let queue = queue_on_disk(&root, spec)?;
+                        apply_queue(&dep, &shown, &queue, &mut staged, staging.path())?
+                    }
+                    None => Vec::new(),
+                };
+                // `--rebuild`: the steps once more on the same layout, in a folder of their own.
+                let again = match rebuild && !dep.apply.after.is_empty() {
+                    true => {
+                        let mut copy = staged.clone();
+                        let folder = staging.path().join("again");
+                        std::fs::create_dir_all(&folder).map_err(ApplyError::Temp)?;
+                        super::commit::steps_on_layout(
+                            &root,
+                            &manifest_file,
+                            &dep,
+                            &shown,
+                            &mut copy,
+                            &folder,
+                            &printer,
+                        )?;
+                        Some(copy)
+                    }
+                    false => None,
+                };
+                // Generated files compare clean when they are what the steps make.
+                let generated = super::commit::steps_on_layout(
+                    &root,
+                    &manifest_file,
+                    &dep,
+                    &shown,
+                    &mut staged,
+                    staging.path(),
+                    &printer,
+                )?;
+                let unreproducible = again.map(|again| differing(&staged, &again)).transpose()?;
+                let edits = compare_with_disk(&staged, &folder, &placement, &dep.apply.keep)?;
+                let expected = expected_contents(&staged, &edits)?;
+                Ok::<_, ApplyError>((patches, edits, expected, generated, unreproducible))
+            })();
+            drop(staging);
+            result
+        })
+        .await
+        .map_err(|e| ApplyError::Task(e.to_string()))??;
     Ok((
         VerifyReport {
             version,
@@ -161,9 +186,41 @@ pub async fn verify_dependency(
             patches,
             edits,
             generated,
+            unreproducible,
         },
         expected,
     ))
+}
+
+/// The paths whose content differs between two laid-out trees.
+fn differing(
+    one: &BTreeMap<PathBuf, Staged>,
+    other: &BTreeMap<PathBuf, Staged>,
+) -> Result<Vec<PathBuf>, ApplyError> {
+    let read = |file: Option<&Staged>| -> Result<Option<Vec<u8>>, ApplyError> {
+        match file {
+            Some(Staged::File { source, .. }) => {
+                std::fs::read(source)
+                    .map(Some)
+                    .map_err(|e| ApplyError::Staged {
+                        path: source.clone(),
+                        source: e,
+                    })
+            }
+            Some(Staged::Link { target }) => {
+                Ok(Some(target.as_os_str().as_encoded_bytes().to_vec()))
+            }
+            None => Ok(None),
+        }
+    };
+    let paths: BTreeSet<&PathBuf> = one.keys().chain(other.keys()).collect();
+    let mut differ = Vec::new();
+    for path in paths {
+        if read(one.get(path))? != read(other.get(path))? {
+            differ.push(path.clone());
+        }
+    }
+    Ok(differ)
 }
 
 /// The expected content (upstream's, patched) of each locally edited file, for

@@ -123,7 +123,7 @@ async fn write_patch(
     if !valid {
         return Err(PatchCommandError::BadFileName(file_name.to_owned()));
     }
-    let (report, expected) = verify_dependency(dep, manifest, context).await?;
+    let (report, expected) = verify_dependency(dep, manifest, context, false).await?;
     // What the `after` steps make is theirs to make again: never saved in a patch.
     let (generated, edits): (Vec<_>, Vec<_>) = report
         .edits

@@ -15,7 +15,7 @@ pub async fn run(
     let deps = manifest.select(&args.names)?;
     let context = source_context(global, &manifest, printer, super::Answers::Fresh)?;
     let results = for_each_dependency(&deps, global.jobs, |dep| {
-        verify_dependency(dep, &manifest, &context)
+        verify_dependency(dep, &manifest, &context, args.rebuild)
     })
     .await;
     if args.json {
@@ -70,6 +70,28 @@ pub async fn run(
                 printer.error(&format!("`{}`", dep.name), error, &hints(error));
             }
         }
+        // `--rebuild`: whether the `after` steps made the same bytes twice.
+        if let Ok((report, _)) = result
+            && let Some(differ) = &report.unreproducible
+        {
+            if differ.is_empty() {
+                printer.data(&format!(
+                    "{}: the `after` steps are reproducible (two runs, the same bytes)\n",
+                    dep.name
+                ));
+            } else {
+                failed += 1;
+                let mut text = format!(
+                    "{}: the `after` steps are not reproducible: two runs made {} differently:\n",
+                    dep.name,
+                    crate::suggest::count(differ.len(), "file", "files")
+                );
+                for path in differ {
+                    text.push_str(&format!("  {}\n", dep.path.join(path).display()));
+                }
+                printer.data(&text);
+            }
+        }
     }
     if edited > 0 {
         printer.status(
@@ -114,6 +136,8 @@ fn print_json<T>(
                     "status": if edits.is_empty() { "matches" } else { "differs" },
                     "source": report.source,
                     "edits": edits,
+                    "reproducible": report.unreproducible.as_ref().map(Vec::is_empty),
+                    "unreproducible": report.unreproducible,
                 })
             }
             Err(error) => {

@@ -62,3 +62,33 @@ fn patch_leaves_generated_files_out_and_says_so() {
     assert!(patch.contains("+int a = 1;"), "{patch}");
     assert!(!patch.contains("lib.c\n"), "{patch}");
 }
+
+#[test]
+fn rebuild_says_whether_the_steps_make_the_same_bytes_twice() {
+    let (project, _upstream) = amalgamated();
+    let run = project.run(&["verify", "lib", "--rebuild"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("lib: the `after` steps are reproducible (two runs, the same bytes)"),
+        "{}",
+        run.stdout
+    );
+
+    // A step that stamps the time is not.
+    let registry = std::fs::read_to_string(project.root().join("deps.toml"))
+        .unwrap()
+        .replace(
+            "cat src/a.c src/b.c > lib.c",
+            "cat src/a.c src/b.c > lib.c && date +%s%N > stamp.txt",
+        );
+    project.write("deps.toml", &registry);
+    let run = project.run(&["verify", "lib", "--rebuild", "--json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["dependencies"][0]["reproducible"], false);
+    assert_eq!(
+        doc["dependencies"][0]["unreproducible"],
+        serde_json::json!(["stamp.txt"])
+    );
+}

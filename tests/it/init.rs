@@ -3,7 +3,7 @@
 
 use wiremock::MockServer;
 
-use crate::support::{Project, mount_releases};
+use crate::support::{Project, blob_id, mount_releases};
 
 /// Writes the catalog's version files (real contents) and the project's build files.
 fn node_like(project: &Project) {
@@ -462,27 +462,6 @@ fn check_uses_the_registrys_paths_and_not_vendored() {
     let run = project.run(&["init", "--check"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("not-vendored"), "{}", run.stderr);
-}
-
-/// `git hash-object` of `text`.
-fn blob_id(text: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("git")
-        .args(["hash-object", "--stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]

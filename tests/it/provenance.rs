@@ -3,29 +3,11 @@
 
 use serde_json::json;
 
-use crate::support::{Entry, Project, mount_file, mount_json, mount_releases_with_assets, tar_gz};
+use crate::support::{
+    Entry, Project, blob_id, mount_file, mount_json, mount_releases_with_assets, tar_gz,
+};
 
 const COMMIT: &str = "c0ffee0000000000000000000000000000000001";
-
-fn blob_id(text: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("git")
-        .args(["hash-object", "--stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout)
-        .unwrap()
-        .trim()
-        .to_owned()
-}
 
 /// xz-like: the 2.0.0 release archive holds a build macro the tag does not have, a source
 /// file that differs from the tag's, and a `configure` the registry expects.

@@ -82,6 +82,34 @@ impl ChangeTarget {
         self.pushed_to.split('/').next().unwrap_or_default()
     }
 
+    /// Sends one API request on behalf of `head`'s change request; a failure says what was
+    /// tried, for which branch, in which repository.
+    pub async fn call(
+        &self,
+        http: &HttpClient,
+        what: &'static str,
+        head: &str,
+        method: reqwest::Method,
+        url: Result<crate::http::ApiUrl, HttpError>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, ForgeError> {
+        let result = match url {
+            Ok(url) => http.api_json(method, &url, body).await,
+            Err(error) => Err(error),
+        };
+        result.map_err(|source| self.failed(what, head, source))
+    }
+
+    /// A request for `head`'s change request failed.
+    pub fn failed(&self, what: &'static str, head: &str, source: HttpError) -> ForgeError {
+        ForgeError::Request {
+            what,
+            head: head.to_owned(),
+            repository: self.repository.clone(),
+            source: Box::new(source),
+        }
+    }
+
     /// What the forge calls them: `pull request`, `merge request`.
     pub fn noun(&self) -> &'static str {
         self.site.info().change_request

@@ -77,20 +77,9 @@ impl At<'_> {
         url: Result<ApiUrl, HttpError>,
         body: Option<Value>,
     ) -> Result<Value, ForgeError> {
-        let result = match url {
-            Ok(url) => self.http.api_json(method, &url, body.as_ref()).await,
-            Err(error) => Err(error),
-        };
-        result.map_err(|source| self.failed(what, head, source))
-    }
-
-    fn failed(&self, what: &'static str, head: &str, source: HttpError) -> ForgeError {
-        ForgeError::Request {
-            what,
-            head: head.to_owned(),
-            repository: self.target.repository.clone(),
-            source: Box::new(source),
-        }
+        self.target
+            .call(self.http, what, head, method, url, body.as_ref())
+            .await
     }
 
     fn unexpected(what: &'static str, detail: &str) -> ForgeError {
@@ -106,7 +95,7 @@ impl At<'_> {
         let open: Vec<Value> = self
             .listing(&["pulls"], Some("state=open"))
             .await
-            .map_err(|e| self.failed("list pull requests", branch, e))?;
+            .map_err(|e| self.target.failed("list pull requests", branch, e))?;
         let owner = self.target.head_owner();
         Ok(open.into_iter().find(|pr| {
             pr["head"]["ref"].as_str() == Some(branch)
@@ -222,7 +211,7 @@ impl At<'_> {
         let known: Vec<Value> = self
             .listing(&["labels"], None)
             .await
-            .map_err(|e| self.failed("read the labels", head, e))?;
+            .map_err(|e| self.target.failed("read the labels", head, e))?;
         let mut ids = Vec::new();
         for name in names {
             let id = match known

@@ -62,16 +62,9 @@ impl At<'_> {
         url: Result<ApiUrl, HttpError>,
         body: Option<Value>,
     ) -> Result<Value, ForgeError> {
-        let result = match url {
-            Ok(url) => self.http.api_json(method, &url, body.as_ref()).await,
-            Err(error) => Err(error),
-        };
-        result.map_err(|source| ForgeError::Request {
-            what,
-            head: head.to_owned(),
-            repository: self.target.repository.clone(),
-            source: Box::new(source),
-        })
+        self.target
+            .call(self.http, what, head, method, url, body.as_ref())
+            .await
     }
 
     fn unexpected(what: &'static str, detail: &str) -> ForgeError {

@@ -145,7 +145,7 @@ pub async fn verify_dependency(
                         let mut copy = staged.clone();
                         let folder = staging.path().join("again");
                         std::fs::create_dir_all(&folder).map_err(ApplyError::Temp)?;
-                        super::commit::steps_on_layout(
+                        super::steps::steps_on_layout(
                             &root,
                             &manifest_file,
                             &dep,
@@ -159,7 +159,7 @@ pub async fn verify_dependency(
                     false => None,
                 };
                 // Generated files compare clean when they are what the steps make.
-                let generated = super::commit::steps_on_layout(
+                let generated = super::steps::steps_on_layout(
                     &root,
                     &manifest_file,
                     &dep,

@@ -17,6 +17,10 @@
 //!    and any failure leaves the repository as it was.
 //! 5. [`drift`]: `verify`'s comparison of the vendored tree with what upstream gives.
 //!
+//! Beside them: [`merge`] (the three-way merge of the committed folder, the vendored version
+//! and the new one), [`steps`] (`after` steps in a checkout of only what they touch), and
+//! [`provenance`] (release archives against the tagged source).
+//!
 //! What an update did is an [`UpdateSummary`], plain data for the printer, the commit message
 //! and the pull request.
 
@@ -29,6 +33,7 @@ pub mod merge;
 pub mod patches;
 pub mod provenance;
 pub mod review;
+pub mod steps;
 
 use std::path::PathBuf;
 

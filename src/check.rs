@@ -45,10 +45,15 @@ pub struct Finding {
     pub note: Option<String>,
     /// The release candidate behind `latest`, for release-tracked dependencies.
     pub chosen: Option<ReleaseCandidate>,
-    /// The tag of the vendored version, when upstream still lists it (for compare links).
-    pub current_tag: Option<String>,
     /// The vendored version as upstream lists it: what a three-way update fetches as its base.
     pub current_candidate: Option<ReleaseCandidate>,
+}
+
+impl Finding {
+    /// The tag of the vendored version, when upstream still lists it (for compare links).
+    pub fn current_tag(&self) -> Option<&str> {
+        self.current_candidate.as_ref()?.tag.as_deref()
+    }
 }
 
 /// Why one dependency could not be checked.
@@ -442,7 +447,6 @@ pub fn judge(
                 .filter(|c| &c.version == current_version)
                 .max_by_key(|c| c.version.as_str() == current_version.as_str())
                 .cloned();
-            let current_tag = current_candidate.as_ref().and_then(|c| c.tag.clone());
             // `min-age-days`: only releases out long enough are proposed.
             let aged;
             let pool = match policy.cooldown {
@@ -484,7 +488,6 @@ pub fn judge(
                     note: None,
                     current,
                     chosen: Some(best.clone()),
-                    current_tag: None,
                     current_candidate: None,
                 },
                 Some(best) => Finding {
@@ -499,7 +502,6 @@ pub fn judge(
                     }),
                     current,
                     chosen: Some(best.clone()),
-                    current_tag: None,
                     current_candidate: None,
                 },
                 None => Finding {
@@ -512,11 +514,9 @@ pub fn judge(
                     ),
                     current,
                     chosen: None,
-                    current_tag: None,
                     current_candidate: None,
                 },
             };
-            finding.current_tag = current_tag;
             finding.current_candidate = current_candidate;
             if let Some(waiting) = waiting {
                 finding.note = Some(match finding.note.take() {
@@ -553,7 +553,6 @@ pub fn judge(
                     update_available: false,
                     current,
                     chosen: None,
-                    current_tag: None,
                     current_candidate: None,
                 },
                 Some(best) => Finding {
@@ -563,7 +562,6 @@ pub fn judge(
                     update_available: true,
                     current,
                     chosen: None,
-                    current_tag: None,
                     current_candidate: None,
                 },
                 None => Finding {
@@ -573,7 +571,6 @@ pub fn judge(
                     update_available: false,
                     current,
                     chosen: None,
-                    current_tag: None,
                     current_candidate: None,
                 },
             };
@@ -668,7 +665,7 @@ mod tests {
         assert!(finding.update_available);
         assert_eq!(finding.latest, "1.3.1");
         assert_eq!(finding.tag.as_deref(), Some("v1.3.1"));
-        assert_eq!(finding.current_tag.as_deref(), Some("v1.2.0"));
+        assert_eq!(finding.current_tag(), Some("v1.2.0"));
 
         let within = dep(&format!("{RELEASES}\nallow = \"~1.2\""));
         assert_eq!(judged(&within, "1.2.0", all()).latest, "1.2.9");

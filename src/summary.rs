@@ -513,6 +513,18 @@ fn patch_line(patch: &PatchOutcome) -> String {
     }
 }
 
+impl CarriedKind {
+    /// Its name in JSON and terse output: `added`, `edited`, `merged`, `deleted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Edited => "edited",
+            Self::Merged => "merged",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
 /// How a carried-over change is named for people.
 fn carried_word(kind: CarriedKind) -> &'static str {
     use CarriedKind;

@@ -95,7 +95,7 @@ impl Plan {
             old_version: finding.current.clone(),
             new_version: finding.latest.clone(),
             tag: finding.tag.clone(),
-            old_tag: finding.current_tag.clone(),
+            old_tag: finding.current_tag().map(str::to_owned),
             links,
             fetched,
             baseline,

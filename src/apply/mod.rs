@@ -449,7 +449,7 @@ async fn prepare(
             found: found.line(),
         });
     }
-    let links = source.links(context, finding.current_tag.as_deref(), target.tag);
+    let links = source.links(context, finding.current_tag(), target.tag);
     let plan = commit::Plan::new(
         dep,
         manifest,
@@ -482,7 +482,7 @@ async fn baseline(
     }
     let target = Target {
         version: &version,
-        tag: finding.current_tag.as_deref(),
+        tag: finding.current_tag(),
         candidate: finding.current_candidate.as_ref(),
     };
     match fetch::fetch_tree(

@@ -1,6 +1,6 @@
 //! `after` steps: run over a tree in a temporary checkout that holds only what they may
 //! touch (the dependency's folder, the registry, `after-writes` and `after-reads`), for an
-//! update ([`run_steps`]) and for `verify` ([`steps_on_layout`]).
+//! update (`run_steps`) and for `verify` (`steps_on_layout`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

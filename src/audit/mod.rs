@@ -452,8 +452,8 @@ async fn subject<'a>(
     match check_dependency(dep, tree, context, now).await {
         Ok(finding) => {
             let current_tag = finding
-                .current_tag
-                .clone()
+                .current_tag()
+                .map(str::to_owned)
                 .or_else(|| dep.tag_of(&finding.current.to_string()));
             Subject {
                 dep,

@@ -448,17 +448,18 @@ fn preview(update: &UpdateSummary) -> String {
     for check in &update.verification.checks {
         text.push_str(&format!("  verified: {check}\n"));
     }
+    // Paths come from upstream's archive too: no control characters reach the terminal.
     for kept in &update.kept {
-        text.push_str(&format!("  kept: {}\n", kept.display()));
+        text.push_str(&format!(
+            "  kept: {}\n",
+            sanitize(&kept.display().to_string())
+        ));
     }
     for carried in &update.carried {
         text.push_str(&format!(
             "  carried over: {} ({})\n",
-            carried.path.display(),
-            serde_json::to_value(carried.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
+            sanitize(&carried.path.display().to_string()),
+            carried.kind.as_str()
         ));
     }
     for patch in &update.patches {

@@ -2,7 +2,7 @@
 //! `GITEA_TOKEN` (else `FORGEJO_TOKEN`) sent as `Authorization: token …`.
 //!
 //! Releases come from `GET /repos/{owner}/{repo}/releases`, tags from `…/tags`, both asked
-//! for page by page ([`listing`]); a tag's archive from `…/archive/{tag}.tar.gz`; a tag's
+//! for page by page (`listing`); a tag's archive from `…/archive/{tag}.tar.gz`; a tag's
 //! commit from `…/tags/{tag}`. Pull requests: `pulls`.
 
 mod pulls;

@@ -116,11 +116,45 @@ pub fn json(dependency: Option<&str>, error: &(dyn Error + 'static), hints: &[St
     let message: Vec<String> = std::iter::successors(Some(error), |e| (*e).source())
         .map(|e| sanitize(&e.to_string()))
         .collect();
-    json!({
+    let mut value = json!({
         "dependency": dependency,
         "kind": kind(error),
         "message": message.join(": "),
         "hint": (!hints.is_empty()).then(|| hints.join("\n")),
+    });
+    if let Some(diagnostics) = registry_mistakes(error) {
+        value["mistakes"] = diagnostics
+            .iter()
+            .map(|d| {
+                json!({
+                    "file": d.file.display().to_string(),
+                    "line": d.line,
+                    "column": d.column,
+                    "dependency": d.dependency,
+                    "key": d.key,
+                    "message": sanitize(&d.message),
+                })
+            })
+            .collect();
+    }
+    value
+}
+
+/// The located mistakes of an invalid `deps.toml` anywhere in `error`'s chain.
+fn registry_mistakes<'e>(
+    error: &'e (dyn Error + 'static),
+) -> Option<&'e crate::manifest::Diagnostics> {
+    use crate::manifest::ManifestError;
+    std::iter::successors(Some(error), |e| (*e).source()).find_map(|e| {
+        match e.downcast_ref::<ManifestError>().or_else(|| {
+            match e.downcast_ref::<super::report::CommandError>() {
+                Some(super::report::CommandError::Manifest(m)) => Some(m),
+                _ => None,
+            }
+        }) {
+            Some(ManifestError::Invalid(all)) => Some(all),
+            _ => None,
+        }
     })
 }
 
@@ -131,18 +165,7 @@ pub fn kind(error: &(dyn Error + 'static)) -> String {
     if unreachable(error).is_some() {
         return "unreachable".into();
     }
-    let invalid = |e: &(dyn Error + 'static)| {
-        matches!(
-            e.downcast_ref::<crate::manifest::ManifestError>(),
-            Some(crate::manifest::ManifestError::Invalid(_))
-        ) || matches!(
-            e.downcast_ref::<super::report::CommandError>(),
-            Some(super::report::CommandError::Manifest(
-                crate::manifest::ManifestError::Invalid(_)
-            ))
-        )
-    };
-    if std::iter::successors(Some(error), |e| (*e).source()).any(invalid) {
+    if registry_mistakes(error).is_some() {
         return "invalid-registry".into();
     }
     variant_name(&format!("{error:?}"))

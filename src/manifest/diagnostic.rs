@@ -19,7 +19,59 @@ pub enum ManifestError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Invalid(Box<Diagnostic>),
+    Invalid(Diagnostics),
+}
+
+impl ManifestError {
+    /// The located errors this one holds (none for a file that could not be found or read).
+    fn into_diagnostics(self) -> Result<Vec<Diagnostic>, Self> {
+        match self {
+            Self::Invalid(all) => Ok(all.0),
+            other => Err(other),
+        }
+    }
+
+    /// One error holding every located error of `errors`, in file order; `None` when there
+    /// are none. An error that is not located (cannot read) wins.
+    pub(super) fn all(errors: Vec<Self>) -> Option<Self> {
+        let mut located = Vec::new();
+        for error in errors {
+            match error.into_diagnostics() {
+                Ok(diagnostics) => located.extend(diagnostics),
+                Err(unlocated) => return Some(unlocated),
+            }
+        }
+        located.sort_by_key(|d| (d.line, d.column));
+        located.dedup_by(|a, b| (a.line, a.column, &a.message) == (b.line, b.column, &b.message));
+        (!located.is_empty()).then_some(Self::Invalid(Diagnostics(located)))
+    }
+}
+
+/// Every mistake found in one pass over the registry, in file order (at least one), so a file
+/// is fixed in one go rather than one run per mistake.
+#[derive(Debug)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, diagnostic) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n\n")?;
+            }
+            write!(f, "{diagnostic}")?;
+        }
+        if self.0.len() > 1 {
+            let file = self.0[0].file.display();
+            write!(f, "\n\n{} mistakes in `{file}`", self.0.len())?;
+        }
+        Ok(())
+    }
 }
 
 /// A registry error located in the file: what, where, and the line it is on.
@@ -85,7 +137,7 @@ impl Locator<'_> {
         let underline_end = span.end.clamp(start, line_end);
         let underline =
             (column - 1)..(column - 1 + self.text[start..underline_end].chars().count());
-        ManifestError::Invalid(Box::new(Diagnostic {
+        ManifestError::Invalid(Diagnostics(vec![Diagnostic {
             file: self.file.to_owned(),
             line,
             column,
@@ -94,7 +146,46 @@ impl Locator<'_> {
             message: message.into(),
             source_line: source_line.to_owned(),
             underline,
-        }))
+        }]))
+    }
+
+    /// `first`, the error reading the whole file, and every other mistake that reading
+    /// `[settings]` and each `[deps.NAME]` on its own finds: one unknown key does not hide the
+    /// next dependency's. A file that is not TOML at all has its first error only.
+    pub(super) fn every_toml_error(&self, first: &toml::de::Error) -> ManifestError {
+        use serde::Deserialize;
+        use toml::de::{DeTable, ValueDeserializer};
+
+        let whole = || self.toml_error(first);
+        let Ok(root) = DeTable::parse(self.text) else {
+            return whole();
+        };
+        let mut errors = vec![whole()];
+        for (key, value) in root.into_inner() {
+            match key.get_ref().as_ref() {
+                "settings" => {
+                    if let Err(e) =
+                        super::raw::RawSettings::deserialize(ValueDeserializer::from(value))
+                    {
+                        errors.push(self.toml_error(&e));
+                    }
+                }
+                "deps" => {
+                    let toml::de::DeValue::Table(deps) = value.into_inner() else {
+                        continue;
+                    };
+                    for (_, dep) in deps {
+                        if let Err(e) =
+                            super::raw::RawDependency::deserialize(ValueDeserializer::from(dep))
+                        {
+                            errors.push(self.toml_error(&e));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        ManifestError::all(errors).unwrap_or_else(whole)
     }
 
     /// Turns a serde error from the toml crate into a diagnostic naming the dependency and

@@ -21,7 +21,7 @@ mod supply_keys;
 mod tracking_keys;
 
 use diagnostic::Locator;
-pub use diagnostic::{Diagnostic, ManifestError};
+pub use diagnostic::{Diagnostic, Diagnostics, ManifestError};
 pub use settings::Settings;
 use settings::validate_settings;
 
@@ -395,13 +395,20 @@ impl Manifest {
         // A byte-order mark (as some Windows editors write) is no part of the TOML.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let locator = Locator { file, text };
-        let raw: RawManifest = toml::from_str(text).map_err(|e| locator.toml_error(&e))?;
+        let raw: RawManifest = toml::from_str(text).map_err(|e| locator.every_toml_error(&e))?;
         let settings = validate_settings(&locator, raw.settings.unwrap_or_default())?;
         let mut entries: Vec<_> = raw.deps.into_iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);
         let mut deps = Vec::with_capacity(entries.len());
+        let mut errors = Vec::new();
         for (name, table) in entries {
-            deps.push(validate_dependency(&locator, name, table, &settings)?);
+            match validate_dependency(&locator, name, table, &settings) {
+                Ok(dep) => deps.push(dep),
+                Err(error) => errors.push(error),
+            }
+        }
+        if let Some(error) = ManifestError::all(errors) {
+            return Err(error);
         }
         let root = file
             .parent()

@@ -131,6 +131,104 @@ fn registry_errors_exit_2_with_file_line_and_column() {
 }
 
 #[test]
+fn every_registry_mistake_is_reported_in_one_run() {
+    let project = Project::new();
+    // An unknown key in two dependencies and in the settings, and a bad value in a third.
+    project.write(
+        "deps.toml",
+        r#"[settings]
+basee = "main"
+
+[deps.alpha]
+source = "github-release"
+repo = "o/alpha"
+version = "1.0.0"
+path = "deps/alpha"
+sha265 = "abc"
+
+[deps.beta]
+source = "github-tag"
+repo = "o/beta"
+version = "2.0.0"
+path = "deps/beta"
+inclde = ["src/**"]
+
+[deps.gamma]
+source = "github-tag"
+repo = "o/gamma"
+version = "3.0.0"
+path = "../outside"
+"#,
+    );
+    let run = project.run(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let stderr = &run.stderr;
+    let at = |needle: &str| {
+        stderr
+            .find(needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{stderr}"))
+    };
+    let settings = at("deps.toml:2:1: `basee`: unknown key `basee`; did you mean `base`?");
+    let alpha = at(
+        "deps.toml:9:1: dependency `alpha`: `sha265`: unknown key `sha265`; did you mean `sha256`?",
+    );
+    let beta = at(
+        "deps.toml:16:1: dependency `beta`: `inclde`: unknown key `inclde`; did you mean `include`?",
+    );
+    assert!(settings < alpha && alpha < beta, "{stderr}");
+    assert!(stderr.contains("3 mistakes in `deps.toml`"), "{stderr}");
+    assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
+
+    // With the keys fixed, the value mistakes of several dependencies come together too.
+    project.write(
+        "deps.toml",
+        r#"[deps.alpha]
+source = "github-release"
+repo = "o/alpha"
+version = "1.0.0"
+path = "/abs/alpha"
+
+[deps.gamma]
+source = "github-tag"
+repo = "o/gamma"
+version = "3.0.0"
+path = "../outside"
+"#,
+    );
+    let run = project.run(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let stderr = &run.stderr;
+    assert!(
+        stderr.contains("deps.toml:5:8: dependency `alpha`: `path`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("deps.toml:11:8: dependency `gamma`: `path`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 mistakes in `deps.toml`"), "{stderr}");
+    // Scripts get each mistake located.
+    let run = project.run(&["validate", "--json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["error"]["kind"], "invalid-registry", "{json}");
+    let mistakes: Vec<(u64, u64, &str)> = json["error"]["mistakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(m["key"], "path");
+            (
+                m["line"].as_u64().unwrap(),
+                m["column"].as_u64().unwrap(),
+                m["dependency"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(mistakes, [(5, 8, "alpha"), (11, 8, "gamma")]);
+}
+
+#[test]
 fn unknown_names_are_a_usage_error_listing_known_ones() {
     let project = Project::new();
     project.manifest(

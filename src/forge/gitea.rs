@@ -3,8 +3,9 @@
 //!
 //! Releases come from `GET /repos/{owner}/{repo}/releases`, tags from `…/tags`, both asked
 //! for page by page (`listing`); a tag's archive from `…/archive/{tag}.tar.gz`; a tag's
-//! commit from `…/tags/{tag}`. Pull requests: `pulls`.
+//! commit from `…/tags/{tag}`. Pull requests: `pulls`; issues: `issues`.
 
+mod issues;
 mod pulls;
 
 use futures::future::BoxFuture;
@@ -12,7 +13,7 @@ use reqwest::Url;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{ChangeRequests, Forge, ForgeInfo, MAX_PAGES, Release, Site, Token};
+use super::{ChangeRequests, Forge, ForgeInfo, Issues, MAX_PAGES, Release, Site, Token};
 use crate::http::{Accept, ApiLabel, ApiPolicy, ApiUrl, CredentialHeader, HttpClient, HttpError};
 use crate::select::ReleaseAsset;
 
@@ -100,15 +101,18 @@ pub(super) fn repo_url(
     site.url(http, &all, query)
 }
 
+/// Issues, with the label ids each repository's were found to have this run.
+static ISSUES: issues::GiteaIssues = issues::GiteaIssues::new();
+
 /// Items asked for per page: Gitea's and Forgejo's default `MAX_RESPONSE_ITEMS`.
 const PAGE_SIZE: usize = 50;
 
-/// Every item of a repository's listing (`releases`, `tags`, `pulls`, `labels`), asked for by
-/// page number on the configured API, up to [`MAX_PAGES`] pages. Gitea sends a `Link` header
-/// with some listings (releases, pull requests) but only `X-Total-Count` with others (tags,
-/// labels), and builds its links on its own `ROOT_URL`, which need not be the address
-/// configured (nor carry the token): so a `Link: rel="next"` only says that another page
-/// follows, and so does a full page.
+/// Every item of a repository's listing (`releases`, `tags`, `pulls`, `issues`, `labels`),
+/// asked for by page number on the configured API, up to [`MAX_PAGES`] pages. Gitea sends a
+/// `Link` header with some listings (releases, pull requests) but only `X-Total-Count` with
+/// others (tags, labels), and builds its links on its own `ROOT_URL`, which need not be the
+/// address configured (nor carry the token): so a `Link: rel="next"` only says that another
+/// page follows, and so does a full page.
 pub(super) async fn listing<T: DeserializeOwned>(
     http: &HttpClient,
     site: &Site,
@@ -232,5 +236,9 @@ impl Forge for Gitea {
 
     fn change_requests(&self) -> Option<&dyn ChangeRequests> {
         Some(&pulls::Pulls)
+    }
+
+    fn issues(&self) -> Option<&dyn Issues> {
+        Some(&ISSUES)
     }
 }

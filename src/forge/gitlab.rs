@@ -1,21 +1,22 @@
 //! GitLab, gitlab.com or self-hosted, through the REST API v4 at `GITLAB_API_URL` (in GitLab
 //! CI, `CI_API_V4_URL`), with `GITLAB_TOKEN` (a personal or project access token, sent as
 //! `PRIVATE-TOKEN`) or a CI job's `CI_JOB_TOKEN` (`JOB-TOKEN`, which reads releases and tags
-//! but cannot reach merge requests at all: `--pr` needs `GITLAB_TOKEN`, which wins when both
-//! are set).
+//! but cannot reach merge requests or issues at all: `--pr` and `audit --issues` need
+//! `GITLAB_TOKEN`, which wins when both are set).
 //!
 //! A project is named by its path, escaped into one segment (`GNOME%2Flibxml2`). Releases come
 //! from `GET /projects/{id}/releases`, tags from `GET /projects/{id}/repository/tags`, both
 //! paginated by `Link` headers; a tag's archive from `/repository/archive.tar.gz?sha={tag}`.
-//! Merge requests: `merges`.
+//! Merge requests: `merges`; issues: `issues`.
 
+mod issues;
 mod merges;
 
 use futures::future::BoxFuture;
 use reqwest::Url;
 use serde::Deserialize;
 
-use super::{ChangeRequests, Forge, ForgeInfo, Release, Site, Token, all_pages};
+use super::{ChangeRequests, Forge, ForgeInfo, Issues, Release, Site, Token, all_pages};
 use crate::http::{ApiLabel, ApiPolicy, ApiUrl, CredentialHeader, HttpClient, HttpError};
 use crate::select::ReleaseAsset;
 
@@ -187,5 +188,9 @@ impl Forge for GitLab {
 
     fn change_requests(&self) -> Option<&dyn ChangeRequests> {
         Some(&merges::Merges)
+    }
+
+    fn issues(&self) -> Option<&dyn Issues> {
+        Some(&issues::GitlabIssues)
     }
 }

@@ -8,8 +8,8 @@
 //! asked. As behaviour ([`Forge`]) it lists releases and tags, builds archive and asset
 //! addresses and a reviewer's links, and may offer capabilities: the commit of a tag, the
 //! tree of a commit, repository advisories, a package URL for SBOMs, change requests
-//! ([`ChangeRequests`]). The HTTP client knows only origins and their credentials; the token
-//! variables an `after` step must not see come from this one table.
+//! ([`ChangeRequests`]) and issues ([`Issues`]). The HTTP client knows only origins and their
+//! credentials; the token variables an `after` step must not see come from this one table.
 //!
 //! - [`github::GitHub`]: GitHub and GitHub Enterprise (`GITHUB_API_URL`).
 //! - [`gitlab::GitLab`]: gitlab.com and self-hosted GitLab (`GITLAB_API_URL`, `CI_API_V4_URL`).

@@ -13,6 +13,7 @@ mod cooldown;
 mod demo;
 mod docs;
 mod first_minutes;
+mod forge_issues;
 mod generated;
 mod gitea;
 mod gitlab;

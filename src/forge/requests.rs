@@ -195,6 +195,15 @@ pub enum ForgeError {
         #[source]
         source: Box<HttpError>,
     },
+    #[error("cannot {what} `{about}` in `{repository}`")]
+    IssueRequest {
+        what: &'static str,
+        /// The issue's title, or the label listed.
+        about: String,
+        repository: String,
+        #[source]
+        source: Box<HttpError>,
+    },
     #[error("{forge} answered {what} with something unexpected: {detail}")]
     Unexpected {
         forge: &'static str,
@@ -259,6 +268,12 @@ impl ForgeError {
             Self::Request { source, .. } => source.hint().or_else(|| {
                 Some(
                     "the branch is pushed; the next run opens or refreshes its change request"
+                        .into(),
+                )
+            }),
+            Self::IssueRequest { source, .. } => source.hint().or_else(|| {
+                Some(
+                    "what was written stays and is recognised: the next run carries on from it"
                         .into(),
                 )
             }),

@@ -113,9 +113,9 @@ impl At<'_> {
     }
 
     fn failed(&self, what: &'static str, about: &str, source: HttpError) -> ForgeError {
-        ForgeError::Request {
+        ForgeError::IssueRequest {
             what,
-            head: about.to_owned(),
+            about: about.to_owned(),
             repository: self.target.repository.clone(),
             source: Box::new(source),
         }

@@ -2,6 +2,7 @@
 //! project's forge (`settings.forge`, else the one the push remote names).
 
 use crate::forge::{ChangeTarget, ForgeError, PullRequestOutcome, PullRequestSpec, Site};
+use crate::http::HttpClient;
 use crate::manifest::{Dependency, Manifest};
 use crate::source::SourceContext;
 use crate::summary::{BranchState, UpdateSummary};
@@ -123,6 +124,32 @@ fn on_a_host(url: &str) -> bool {
                 .next()
                 .is_some_and(|first| first.contains(':'))
         }
+    }
+}
+
+/// Checks that this run holds a token that may open `noun`s (`pull request`, `issue`) on
+/// `site`, before anything is built or pushed: without one, `--pr` would push a branch and
+/// only then fail.
+pub fn token_that_writes(
+    site: &Site,
+    http: &HttpClient,
+    noun: &'static str,
+) -> Result<(), ForgeError> {
+    let info = site.info();
+    let api = http.api(site.api);
+    let token = api
+        .credential
+        .as_ref()
+        .and_then(|c| info.tokens.iter().find(|t| t.variable == c.variable));
+    match token {
+        Some(token) if token.writes => Ok(()),
+        found => Err(ForgeError::NoToken {
+            forge: info.name(),
+            noun,
+            variable: info.tokens[0].variable,
+            sent_as: found.map(|t| t.variable),
+            withheld: api.withheld.then_some(info.label.url_variable),
+        }),
     }
 }
 

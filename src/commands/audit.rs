@@ -215,6 +215,7 @@ async fn keep_issues(
     let issues = forge.issues().ok_or(ForgeError::NoIssues {
         forge: forge.info().name(),
     })?;
+    crate::publish::token_that_writes(&target.site, &context.http, "issue")?;
     let working = lines
         .iter()
         .any(|l| l.name.is_none())

@@ -75,7 +75,9 @@ impl CommandError {
             Self::Forge(e)
                 if matches!(
                     **e,
-                    ForgeError::NoRepository { .. } | ForgeError::UnknownForge { .. }
+                    ForgeError::NoRepository { .. }
+                        | ForgeError::UnknownForge { .. }
+                        | ForgeError::NoToken { .. }
                 ) =>
             {
                 EXIT_USAGE

@@ -63,7 +63,13 @@ pub async fn run(
     // The project's forge: its token pushes, and with `--pr` its change requests go there.
     let site = project_site(manifest, &context)?;
     let target = if args.pr {
-        Some(change_target(manifest, &context)?)
+        let target = change_target(manifest, &context)?;
+        crate::publish::token_that_writes(
+            &target.site,
+            &context.http,
+            target.site.info().change_request,
+        )?;
+        Some(target)
     } else {
         None
     };

@@ -41,11 +41,13 @@ static INFO: ForgeInfo = ForgeInfo {
             variable: "GITEA_TOKEN",
             header: CredentialHeader::Token,
             push_user: "oauth2",
+            writes: true,
         },
         Token {
             variable: "FORGEJO_TOKEN",
             header: CredentialHeader::Token,
             push_user: "oauth2",
+            writes: true,
         },
     ],
     repository_variables: &["GITEA_REPOSITORY", "FORGEJO_REPOSITORY"],

@@ -49,11 +49,13 @@ static INFO: ForgeInfo = ForgeInfo {
             variable: "GITHUB_TOKEN",
             header: CredentialHeader::Bearer,
             push_user: "x-access-token",
+            writes: true,
         },
         Token {
             variable: "GH_TOKEN",
             header: CredentialHeader::Bearer,
             push_user: "x-access-token",
+            writes: true,
         },
     ],
     repository_variables: &["GITHUB_REPOSITORY"],

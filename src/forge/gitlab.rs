@@ -44,11 +44,13 @@ static INFO: ForgeInfo = ForgeInfo {
             variable: "GITLAB_TOKEN",
             header: CredentialHeader::Named("PRIVATE-TOKEN"),
             push_user: "oauth2",
+            writes: true,
         },
         Token {
             variable: "CI_JOB_TOKEN",
             header: CredentialHeader::Named("JOB-TOKEN"),
             push_user: "gitlab-ci-token",
+            writes: false,
         },
     ],
     repository_variables: &["CI_PROJECT_PATH"],

@@ -61,6 +61,8 @@ pub struct Token {
     pub header: CredentialHeader,
     /// The user name a git push over https gives with this token.
     pub push_user: &'static str,
+    /// Whether it may open change requests and issues (GitLab's CI job token may not).
+    pub writes: bool,
 }
 
 /// What configuration, the registry and the HTTP client know of a forge: data only.

@@ -216,6 +216,17 @@ pub enum ForgeError {
         /// The variables a CI job sets with the repository (`GITHUB_REPOSITORY`).
         variables: &'static [&'static str],
     },
+    #[error("opening {noun}s on {forge} needs a token, and none that may is set{}", match .sent_as { Some(v) => format!(" (`{v}` may not)"), None => String::new() })]
+    NoToken {
+        forge: &'static str,
+        noun: &'static str,
+        /// The variable to set (`GITHUB_TOKEN`).
+        variable: &'static str,
+        /// The variable whose token was found but cannot open them (`CI_JOB_TOKEN`).
+        sent_as: Option<&'static str>,
+        /// The token is set but withheld: only `deps.toml` names the API.
+        withheld: Option<&'static str>,
+    },
     #[error("deps-update cannot open change requests on {forge}")]
     Unsupported { forge: &'static str },
     #[error("deps-update cannot keep issues on {forge}")]
@@ -283,6 +294,18 @@ impl ForgeError {
                     .iter()
                     .map(|v| format!(", or `{v}`"))
                     .collect::<String>()
+            )),
+            Self::NoToken {
+                variable,
+                withheld: Some(url_variable),
+                ..
+            } => Some(format!(
+                "`{variable}` is set but not sent to an API only `deps.toml` names: set `{url_variable}` to the API's address; nothing was changed"
+            )),
+            Self::NoToken {
+                variable, noun, ..
+            } => Some(format!(
+                "set `{variable}` (a token that may open {noun}s); nothing was changed"
             )),
             Self::Unsupported { .. } => None,
             Self::NoIssues { .. } => Some(

@@ -342,6 +342,7 @@ async fn the_pull_request_of_an_update_says_which_advisories_it_fixes() {
     project.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
     project.git(&["push", "-q", "origin", "main"]);
     project.env("GITHUB_REPOSITORY", "node/node");
+    project.env("GITHUB_TOKEN", "ghp_token_of_the_tests");
     let run = project.run(&["update", "nghttp2", "--pr"]);
     assert_eq!(run.code, 0, "{run:?}");
     let body = pulls.0.lock().unwrap()[0]["body"]

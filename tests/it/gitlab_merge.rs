@@ -952,6 +952,22 @@ async fn in_gitlab_ci_the_api_and_project_come_from_its_variables() {
         .env("CI_API_V4_URL", &format!("{}/api/v4", server.uri()))
         .env("CI_PROJECT_PATH", "group/project")
         .env("CI_JOB_TOKEN", "job-token-secret");
+    // The job token alone cannot open merge requests: said before anything is pushed.
+    project.env("GITLAB_TOKEN", "");
+    let run = project.run(&["update", "lib", "--pr"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("error: opening merge requests on GitLab needs a token, and none that may is set (`CI_JOB_TOKEN` may not)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: set `GITLAB_TOKEN`"),
+        "{}",
+        run.stderr
+    );
+    assert!(lab.writes().is_empty());
+    project.env("GITLAB_TOKEN", TOKEN);
     let run = project.run(&["update", "lib", "--pr"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("opened #1"), "{}", run.stdout);

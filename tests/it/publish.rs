@@ -193,6 +193,7 @@ async fn three_outdated() -> (Project, MockServer, FakeGithub) {
     forge.mount(&server).await;
     let mut project = Project::new();
     project.fake_upstreams(&server);
+    project.env("GITHUB_TOKEN", "ghp_token_of_the_tests");
     let mut manifest = String::from("[settings]\nlabels = [\"dependencies\"]\n");
     for (name, version) in [("ada", "3.2.4"), ("brotli", "1.2.0"), ("zstd", "1.5.7")] {
         let tag = format!("v{version}");
@@ -401,6 +402,30 @@ async fn a_merged_update_does_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_are_clear_and_the_next_run_picks_up_a_pushed_branch() {
     let (mut project, _server, forge) = three_outdated().await;
+    // No token at all: said before anything is built or pushed.
+    project.env("GITHUB_TOKEN", "");
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: opening pull requests on GitHub needs a token, and none that may is set\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: set `GITHUB_TOKEN` (a token that may open pull requests)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!remote_branches(&project).contains(&"deps-update/brotli".to_owned()));
+    assert!(
+        !project
+            .git(&["branch", "--list"])
+            .contains("deps-update/brotli")
+    );
+    assert!(forge.0.lock().unwrap().writes.is_empty());
     // Unauthorized: the branch is pushed, the PR is not opened.
     forge.0.lock().unwrap().failing = Some((
         "POST",

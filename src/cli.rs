@@ -359,6 +359,14 @@ pub struct UpdateArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub pr: bool,
 
+    /// Vendor into a registered folder that does not exist yet
+    ///
+    /// Without it, a dependency whose folder is missing (though the registry records a
+    /// version) is an error: the `path` may be wrong, and a second copy would land beside the
+    /// real one.
+    #[arg(long)]
+    pub create_missing: bool,
+
     /// Print one JSON object (`dependencies`, `failures`) instead of the table
     #[arg(long)]
     pub json: bool,

@@ -50,7 +50,7 @@ impl VendoredTree {
         }
         let mut present = BTreeSet::new();
         for folder in folders {
-            if repo.tree_exists_at(commit, &prefix.join(&folder))? {
+            if repo.path_exists_at(commit, &prefix.join(&folder))? {
                 present.insert(folder);
             }
         }

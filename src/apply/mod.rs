@@ -60,6 +60,9 @@ pub struct ApplyOptions {
     /// With `dry_run`: include unified diffs.
     pub diff: bool,
     pub color: bool,
+    /// Vendor into a registered folder that does not exist (else that is an error: the path
+    /// may be wrong, and a second copy would land beside the real one).
+    pub create_missing: bool,
 }
 
 /// The outcome for one dependency.
@@ -198,6 +201,8 @@ pub enum ApplyError {
         version: String,
         found: String,
     },
+    #[error("`{}` does not exist, though the registry records version {version} vendored there", path.display())]
+    FolderMissing { path: PathBuf, version: String },
     #[error("`{name}` would move to `{}`, which already exists", path.display())]
     FolderTaken { name: String, path: PathBuf },
     #[error("the reference `{}` does not exist", path.display())]
@@ -278,6 +283,7 @@ impl ApplyError {
                 "nothing of `{name}` was committed; apply the new version by hand where the lines meet, then record the project's remaining edits with `deps-update patch {name}`"
             )),
             Self::Provenance { .. } => Some("nothing was committed (`provenance = \"strict\"`): compare the release archive with the tag upstream before vendoring it; list files the archive holds by design in the dependency's `generated`".into()),
+            Self::FolderMissing { .. } => Some("if it is vendored elsewhere, fix `path`; to vendor it there for the first time, run again with `--create-missing`; nothing was changed".into()),
             Self::FolderTaken { .. } => Some("move or delete that folder (or fix `path`), then run again; nothing was committed".into()),
             Self::ReferenceMissing { .. } | Self::ReferenceNoMatch { .. } => Some("fix `references` (paths are relative to the folder holding `deps.toml`; the regex's `version` group, else its first group, holds the version); nothing was committed".into()),
             Self::GroupFailed { group, .. } => Some(format!(
@@ -405,6 +411,12 @@ async fn prepare(
             current: finding.current.to_string(),
             note: finding.note,
         }));
+    }
+    if !options.create_missing && !basis.tree.exists(&dep.path) {
+        return Err(ApplyError::FolderMissing {
+            path: dep.path.clone(),
+            version: finding.current.to_string(),
+        });
     }
     let target = Target {
         version: &finding.latest,

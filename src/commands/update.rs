@@ -57,6 +57,7 @@ pub async fn run(
         dry_run: args.dry_run,
         diff: args.diff,
         color: printer.color_stdout(),
+        create_missing: args.create_missing,
     };
     let now = super::now();
     let publishing = args.push || args.pr;

@@ -284,12 +284,12 @@ impl Repo {
         }
     }
 
-    /// Whether `commit`'s tree has a folder at `path` (relative to the root).
-    pub fn tree_exists_at(&self, commit: Oid, path: &Path) -> Result<bool, GitError> {
+    /// Whether `commit`'s tree has a folder or a file at `path` (relative to the root).
+    pub fn path_exists_at(&self, commit: Oid, path: &Path) -> Result<bool, GitError> {
         let tree = self.tree_of(commit)?;
         Ok(tree
             .get_path(path)
-            .is_ok_and(|entry| entry.kind() == Some(ObjectType::Tree)))
+            .is_ok_and(|entry| matches!(entry.kind(), Some(ObjectType::Tree | ObjectType::Blob))))
     }
 
     /// A blob's bytes.

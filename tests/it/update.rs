@@ -374,6 +374,57 @@ async fn an_up_to_date_dependency_does_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_missing_folder_is_not_vendored_again_without_create_missing() {
+    let (mut project, _server, _) = node_like(None).await;
+    // The registry says 1.63.0 is vendored at `deps/nghttp2`, but the folder moved.
+    project.git(&["mv", "deps/nghttp2", "deps/nghttp2-moved"]);
+    project.commit_all("moved");
+    let before = project.checkout_state();
+    let run = project.run(&["update", "nghttp2"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: `nghttp2`: `deps/nghttp2` does not exist, though the registry records version 1.63.0 vendored there\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("hint: if it is vendored elsewhere, fix `path`; to vendor it there for the first time, run again with `--create-missing`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("nghttp2  1.63.0  -   error (see below)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(project.checkout_state(), before);
+    assert!(
+        !project
+            .git(&["branch", "--list"])
+            .contains("deps-update/nghttp2")
+    );
+    // `--json` says the same.
+    let run = project.run(&["update", "nghttp2", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["failures"][0]["kind"], "folder-missing", "{json}");
+
+    // Confirmed: vendored there afresh.
+    let run = project.run(&["update", "nghttp2", "--create-missing"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("committed"), "{}", run.stdout);
+    let files = project.git(&["ls-tree", "-r", "--name-only", "deps-update/nghttp2"]);
+    assert!(files.contains("deps/nghttp2/lib/nghttp2_new.c"), "{files}");
+    assert!(
+        files.contains("deps/nghttp2-moved/lib/nghttp2_session.c"),
+        "{files}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn refuses_to_move_the_checked_out_branch() {
     let (project, _server, _) = node_like(None).await;
     project.git(&["checkout", "-q", "-b", "deps-update/nghttp2"]);

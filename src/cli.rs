@@ -44,6 +44,99 @@ impl Cli {
     }
 }
 
+/// The options given before or after any subcommand that do nothing for it: accepted there,
+/// never shown in its help, completions or man page.
+const IDLE_OPTIONS: &[(&str, &[&str])] = &[
+    ("list", &["jobs", "cache_dir", "no_cache", "verbose"]),
+    ("validate", &["jobs", "cache_dir", "no_cache", "verbose"]),
+    ("patch", &["jobs"]),
+    ("sbom", &["jobs"]),
+    ("init", &["jobs"]),
+    (
+        "completions",
+        &[
+            "manifest",
+            "jobs",
+            "cache_dir",
+            "no_cache",
+            "quiet",
+            "verbose",
+        ],
+    ),
+    (
+        "man",
+        &[
+            "manifest",
+            "jobs",
+            "cache_dir",
+            "no_cache",
+            "quiet",
+            "verbose",
+        ],
+    ),
+];
+
+/// The command line as it is parsed and `--help` shows it: each subcommand shows the options
+/// that matter for it, and accepts the others (they are global) without showing them.
+pub fn command() -> clap::Command {
+    with_global_options(Idle::Hidden)
+}
+
+/// The command line as completions and man pages describe it: a subcommand has only the
+/// options that matter for it (bash completions would offer hidden ones).
+pub fn described_command() -> clap::Command {
+    with_global_options(Idle::Absent)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Idle {
+    Hidden,
+    Absent,
+}
+
+fn with_global_options(idle: Idle) -> clap::Command {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
+    if idle == Idle::Absent {
+        // Given to each subcommand by hand below, so not where they do nothing.
+        for arg in &globals {
+            command = command.mut_arg(arg.get_id(), |arg| arg.global(false));
+        }
+    }
+    // A global option a subcommand already has is not given to it again when the command is
+    // built.
+    command.mut_subcommands(|sub| {
+        let idle_here = IDLE_OPTIONS
+            .iter()
+            .find(|(name, _)| *name == sub.get_name())
+            .map_or(&[][..], |(_, ids)| *ids);
+        globals.iter().enumerate().fold(sub, |sub, (order, arg)| {
+            match (idle_here.contains(&arg.get_id().as_str()), idle) {
+                (true, Idle::Hidden) => sub.arg(arg.clone().hide(true)),
+                (false, Idle::Hidden) => sub.arg(
+                    arg.clone()
+                        .display_order(1000 + order)
+                        .help_heading("Global options"),
+                ),
+                // After the subcommand's own options; conflicts matter when parsing, not in
+                // a description (and may name an option left out).
+                (false, Idle::Absent) => sub.arg(
+                    arg.clone()
+                        .global(false)
+                        .display_order(1000 + order)
+                        .conflicts_with(clap::builder::Resettable::<clap::Id>::Reset),
+                ),
+                (true, Idle::Absent) => sub,
+            }
+        })
+    })
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// The registry file [default: `deps.toml` in this folder or the nearest one above it]

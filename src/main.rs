@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use deps_update::cli::{Cli, Command};
 use deps_update::commands::report::{EXIT_FAILURE, EXIT_OK, hints};
 use deps_update::commands::{self, Outcome};
@@ -58,11 +57,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// `args` parsed against the command as `--help` shows it.
+fn from_args(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = deps_update::cli::command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
+}
+
 /// Parses the command line; `deps-update NAME... [FLAGS]` is parsed as
 /// `deps-update update NAME... [FLAGS]`, so every `update` flag works in the short form.
 fn parse() -> Cli {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cli = Cli::parse_from(&args);
+    let cli = from_args(&args).unwrap_or_else(|e| e.exit());
     let Command::Short(words) = &cli.command else {
         return cli;
     };
@@ -74,12 +80,11 @@ fn parse() -> Cli {
         .map_or(1, |i| i + 1);
     let mut args = args;
     args.insert(at, "update".into());
-    let mut cli = match Cli::try_parse_from(args) {
+    let mut cli = match from_args(&args) {
         Ok(cli) => cli,
         // `deps-update updaet --all`: not a usage error of `update` but a mistyped command.
         Err(error) => {
-            use clap::CommandFactory;
-            let command = Cli::command();
+            let command = deps_update::cli::command();
             let names = command
                 .get_subcommands()
                 .filter(|c| !c.is_hide_set())

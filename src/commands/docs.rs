@@ -1,15 +1,13 @@
 //! `deps-update completions` and `deps-update man`: generated from the clap definitions, so
 //! they never drift from `--help`.
 
-use clap::CommandFactory;
-
 use super::Outcome;
-use crate::cli::{Cli, CompletionsArgs, ManArgs};
+use crate::cli::{CompletionsArgs, ManArgs};
 use crate::commands::report::CommandError;
 use crate::printer::Printer;
 
 pub fn completions(args: &CompletionsArgs, printer: &Printer) -> Result<Outcome, CommandError> {
-    let mut command = Cli::command();
+    let mut command = crate::cli::described_command();
     let mut script = Vec::new();
     if args.shell == clap_complete::Shell::Bash {
         printer.data(&bash_completions(&mut command));
@@ -46,7 +44,7 @@ fn bash_completions(command: &mut clap::Command) -> String {
 }
 
 pub fn man(args: &ManArgs, printer: &Printer) -> Result<Outcome, CommandError> {
-    let command = Cli::command();
+    let command = crate::cli::described_command();
     let Some(dir) = &args.dir else {
         printer.data(&page(&command));
         return Ok(Outcome::Success);

@@ -271,11 +271,10 @@ pub async fn run(
 /// typo of one of them (`chekc`), said as such with the nearest of both, not as an unknown
 /// dependency.
 pub(super) fn short_form(global: &GlobalArgs, names: &[String]) -> Result<(), CommandError> {
-    use clap::CommandFactory;
     let Some(first) = names.first() else {
         return Ok(());
     };
-    let cli = crate::cli::Cli::command();
+    let cli = crate::cli::command();
     let commands: Vec<String> = cli
         .get_subcommands()
         .filter(|c| !c.is_hide_set())

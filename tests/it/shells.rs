@@ -44,6 +44,57 @@ fn bash_completes_options_after_the_subcommand() {
     assert_eq!(found, "check\n");
     let found = complete_in_bash(&project, &["deps-update", "sbom", "--format", ""]);
     assert!(found.contains("spdx"), "{found}");
+    // Options that do nothing for a command are not offered there.
+    let found = complete_in_bash(&project, &["deps-update", "check", "--j"]);
+    assert_eq!(found, "--json\n--jobs\n");
+    let found = complete_in_bash(&project, &["deps-update", "validate", "--j"]);
+    assert_eq!(found, "--json\n");
+    let found = complete_in_bash(&project, &["deps-update", "man", "--"]);
+    assert_eq!(found, "--dir\n--help\n");
+}
+
+#[test]
+fn help_shows_the_options_that_matter_for_each_command() {
+    let project = Project::new();
+    let help = |command: &str| project.run(&[command, "--help"]).stdout;
+    for (command, shown, idle) in [
+        (
+            "check",
+            &["--jobs", "--no-cache", "--verbose", "--manifest"][..],
+            &[][..],
+        ),
+        ("update", &["--jobs", "--cache-dir"], &[]),
+        (
+            "validate",
+            &["--manifest", "--quiet"],
+            &["--jobs", "--cache-dir", "--no-cache", "--verbose"],
+        ),
+        ("list", &["--manifest"], &["--jobs", "--no-cache"]),
+        ("sbom", &["--no-cache"], &["--jobs"]),
+        ("man", &["--dir"], &["--jobs", "--manifest", "--quiet"]),
+        ("completions", &[], &["--jobs", "--manifest", "--verbose"]),
+    ] {
+        let text = help(command);
+        for option in shown {
+            assert!(
+                text.contains(option),
+                "{command} --help lacks {option}:\n{text}"
+            );
+        }
+        for option in idle {
+            assert!(
+                !text.contains(option),
+                "{command} --help shows {option}:\n{text}"
+            );
+        }
+    }
+    // Still accepted anywhere, as global options are.
+    let project = Project::new();
+    project.manifest("");
+    let run = project.run(&["validate", "--jobs", "3", "--no-cache"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = project.run(&["-j", "3", "list"]);
+    assert_eq!(run.code, 0, "{run:?}");
 }
 
 #[test]

@@ -56,9 +56,13 @@ pub fn print(printer: &Printer, failures: &[Failure<'_>]) {
 
 /// The host and reason when `error` (or a cause of it) is a request that got no answer.
 pub fn unreachable(error: &(dyn Error + 'static)) -> Option<(String, Unreachable)> {
-    std::iter::successors(Some(error), |e| (*e).source())
-        .find_map(|e| e.downcast_ref::<HttpError>())
-        .and_then(HttpError::unreachable)
+    std::iter::successors(Some(error), |e| (*e).source()).find_map(|e| {
+        if let Some(http) = e.downcast_ref::<HttpError>() {
+            return http.unreachable();
+        }
+        e.downcast_ref::<crate::vcs::GitError>()
+            .and_then(crate::vcs::GitError::unreachable)
+    })
 }
 
 fn offline_hint(why: Unreachable) -> String {
@@ -66,7 +70,7 @@ fn offline_hint(why: Unreachable) -> String {
         Unreachable::NameNotResolved | Unreachable::NoConnection | Unreachable::TimedOut => {
             "check the network connection (and `HTTPS_PROXY`, if one is needed), then run the command again; `-v` shows every request".into()
         }
-        Unreachable::Refused => "check the network connection, and that the API addresses (`GITHUB_API_URL`, `npm_config_registry`, `settings` in `deps.toml`) point where they should; then run the command again".into(),
+        Unreachable::Refused => "check the network connection, and that the API addresses (`GITHUB_API_URL`, `npm_config_registry`, `settings` in `deps.toml`) point where they should, and the remotes' `url`s; then run the command again".into(),
     }
 }
 

@@ -122,6 +122,33 @@ pub enum GitError {
 }
 
 impl GitError {
+    /// The host and reason when listing or fetching a remote got no answer at all, so a run
+    /// that meets it for many dependencies can say it once (as for HTTP requests).
+    pub fn unreachable(&self) -> Option<(String, crate::http::Unreachable)> {
+        use crate::http::Unreachable;
+        let (Self::ListRemote { url, source, .. } | Self::Fetch { url, source, .. }) = self else {
+            return None;
+        };
+        let message = source.message().to_lowercase();
+        let says = |words: &[&str]| words.iter().any(|w| message.contains(w));
+        let why = if says(&["timed out", "timeout"]) {
+            Unreachable::TimedOut
+        } else if says(&[
+            "failed to resolve address",
+            "could not resolve host",
+            "name or service not known",
+        ]) {
+            Unreachable::NameNotResolved
+        } else if says(&["connection refused"]) {
+            Unreachable::Refused
+        } else if says(&["failed to connect", "network is unreachable"]) {
+            Unreachable::NoConnection
+        } else {
+            return None;
+        };
+        Some((remote_host(url)?, why))
+    }
+
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::ListRemote { .. } | Self::Fetch { .. } => {
@@ -183,4 +210,19 @@ fn fetched_ref(name: &str) -> String {
             name.strip_prefix("refs/heads/").unwrap_or(name)
         ),
     }
+}
+
+/// `host[:port]` of a remote: `https://host:8443/x.git`, `ssh://git@host/x`, `git@host:x.git`.
+fn remote_host(url: &str) -> Option<String> {
+    if let Ok(parsed) = url::Url::parse(url) {
+        let host = parsed.host_str()?;
+        return Some(match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        });
+    }
+    // scp-like: `[user@]host:path`.
+    let (head, _) = url.split_once(':')?;
+    let host = head.rsplit('@').next()?;
+    (!host.is_empty() && !host.contains('/')).then(|| host.to_owned())
 }

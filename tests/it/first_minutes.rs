@@ -62,6 +62,35 @@ fn an_offline_check_says_so_once() {
 }
 
 #[test]
+fn unreachable_git_remotes_are_grouped_with_the_apis() {
+    let project = Project::new();
+    let git = |name: &str, url: &str| {
+        format!(
+            "[deps.{name}]\npath = \"deps/{name}\"\nsource = \"git\"\nurl = \"{url}\"\nversion = \"1.0.0\"\n"
+        )
+    };
+    project.manifest(
+        &[
+            github_dep("alpha", "github-release", "o/alpha", "1.0.0", ""),
+            git("delta", "http://127.0.0.1:9/delta.git"),
+            git("epsilon", "https://127.0.0.1:9/epsilon.git"),
+        ]
+        .join("\n"),
+    );
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: cannot reach `127.0.0.1:9` (3 dependencies: alpha, delta, epsilon): you appear to be offline"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("error:").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("the remotes' `url`s"), "{}", run.stderr);
+}
+
+#[test]
 fn one_unreachable_dependency_is_shown_in_full() {
     let project = offline_project();
     let run = project.run(&["check", "alpha"]);

@@ -53,6 +53,28 @@ fn bash_completes_options_after_the_subcommand() {
     assert_eq!(found, "--dir\n--help\n");
 }
 
+/// No zsh or fish on the test machines: their scripts are read, not run.
+#[test]
+fn zsh_and_fish_scripts_name_the_program_and_each_commands_options() {
+    let project = Project::new();
+    let zsh = project.run(&["completions", "zsh"]).stdout;
+    assert!(zsh.starts_with("#compdef deps-update\n"), "{zsh}");
+    assert!(zsh.contains("'--dry-run[Download and verify"), "{zsh}");
+    assert!(!zsh.contains("deps__update"), "{zsh}");
+    let fish = project.run(&["completions", "fish"]).stdout;
+    let for_command = |command: &str, option: &str| {
+        fish.lines().any(|line| {
+            line.starts_with("complete -c deps-update ")
+                && line.contains(&format!("using_subcommand {command}\""))
+                && line.contains(&format!(" -l {option} "))
+        })
+    };
+    assert!(for_command("update", "dry-run"), "{fish}");
+    assert!(for_command("check", "jobs"), "{fish}");
+    assert!(!for_command("validate", "jobs"), "{fish}");
+    assert!(for_command("validate", "manifest"), "{fish}");
+}
+
 #[test]
 fn help_shows_the_options_that_matter_for_each_command() {
     let project = Project::new();

@@ -173,7 +173,7 @@ pub enum Command {
     /// Exit status: 0 when every dependency was checked (updates found or not), 1 when any
     /// dependency could not be checked, 2 for a usage or registry error.
     #[command(
-        after_help = "Examples:\n  deps-update check             # every dependency, as a table\n  deps-update check nghttp2 uv  # only these two\n  deps-update check --json      # a JSON array, for a script"
+        after_help = "Examples:\n  deps-update check               # every dependency, as a table\n  deps-update check --json        # a JSON array, for a script\n  deps-update check --ref 'v*.x'  # what each release line could update to"
     )]
     Check(CheckArgs),
 
@@ -338,7 +338,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Audit this branch or tag as git holds it, not the working copy (repeatable)
+    /// Audit this branch or tag as git holds it, not the working copy (repeatable; a pattern
+    /// such as `v*.x` stands for every matching branch, here or on `settings.remote`)
     /// [default: `release-lines` in `[settings]`, else the working copy]
     #[arg(long = "ref", value_name = "REF")]
     pub refs: Vec<String>,
@@ -452,6 +453,14 @@ pub struct UpdateArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub pr: bool,
 
+    /// Build on this release line (branch, or `settings.remote`'s branch of that name) instead
+    /// of `settings.base`: its registry and versions, and its pull requests target it
+    ///
+    /// Its update branches are named after it too (`deps-update/nghttp2-v22.x`, unless
+    /// `settings.branch` places `{base}` itself), so each line has its own.
+    #[arg(long, value_name = "LINE")]
+    pub base: Option<String>,
+
     /// Vendor into a registered folder that does not exist yet
     ///
     /// Without it, a dependency whose folder is missing (though the registry records a
@@ -475,6 +484,12 @@ pub struct CheckArgs {
     /// Dependencies to check [default: all]
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+
+    /// Check this release line (branch or tag) as git holds it, not the working copy:
+    /// what it could update to within its own `allow` (repeatable; a pattern such as `v*.x`
+    /// stands for every matching branch, here or on `settings.remote`)
+    #[arg(long = "ref", value_name = "REF")]
+    pub refs: Vec<String>,
 
     /// Print a JSON array, one object per dependency, instead of a table
     #[arg(long)]

@@ -21,6 +21,8 @@ pub struct Basis {
     pub tree: VendoredTree,
     /// Whether the working copy's `deps.toml` says something else.
     pub working_copy_differs: bool,
+    /// The release line asked for (`update --base v22.x`): update branches are its own.
+    pub line: Option<String>,
 }
 
 impl Basis {
@@ -35,11 +37,15 @@ fn described(base: &Base) -> String {
     format!("{} at {}", base.described, &commit[..commit.len().min(10)])
 }
 
-/// The base `working` (the registry in the working copy) names, and the registry and its
+/// The base `working` (the registry in the working copy) names, or the release `line` when
+/// given (`v22.x`, or `settings.remote`'s branch of that name), and the registry and its
 /// version files as that commit holds them.
-pub fn committed(working: &Manifest) -> Result<Basis, ApplyError> {
+pub fn committed(working: &Manifest, line: Option<&str>) -> Result<Basis, ApplyError> {
     let repo = Repo::discover(&working.root)?;
-    let base = repo.base(working.settings.base.as_deref())?;
+    let base = match line {
+        Some(line) => repo.line(line, &working.settings.remote)?,
+        None => repo.base(working.settings.base.as_deref())?,
+    };
     let manifest_path = in_repo(&repo, &working.file)?;
     let text = repo.file_at(base.commit, &manifest_path)?.ok_or_else(|| {
         ApplyError::ManifestNotCommitted {
@@ -76,6 +82,7 @@ pub fn committed(working: &Manifest) -> Result<Basis, ApplyError> {
         manifest,
         tree,
         working_copy_differs,
+        line: line.map(str::to_owned),
     })
 }
 

@@ -469,7 +469,7 @@ async fn prepare(
         (fetched, baseline),
         links,
         options,
-        &basis.base,
+        basis,
     );
     Ok(Prepared::Plan(Box::new(plan.with_provenance(provenance))))
 }

@@ -102,7 +102,7 @@ pub fn at_ref(working: &Manifest, rev: &str, names: &[String]) -> Result<Release
         source,
     };
     let repo = Repo::discover(&working.root).map_err(git)?;
-    let base = repo.base(Some(rev)).map_err(git)?;
+    let base = repo.line(rev, &working.settings.remote).map_err(git)?;
     let workdir = repo.workdir().map(Path::to_owned).unwrap_or_default();
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned());
     let prefix = canonical(&working.root)

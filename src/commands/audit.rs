@@ -18,11 +18,15 @@ pub async fn run(
     printer: &Printer,
 ) -> Result<Outcome, CommandError> {
     let manifest = load_manifest(global)?;
-    let refs = if args.refs.is_empty() {
-        &manifest.settings.release_lines
-    } else {
-        &args.refs
-    };
+    let refs = super::release_lines(
+        &manifest,
+        if args.refs.is_empty() {
+            &manifest.settings.release_lines
+        } else {
+            &args.refs
+        },
+    )?;
+    let refs = &refs;
     // Each line as git holds it (`--ref`, `release-lines`), else the working copy.
     let lines: Vec<ReleaseLine> = if refs.is_empty() {
         manifest.select(&args.names)?;

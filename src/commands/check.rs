@@ -6,10 +6,18 @@ use super::failures::Failure;
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::check::{DependencyError, Finding, check_dependency, short};
 use crate::cli::{CheckArgs, GlobalArgs};
-use crate::commands::report::hints;
+use crate::commands::report::{CommandError, hints};
 use crate::manifest::Dependency;
 use crate::printer::{Printer, sanitize};
 use crate::suggest::count;
+
+/// What one run checks: the working copy, or each release line as git holds it.
+struct View {
+    /// `None`: the working copy.
+    line: Option<String>,
+    manifest: crate::manifest::Manifest,
+    tree: crate::vendored::VendoredTree,
+}
 
 pub async fn run(
     global: &GlobalArgs,
@@ -17,14 +25,55 @@ pub async fn run(
     printer: &Printer,
 ) -> Result<Outcome, crate::commands::report::CommandError> {
     let manifest = load_manifest(global)?;
-    let deps = manifest.select(&args.names)?;
+    let views: Vec<View> = if args.refs.is_empty() {
+        manifest.select(&args.names)?;
+        vec![View {
+            line: None,
+            tree: crate::vendored::VendoredTree::disk(&manifest.root),
+            manifest: manifest.clone(),
+        }]
+    } else {
+        let lines = super::release_lines(&manifest, &args.refs)?;
+        crate::blocking::blocking(|| {
+            lines
+                .iter()
+                .map(|line| {
+                    let basis = crate::apply::base::committed(&manifest, Some(line))?;
+                    Ok(View {
+                        line: Some(line.clone()),
+                        manifest: basis.manifest,
+                        tree: basis.tree,
+                    })
+                })
+                .collect::<Result<Vec<_>, crate::apply::ApplyError>>()
+        })
+        .map_err(|e| CommandError::Base(Box::new(e)))?
+    };
+    // A name no line has is a typo, not a dependency newer than some line.
+    if let Some(name) = args.names.iter().find(|n| {
+        views
+            .iter()
+            .all(|v| !v.manifest.deps.iter().any(|d| &d.name == *n))
+    }) {
+        views[0].manifest.select(std::slice::from_ref(name))?;
+    }
+    let items: Vec<(&Option<String>, &crate::vendored::VendoredTree, &Dependency)> = views
+        .iter()
+        .flat_map(|view| {
+            view.manifest
+                .deps
+                .iter()
+                .filter(|d| args.names.is_empty() || args.names.contains(&d.name))
+                .map(move |dep| (&view.line, &view.tree, dep))
+        })
+        .collect();
+    let on_lines = !args.refs.is_empty();
     let context = source_context(global, &manifest, printer, super::Answers::Cached)?;
     let now = super::now();
 
-    let tree = crate::vendored::VendoredTree::disk(&manifest.root);
-    let tally = printer.tally("checking", deps.len());
-    let results = for_each_dependency(&deps, global.jobs, |dep| {
-        let (tree, context, tally) = (&tree, &context, &tally);
+    let tally = printer.tally("checking", items.len());
+    let results = for_each_dependency(&items, global.jobs, |(_, tree, dep)| {
+        let (context, tally) = (&context, &tally);
         async move {
             let result = check_dependency(dep, tree, context, now).await;
             tally.advance();
@@ -42,18 +91,28 @@ pub async fn run(
     if args.json {
         let entries: Vec<_> = results
             .iter()
-            .map(|(dep, result)| json_entry(dep, result))
+            .map(|((line, _, dep), result)| {
+                let mut entry = json_entry(dep, result);
+                if on_lines {
+                    entry["line"] = serde_json::json!(line);
+                }
+                entry
+            })
             .collect();
         printer.data(&format!("{}\n", serde_json::Value::Array(entries)));
     } else {
-        let mut rows = vec![vec![
-            "NAME".into(),
-            "CURRENT".into(),
-            "LATEST".into(),
-            "STATUS".into(),
-        ]];
-        for (dep, result) in &results {
-            rows.push(match result {
+        let mut header: Vec<String> = Vec::new();
+        if on_lines {
+            header.push("LINE".into());
+        }
+        header.extend(["NAME", "CURRENT", "LATEST", "STATUS"].map(String::from));
+        let mut rows = vec![header];
+        for ((line, _, dep), result) in &results {
+            let mut row: Vec<String> = Vec::new();
+            if on_lines {
+                row.push(sanitize(line.as_deref().unwrap_or_default()));
+            }
+            row.extend(match result {
                 Ok(finding) => vec![
                     dep.name.clone(),
                     short(&finding.current.to_string()).to_owned(),
@@ -72,15 +131,19 @@ pub async fn run(
                     "error (see below)".into(),
                 ],
             });
+            rows.push(row);
         }
         printer.data(&table(&rows));
     }
     let failures: Vec<Failure<'_>> = results
         .iter()
-        .filter_map(|(dep, result)| {
+        .filter_map(|((line, _, dep), result)| {
             let error = result.as_ref().err()?;
             Some(Failure {
-                label: format!("`{}`", dep.name),
+                label: match line {
+                    Some(line) => format!("`{}` on `{}`", dep.name, sanitize(line)),
+                    None => format!("`{}`", dep.name),
+                },
                 name: dep.name.clone(),
                 error,
                 hints: hints(error),
@@ -93,9 +156,17 @@ pub async fn run(
         "{} HTTP requests, {} answered 304 Not Modified",
         stats.sent, stats.not_modified
     ));
+    let lines_said = if on_lines {
+        format!(
+            " on {}",
+            count(views.len(), "release line", "release lines")
+        )
+    } else {
+        String::new()
+    };
     printer.status(&format!(
-        "checked {}: {updates} with updates, {failed} failed",
-        count(deps.len(), "dependency", "dependencies")
+        "checked {}{lines_said}: {updates} with updates, {failed} failed",
+        count(items.len(), "dependency", "dependencies")
     ));
     Ok(if failed == 0 {
         Outcome::Success

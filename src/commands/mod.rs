@@ -83,6 +83,18 @@ fn load_manifest(global: &GlobalArgs) -> Result<Manifest, CommandError> {
     Ok(Manifest::load(&file)?)
 }
 
+/// The release lines `entries` name (`--ref`, `release-lines`), patterns (`v*.x`) expanded
+/// against the branches git knows, here and on `settings.remote`.
+fn release_lines(manifest: &Manifest, entries: &[String]) -> Result<Vec<String>, CommandError> {
+    if !entries.iter().any(|e| e.contains(['*', '?', '['])) {
+        return Ok(entries.to_vec());
+    }
+    let repo = crate::vcs::Repo::discover(&manifest.root)
+        .map_err(|e| CommandError::Base(Box::new(e.into())))?;
+    repo.lines(entries, &manifest.settings.remote)
+        .map_err(|e| CommandError::Base(Box::new(e.into())))
+}
+
 /// The cache folder: `--no-cache` wins, then `--cache-dir`, then the user's cache folder.
 fn cache_dir(global: &GlobalArgs) -> Option<PathBuf> {
     if global.no_cache {

@@ -29,8 +29,8 @@ pub async fn run(
     working.select(&names)?;
     // Everything comes from the base commit: the rules, the recorded versions, the patches,
     // and the registry the update commits.
-    let basis =
-        crate::apply::base::committed(&working).map_err(|e| CommandError::Base(Box::new(e)))?;
+    let basis = crate::apply::base::committed(&working, args.base.as_deref())
+        .map_err(|e| CommandError::Base(Box::new(e)))?;
     if basis.working_copy_differs {
         printer.warn(&format!(
             "`{}` in the working copy differs from the one committed on {}: the update is built from the committed one (commit your change, and push it when the base is a remote branch, to use it)",

@@ -56,7 +56,7 @@ pub struct Manifest {
 }
 
 /// Placeholders of `settings.branch`.
-pub const BRANCH_VARS: &[&str] = &["name"];
+pub const BRANCH_VARS: &[&str] = &["name", "base"];
 /// Placeholders of `settings.commit-message`.
 pub const MESSAGE_VARS: &[&str] = &["name", "version", "old-version"];
 /// Placeholders of `archive`, `asset`, `checksums` and `signature`.

@@ -192,6 +192,13 @@ pub(super) fn validate_settings(
                     Some("release-lines"),
                     format!("expected a branch or tag name, found `{}`", line.get_ref()),
                 ))
+            } else if let Err(error) = globset::Glob::new(text) {
+                Err(locator.diagnostic(
+                    line.span(),
+                    None,
+                    Some("release-lines"),
+                    format!("not a valid pattern: {}", error.kind()),
+                ))
             } else {
                 Ok(text.to_owned())
             }

@@ -159,6 +159,78 @@ impl Repo {
         self.repo.workdir()
     }
 
+    /// A release line (`v22.x`): the revision git names so, else `remote`'s branch of that
+    /// name (a CI clone often has `origin/v22.x` and no local branch).
+    pub fn line(&self, rev: &str, remote: &str) -> Result<Base, GitError> {
+        match self.base(Some(rev)) {
+            Ok(base) => Ok(base),
+            Err(error) => {
+                let tracking = format!("{remote}/{rev}");
+                if self
+                    .repo
+                    .find_reference(&format!("refs/remotes/{tracking}"))
+                    .is_ok()
+                {
+                    self.base(Some(&tracking))
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    /// Release lines named by `entries`: a name is kept as it is; a pattern (`v*.x`) stands
+    /// for every local branch and every branch of `remote` it matches, newest version first.
+    /// A pattern that matches nothing stands for nothing.
+    pub fn lines(&self, entries: &[String], remote: &str) -> Result<Vec<String>, GitError> {
+        let mut lines: Vec<String> = Vec::new();
+        for entry in entries {
+            if !entry.contains(['*', '?', '[']) {
+                if !lines.contains(entry) {
+                    lines.push(entry.clone());
+                }
+                continue;
+            }
+            let Ok(glob) = globset::GlobBuilder::new(entry)
+                .literal_separator(true)
+                .build()
+                .map(|g| g.compile_matcher())
+            else {
+                continue;
+            };
+            let mut found: Vec<String> = Vec::new();
+            let references = self.repo.references().map_err(GitError::Object)?;
+            for reference in references.flatten() {
+                let Ok(name) = reference.name() else {
+                    continue;
+                };
+                let short = name
+                    .strip_prefix("refs/heads/")
+                    .or_else(|| name.strip_prefix(&format!("refs/remotes/{remote}/")));
+                if let Some(short) = short
+                    && short != "HEAD"
+                    && glob.is_match(short)
+                    && !found.iter().any(|f| f == short)
+                {
+                    found.push(short.to_owned());
+                }
+            }
+            // `v22.x` before `v20.x` before `v9.x`: by the numbers in the names.
+            let numbers = |name: &str| -> Vec<u64> {
+                name.split(|c: char| !c.is_ascii_digit())
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            };
+            found.sort_by(|a, b| numbers(b).cmp(&numbers(a)).then_with(|| a.cmp(b)));
+            for line in found {
+                if !lines.contains(&line) {
+                    lines.push(line);
+                }
+            }
+        }
+        Ok(lines)
+    }
+
     /// The commit updates start from: `setting` when given (a branch, tag or commit), else
     /// the current branch's upstream, else `HEAD`.
     pub fn base(&self, setting: Option<&str>) -> Result<Base, GitError> {

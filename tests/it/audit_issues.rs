@@ -306,6 +306,16 @@ async fn each_release_line_is_audited_as_git_holds_it_nested_packages_too() {
     // `--ref` picks lines; the fixed one alone passes.
     let run = project.run(&["audit", "--ref", "v20.x"]);
     assert_eq!(run.code, 0, "{run:?}");
+    // A pattern stands for every branch it matches, newest first.
+    let run = project.run(&["audit", "--ref", "v2*.x", "--json"]);
+    let lines: Vec<String> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(lines, ["v22.x", "v22.x", "v20.x"], "{run:?}");
     // A line git does not know is an error that names it.
     let run = project.run(&["audit", "--ref", "v18.x"]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -314,13 +324,21 @@ async fn each_release_line_is_audited_as_git_holds_it_nested_packages_too() {
         "{}",
         run.stderr
     );
-    // `release-lines` holds branch or tag names.
+    // `release-lines` holds branch or tag names, or patterns.
     project.manifest("[settings]\nrelease-lines = [\"v22.x\", \"\"]\n");
     let run = project.run(&["validate"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr
             .contains("expected a branch or tag name, found ``"),
+        "{}",
+        run.stderr
+    );
+    project.manifest("[settings]\nrelease-lines = [\"v[2.x\"]\n");
+    let run = project.run(&["validate"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("`release-lines`: not a valid pattern"),
         "{}",
         run.stderr
     );

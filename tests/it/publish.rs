@@ -904,3 +904,117 @@ async fn a_base_on_a_remote_branch_with_slashes_is_the_pull_requests_base() {
     let state = forge.0.lock().unwrap();
     assert_eq!(state.pulls[0]["base"]["ref"], "release/v1.x");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_base_builds_on_a_release_line_and_targets_it() {
+    let (project, _server, forge) = three_outdated().await;
+    // `v22.x` exists only as `origin/v22.x`, as in a CI clone; it vendors brotli 0.9.0.
+    project.git(&["checkout", "-q", "-b", "line"]);
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    let on_line = registry.replace(
+        "repo = \"up/brotli\"\nversion = \"1.0.0\"",
+        "repo = \"up/brotli\"\nversion = \"0.9.0\"",
+    );
+    assert_ne!(on_line, registry);
+    project.write("deps.toml", &on_line);
+    project.git(&["commit", "-q", "-am", "the v22.x line"]);
+    project.git(&["push", "-q", "origin", "HEAD:v22.x"]);
+    project.git(&["checkout", "-q", "main"]);
+    project.git(&["branch", "-q", "-D", "line"]);
+    project.git(&["fetch", "-q", "origin"]);
+
+    let run = project.run(&["update", "brotli", "--base", "v22.x", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("building on origin/v22.x at "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("brotli  0.9.0  1.2.0"),
+        "{}",
+        run.stdout
+    );
+    // Its own branch, so main's update of brotli never meets it.
+    assert!(remote_branches(&project).contains(&"deps-update/brotli-v22.x".to_owned()));
+    let parent = project.git(&["rev-parse", "deps-update/brotli-v22.x^"]);
+    assert_eq!(parent, project.git(&["rev-parse", "origin/v22.x"]));
+    {
+        let state = forge.0.lock().unwrap();
+        assert_eq!(state.pulls.len(), 1);
+        assert_eq!(state.pulls[0]["base"]["ref"], "v22.x");
+        assert_eq!(state.pulls[0]["head"]["ref"], "deps-update/brotli-v22.x");
+    }
+    // main's update is another branch and another pull request.
+    let run = project.run(&["update", "brotli", "--pr"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let state = forge.0.lock().unwrap();
+    assert_eq!(state.pulls.len(), 2);
+    assert_eq!(state.pulls[1]["base"]["ref"], "main");
+    assert_eq!(state.pulls[1]["head"]["ref"], "deps-update/brotli");
+
+    // A line git does not know is an error naming it.
+    drop(state);
+    let run = project.run(&["update", "brotli", "--base", "v99.x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("`v99.x`"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reads_each_release_line_as_git_holds_it() {
+    let (project, _server, _forge) = three_outdated().await;
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    for (line, version) in [("v20.x", "0.8.0"), ("v22.x", "1.2.0")] {
+        project.git(&["checkout", "-q", "-b", line]);
+        project.write(
+            "deps.toml",
+            &registry.replace(
+                "repo = \"up/brotli\"\nversion = \"1.0.0\"",
+                &format!("repo = \"up/brotli\"\nversion = \"{version}\""),
+            ),
+        );
+        project.git(&["commit", "-q", "-am", line]);
+        project.git(&["push", "-q", "origin", &format!("HEAD:{line}")]);
+        project.git(&["checkout", "-q", "main"]);
+        if line == "v20.x" {
+            // Only on the remote.
+            project.git(&["branch", "-q", "-D", line]);
+        }
+    }
+    project.git(&["fetch", "-q", "origin"]);
+    // The working copy's registry says something else: the lines' own are read.
+    project.write(
+        "deps.toml",
+        &registry.replace("version = \"1.0.0\"", "version = \"1.1.0\""),
+    );
+
+    let run = project.run(&["check", "brotli", "--ref", "v*.x", "--ref", "main"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "LINE   NAME    CURRENT  LATEST  STATUS\n\
+         v22.x  brotli  1.2.0    1.2.0   up to date\n\
+         v20.x  brotli  0.8.0    1.2.0   update available\n\
+         main   brotli  1.0.0    1.2.0   update available\n"
+    );
+    assert!(
+        run.stderr
+            .contains("checked 3 dependencies on 3 release lines: 2 with updates, 0 failed"),
+        "{}",
+        run.stderr
+    );
+    let run = project.run(&["check", "--ref", "v20.x", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let brotli = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "brotli")
+        .unwrap();
+    assert_eq!(brotli["line"], "v20.x");
+    assert_eq!(brotli["current"], "0.8.0");
+    // A line git does not know.
+    let run = project.run(&["check", "--ref", "v99.x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("v99.x"), "{}", run.stderr);
+}

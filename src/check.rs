@@ -380,6 +380,13 @@ pub fn version_file_agrees(dep: &Dependency, found: &str, version: &str) -> bool
 }
 
 /// How long ago something came out: `3 days`, `1 day`, else hours and minutes.
+/// The UTC day of a time in seconds since the Unix epoch: `2026-12-09`.
+fn day_of(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_else(|_| "a later day".into())
+}
+
 fn age(seconds: i64) -> String {
     match seconds / 86_400 {
         0 => crate::http::human_duration(std::time::Duration::from_secs(
@@ -464,9 +471,10 @@ pub fn judge(
                 {
                     Some(match newest.published_at {
                         Some(at) => format!(
-                            "{} came out {} ago, less than `min-age-days = {days}`; waiting",
+                            "{} came out {} ago, less than `min-age-days = {days}`; waiting until {}",
                             newest.version,
-                            age(now - at)
+                            age(now - at),
+                            day_of(at + i64::from(days) * 86_400)
                         ),
                         None => format!(
                             "{} has no publication date, so `min-age-days = {days}` cannot pass it; waiting",
@@ -535,11 +543,15 @@ pub fn judge(
             Current::Commit(recorded),
         ) => {
             let head = commits.first().map(|c| c.id.clone());
+            let head_time = commits.first().and_then(|c| c.time);
             let settled = newest_settled(&commits, now, *quiet_days);
             let waiting = |head: &str| {
                 format!(
-                    "the branch head {} is younger than `quiet-days = {quiet_days}`; waiting",
-                    short(head)
+                    "the branch head {} is younger than `quiet-days = {quiet_days}`; waiting{}",
+                    short(head),
+                    head_time
+                        .map(|t| format!(" until {}", day_of(t + i64::from(*quiet_days) * 86_400)))
+                        .unwrap_or_default()
                 )
             };
             let finding = match settled {
@@ -686,7 +698,9 @@ mod tests {
         assert!(finding.update_available);
         assert_eq!(
             finding.note.as_deref(),
-            Some("1.4.0 came out 2 days ago, less than `min-age-days = 7`; waiting")
+            Some(
+                "1.4.0 came out 2 days ago, less than `min-age-days = 7`; waiting until 2023-11-19"
+            )
         );
 
         // Nothing old enough: no update, and the note says why alone.
@@ -744,7 +758,9 @@ mod tests {
         assert_eq!(finding.latest, "b".repeat(40));
         assert_eq!(
             finding.note.as_deref(),
-            Some("the branch head cccccccccccc is younger than `quiet-days = 3`; waiting")
+            Some(
+                "the branch head cccccccccccc is younger than `quiet-days = 3`; waiting until 2023-11-16"
+            )
         );
     }
 }

@@ -453,6 +453,18 @@ pub struct UpdateArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub pr: bool,
 
+    /// With --all: keep the dependency dashboard issue's update section current (each
+    /// dependency's state: up to date, waiting, pull request open, failed), editing it only
+    /// when it changed
+    // Not `requires = "all"`: a flag's default value satisfies it.
+    #[arg(long, conflicts_with_all = ["dry_run", "names"])]
+    pub dashboard: bool,
+
+    /// The repository holding the dashboard issue, on the project's forge
+    /// [default: where --pr opens pull requests]
+    #[arg(long, value_name = "OWNER/NAME", requires = "dashboard")]
+    pub repository: Option<String>,
+
     /// Build on this release line (branch, or `settings.remote`'s branch of that name) instead
     /// of `settings.base`: its registry and versions, and its pull requests target it
     ///

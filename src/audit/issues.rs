@@ -55,6 +55,22 @@ pub enum DashboardOutcome {
     Unchanged { number: u64, url: String },
 }
 
+impl DashboardOutcome {
+    /// `dashboard in `node/tracker`: #7 refreshed https://…`.
+    pub fn said(&self, repository: &str) -> String {
+        let (what, number, url) = match self {
+            Self::Created { number, url } => ("opened", number, url),
+            Self::Edited { number, url } => ("refreshed", number, url),
+            Self::Unchanged { number, url } => ("unchanged", number, url),
+        };
+        format!(
+            "dashboard in `{}`: #{number} {what} {}",
+            visible(repository),
+            visible(url)
+        )
+    }
+}
+
 /// Which finding an issue is about, kept in its body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Key {
@@ -325,19 +341,91 @@ fn finding_spec(line: &str, report: &DependencyAudit, found: &Affecting, key: &K
     }
 }
 
-/// Keeps the dashboard issue in `target` current: opens it, edits it when what it shows
-/// changed, else writes nothing.
+/// What a dashboard section comes from: `audit --dashboard` writes the advisories, `update
+/// --dashboard` the updates; each keeps the other's section as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Updates,
+    Advisories,
+}
+
+impl Section {
+    const ALL: [Self; 2] = [Self::Updates, Self::Advisories];
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Updates => "updates",
+            Self::Advisories => "advisories",
+        }
+    }
+
+    fn start(self) -> String {
+        format!("<!-- deps-update dashboard section: {} -->", self.key())
+    }
+
+    fn end(self) -> String {
+        format!("<!-- /deps-update dashboard section: {} -->", self.key())
+    }
+
+    /// This section as `body` holds it, markers included.
+    fn within(self, body: &str) -> Option<&str> {
+        let start = body.find(&self.start())?;
+        let end = body[start..].find(&self.end())? + start + self.end().len();
+        Some(&body[start..end])
+    }
+}
+
+/// The dashboard's body: its sections in a fixed order, `fresh` as this run wrote it and the
+/// others as `existing` holds them.
+fn dashboard_with(existing: Option<&str>, section: Section, fresh: &str) -> String {
+    let mut body = String::from(
+        "Every vendored dependency: its update state (kept by `deps-update update --dashboard`) \
+         and its known vulnerabilities (kept by `deps-update audit --dashboard`).\n",
+    );
+    for each in Section::ALL {
+        let text = if each == section {
+            Some(format!("{}\n{}{}", each.start(), fresh, each.end()))
+        } else {
+            existing.and_then(|b| each.within(b)).map(str::to_owned)
+        };
+        if let Some(text) = text {
+            body.push('\n');
+            body.push_str(&text);
+            body.push('\n');
+        }
+    }
+    body.push('\n');
+    body.push_str(DASHBOARD_KEY);
+    body.push('\n');
+    body
+}
+
+/// Keeps the dashboard issue in `target` current with the advisories of `audits`.
 pub async fn sync_dashboard(
     issues: &dyn Issues,
     http: &HttpClient,
     target: &ChangeTarget,
     audits: &[LineAudit],
 ) -> Result<DashboardOutcome, ForgeError> {
-    let spec = IssueSpec {
-        title: "Dependency dashboard".into(),
-        body: dashboard_body(audits),
-        labels: vec![DASHBOARD_LABEL.to_owned()],
-    };
+    sync_section(
+        issues,
+        http,
+        target,
+        Section::Advisories,
+        &advisories_section(audits),
+    )
+    .await
+}
+
+/// Keeps `section` of the dashboard issue in `target` as `text`: opens the issue, edits it
+/// when what it shows changed, else writes nothing.
+pub async fn sync_section(
+    issues: &dyn Issues,
+    http: &HttpClient,
+    target: &ChangeTarget,
+    section: Section,
+    text: &str,
+) -> Result<DashboardOutcome, ForgeError> {
     let mut open: Vec<Issue> = issues
         .open_issues(http, target, DASHBOARD_LABEL)
         .await?
@@ -345,6 +433,11 @@ pub async fn sync_dashboard(
         .filter(|i| i.body.contains(DASHBOARD_KEY))
         .collect();
     open.sort_by_key(|i| i.number);
+    let spec = IssueSpec {
+        title: "Dependency dashboard".into(),
+        body: dashboard_with(open.first().map(|i| i.body.as_str()), section, text),
+        labels: vec![DASHBOARD_LABEL.to_owned()],
+    };
     let Some(existing) = open.first() else {
         let created = issues.create(http, target, &spec).await?;
         return Ok(DashboardOutcome::Created {
@@ -371,11 +464,8 @@ pub async fn sync_dashboard(
 }
 
 /// Each line's dependencies: vendored and newest allowed versions, state, open advisories.
-fn dashboard_body(audits: &[LineAudit]) -> String {
-    let mut body = String::from(
-        "Every vendored dependency, its newest allowed version and its known vulnerabilities, \
-         kept current by `deps-update audit --dashboard`.\n",
-    );
+fn advisories_section(audits: &[LineAudit]) -> String {
+    let mut body = String::from("## Advisories\n");
     for audit in audits {
         body.push_str(&format!("\n### `{}`\n\n", code(&audit.line)));
         body.push_str("| Dependency | Vendored | Newest | State | Open advisories |\n");
@@ -438,9 +528,75 @@ fn dashboard_body(audits: &[LineAudit]) -> String {
             ));
         }
     }
-    body.push('\n');
-    body.push_str(DASHBOARD_KEY);
-    body.push('\n');
+    body
+}
+
+/// One dependency's update, as `update --dashboard` shows it.
+#[derive(Debug, Clone)]
+pub struct UpdateRow {
+    /// The dependency, or `group NAME`.
+    pub name: String,
+    pub vendored: String,
+    /// The newest allowed version, when it is known.
+    pub newest: Option<String>,
+    pub state: UpdateState,
+}
+
+/// Where a dependency's update stands.
+#[derive(Debug, Clone)]
+pub enum UpdateState {
+    /// Nothing to do; the note says why when it waits (`min-age-days`, `quiet-days`).
+    UpToDate { note: Option<String> },
+    /// Its pull (merge) request is open.
+    Proposed { number: u64, url: String },
+    /// Committed on its branch, not published.
+    Committed { branch: String },
+    /// The run failed for it, with the one-line reason.
+    Failed { reason: String },
+}
+
+/// The updates of a run built on `base`, with the run's page (`run`) when it has one.
+pub fn updates_section(base: &str, rows: &[UpdateRow], run: Option<&str>) -> String {
+    let mut body = format!("## Updates\n\nOn `{}`", code(base));
+    if let Some(run) = run {
+        body.push_str(&format!(
+            ", as of [this run](<{}>)",
+            visible(run).replace('>', "%3E")
+        ));
+    }
+    body.push_str(".\n\n| Dependency | Vendored | Newest | State |\n|---|---|---|---|\n");
+    for row in rows {
+        let state = match &row.state {
+            UpdateState::UpToDate { note: Some(note) } if note.contains("; waiting") => {
+                // Only the rule and the day: an age that grows daily would edit the issue daily.
+                let rule = ["min-age-days", "quiet-days"]
+                    .into_iter()
+                    .find(|r| note.contains(r))
+                    .unwrap_or("a cooldown");
+                match note.split_once("; waiting until ") {
+                    Some((_, day)) => format!("waiting for `{rule}` until {}", markdown(day)),
+                    None => format!("waiting for `{rule}`"),
+                }
+            }
+            UpdateState::UpToDate { .. } => "up to date".to_owned(),
+            UpdateState::Proposed { number, url } => {
+                format!("[#{number}](<{}>) open", visible(url).replace('>', "%3E"))
+            }
+            UpdateState::Committed { branch } => {
+                format!("committed on `{}`, not published", code(branch))
+            }
+            UpdateState::Failed { reason } => format!("failed: {}", markdown(reason)),
+        };
+        body.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            code(&row.name),
+            code(&row.vendored),
+            row.newest
+                .as_deref()
+                .map_or("–".into(), |l| format!("`{}`", code(l))),
+            state
+        ));
+    }
     body
 }
 
@@ -472,6 +628,76 @@ mod tests {
         };
         assert!(!key.same(&elsewhere));
         assert_eq!(Key::read("no key here"), None);
+    }
+
+    #[test]
+    fn the_updates_section_renders_every_state() {
+        let row = |name: &str, state| UpdateRow {
+            name: name.into(),
+            vendored: "1.0.0".into(),
+            newest: Some("2.0.0".into()),
+            state,
+        };
+        let text = updates_section(
+            "v22.x",
+            &[
+                row("a", UpdateState::UpToDate { note: None }),
+                row(
+                    "b",
+                    UpdateState::UpToDate {
+                        note: Some(
+                            "2.0.0 came out 2 days ago, less than `min-age-days = 7`; waiting until 2026-12-08".into(),
+                        ),
+                    },
+                ),
+                row(
+                    "c",
+                    UpdateState::Proposed {
+                        number: 12,
+                        url: "https://github.com/o/n/pull/12".into(),
+                    },
+                ),
+                row(
+                    "d",
+                    UpdateState::Committed {
+                        branch: "deps-update/d".into(),
+                    },
+                ),
+                row(
+                    "e",
+                    UpdateState::Failed {
+                        reason: "checksum | mismatch".into(),
+                    },
+                ),
+            ],
+            Some("https://ci.example/runs/1"),
+        );
+        assert!(text.starts_with(
+            "## Updates\n\nOn `v22.x`, as of [this run](<https://ci.example/runs/1>)."
+        ));
+        for line in [
+            "| `a` | `1.0.0` | `2.0.0` | up to date |",
+            "| `b` | `1.0.0` | `2.0.0` | waiting for `min-age-days` until 2026\\-12\\-08 |",
+            "| `c` | `1.0.0` | `2.0.0` | [#12](<https://github.com/o/n/pull/12>) open |",
+            "| `d` | `1.0.0` | `2.0.0` | committed on `deps-update/d`, not published |",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
+        assert!(
+            text.contains("| `e` | `1.0.0` | `2.0.0` | failed: checksum \\| mismatch |"),
+            "{text}"
+        );
+        // Each section keeps the other's text.
+        let both = dashboard_with(
+            Some(&dashboard_with(None, Section::Advisories, "ADVISORIES\n")),
+            Section::Updates,
+            "UPDATES\n",
+        );
+        assert!(
+            both.find("UPDATES").unwrap() < both.find("ADVISORIES").unwrap(),
+            "{both}"
+        );
+        assert!(both.ends_with(&format!("{DASHBOARD_KEY}\n")));
     }
 
     #[test]

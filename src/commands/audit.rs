@@ -2,7 +2,7 @@
 //! each release line, and (`--issues`, `--dashboard`) kept in a tracking repository's issues.
 
 use super::{Outcome, load_manifest, source_context, table};
-use crate::audit::issues::{DashboardOutcome, LineAudit, sync_dashboard, sync_findings};
+use crate::audit::issues::{LineAudit, sync_dashboard, sync_findings};
 use crate::audit::lines::{ReleaseLine, at_ref, working_copy, working_name};
 use crate::audit::{AuditError, DependencyAudit, audit, osv_api};
 use crate::cli::{AuditArgs, GlobalArgs};
@@ -281,15 +281,7 @@ async fn keep_issues(
     }
     if args.dashboard {
         let outcome = sync_dashboard(issues, http, &target, &audits).await?;
-        let (what, number, url) = match &outcome {
-            DashboardOutcome::Created { number, url } => ("opened", number, url),
-            DashboardOutcome::Edited { number, url } => ("refreshed", number, url),
-            DashboardOutcome::Unchanged { number, url } => ("unchanged", number, url),
-        };
-        printer.status(&format!(
-            "dashboard in `{repository}`: #{number} {what} {}",
-            visible(url)
-        ));
+        printer.status(&outcome.said(&target.repository));
     }
     Ok(())
 }

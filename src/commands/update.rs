@@ -3,6 +3,7 @@
 use super::failures::Failure;
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::apply::{ApplyOptions, UpdateResult, update_group};
+use crate::audit::issues::{Section, UpdateRow, UpdateState, sync_section, updates_section};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::commands::report::{CommandError, hints};
@@ -70,6 +71,27 @@ pub async fn run(
             &context.http,
             target.site.info().change_request,
         )?;
+        Some(target)
+    } else {
+        None
+    };
+    // The dashboard's repository, and a token that may write there, before anything is done.
+    let dashboard = if args.dashboard {
+        let target = match &args.repository {
+            Some(repository) => crate::forge::ChangeTarget::new(
+                project_site(manifest, &context)?,
+                repository.clone(),
+            ),
+            None => change_target(manifest, &context)?,
+        };
+        target
+            .site
+            .forge
+            .issues()
+            .ok_or(crate::forge::ForgeError::NoIssues {
+                forge: target.site.info().name(),
+            })?;
+        crate::publish::token_that_writes(&target.site, &context.http, "issue")?;
         Some(target)
     } else {
         None
@@ -260,11 +282,103 @@ pub async fn run(
         ));
     }
     summary.write_github_files(printer);
+    if let Some(dashboard) = &dashboard {
+        let base = args
+            .base
+            .clone()
+            .unwrap_or_else(|| basis.base.branch_name());
+        let text = updates_section(&base, &dashboard_rows(&results), run_page().as_deref());
+        let issues = dashboard
+            .site
+            .forge
+            .issues()
+            .expect("checked before the run");
+        let outcome =
+            sync_section(issues, &context.http, dashboard, Section::Updates, &text).await?;
+        printer.status(&outcome.said(&dashboard.repository));
+    }
     Ok(if failed == 0 {
         Outcome::Success
     } else {
         Outcome::SomeFailed
     })
+}
+
+type UnitResults<'a> = (
+    &'a [&'a Dependency],
+    (
+        Vec<Result<UpdateResult, crate::apply::ApplyError>>,
+        Option<Result<crate::publish::Published, crate::publish::PublishError>>,
+    ),
+);
+
+/// Each dependency's state after the run, for the dashboard.
+fn dashboard_rows(results: &[UnitResults<'_>]) -> Vec<UpdateRow> {
+    let first_line = |error: &dyn std::error::Error| {
+        sanitize(error.to_string().lines().next().unwrap_or_default())
+    };
+    let mut rows = Vec::new();
+    for (members, (results, published)) in results {
+        for (dep, result) in members.iter().zip(results) {
+            let recorded = dep.tracking.recorded().unwrap_or_default();
+            rows.push(match result {
+                Ok(UpdateResult::UpToDate { current, note }) => UpdateRow {
+                    name: dep.name.clone(),
+                    vendored: current.clone(),
+                    newest: None,
+                    state: UpdateState::UpToDate { note: note.clone() },
+                },
+                Ok(UpdateResult::Updated(update)) => UpdateRow {
+                    name: dep.name.clone(),
+                    vendored: update.old_version.to_string(),
+                    newest: Some(update.new_version.clone()),
+                    state: match published {
+                        Some(Ok(published)) => match &published.pull_request {
+                            Some(pr) => UpdateState::Proposed {
+                                number: pr.number(),
+                                url: pr.url().to_owned(),
+                            },
+                            None => UpdateState::Committed {
+                                branch: update.branch.clone(),
+                            },
+                        },
+                        Some(Err(error)) => UpdateState::Failed {
+                            reason: first_line(error),
+                        },
+                        None => UpdateState::Committed {
+                            branch: update.branch.clone(),
+                        },
+                    },
+                },
+                Err(error) => UpdateRow {
+                    name: dep.name.clone(),
+                    vendored: recorded,
+                    newest: None,
+                    state: UpdateState::Failed {
+                        reason: first_line(error),
+                    },
+                },
+            });
+        }
+    }
+    rows
+}
+
+/// The page of the CI run this is, when a CI says: GitHub Actions (and Gitea's, which sets
+/// the same variables), GitLab CI.
+fn run_page() -> Option<String> {
+    let env = crate::process::env;
+    if let (Some(server), Some(repository), Some(run)) = (
+        env("GITHUB_SERVER_URL"),
+        env("GITHUB_REPOSITORY"),
+        env("GITHUB_RUN_ID"),
+    ) {
+        return Some(format!(
+            "{}/{repository}/actions/runs/{run}",
+            server.trim_end_matches('/')
+        ));
+    }
+    env("CI_JOB_URL")
 }
 
 /// `deps-update NAME...`: a first word that is neither a subcommand nor a dependency is a

@@ -37,6 +37,14 @@ pub enum PullRequestOutcome {
 }
 
 impl PullRequestOutcome {
+    pub fn number(&self) -> u64 {
+        match self {
+            Self::Created { number, .. }
+            | Self::Refreshed { number, .. }
+            | Self::Unchanged { number, .. } => *number,
+        }
+    }
+
     pub fn url(&self) -> &str {
         match self {
             Self::Created { url, .. }

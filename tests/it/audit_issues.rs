@@ -539,3 +539,144 @@ async fn the_dashboard_is_one_issue_edited_only_when_it_changes() {
     let body = tracker.issues()[0]["body"].as_str().unwrap().to_owned();
     assert!(!body.contains("| `acorn` | `8.0.0`"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_keeps_its_own_section_of_the_dashboard() {
+    let (mut project, server, tracker) = two_lines().await;
+    // delta 1.0.0 -> 2.0.0 is committed; beta's 1.1.0 is a day old under `min-age-days = 7`;
+    // gamma's upstream is not there.
+    let tarball = crate::support::tar_gz(&[crate::support::Entry::File(
+        "package/package.json",
+        b"{\"name\": \"delta\", \"version\": \"2.0.0\"}\n",
+    )]);
+    mount_json(
+        &server,
+        "/npm/delta",
+        json!({"dist-tags": {"latest": "2.0.0"}, "versions": {
+            "1.0.0": {},
+            "2.0.0": {"dist": {"tarball": format!("{}/t/delta-2.0.0.tgz", server.uri()),
+                "integrity": crate::support::npm_integrity(&tarball)}}
+        }}),
+    )
+    .await;
+    crate::support::mount_file(&server, "/t/delta-2.0.0.tgz", tarball).await;
+    let yesterday = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+    mount_json(
+        &server,
+        "/npm/beta",
+        json!({"dist-tags": {"latest": "1.1.0"}, "versions": {"1.0.0": {}, "1.1.0": {}},
+            "time": {"1.0.0": "2020-01-01T00:00:00Z", "1.1.0": yesterday.to_string()}}),
+    )
+    .await;
+    let npm = |name: &str, extra: &str| {
+        format!(
+            "[deps.{name}]\npath = \"deps/{name}\"\nsource = \"npm\"\npackage = \"{name}\"\nversion = \"1.0.0\"\n{extra}\n"
+        )
+    };
+    let extra = [
+        npm("delta", ""),
+        npm("beta", "min-age-days = 7"),
+        "[deps.gamma]\npath = \"deps/gamma\"\nsource = \"github-release\"\nrepo = \"o/gamma\"\nversion = \"1.0.0\"\n".into(),
+    ]
+    .join("\n");
+    project.manifest(&registry("8.1.0", &extra));
+    for name in ["delta", "beta", "gamma"] {
+        project.write(&format!("deps/{name}/package.json"), "{}\n");
+    }
+    project.commit_all("more dependencies");
+
+    let run = project.run(&["audit", "--dashboard"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(tracker.writes(), ["POST /repos/node/tracker/issues"]);
+
+    let run = project.run(&["update", "--all", "--dashboard"]);
+    assert_eq!(run.code, 1, "gamma fails: {run:?}");
+    assert!(
+        run.stderr
+            .contains("dashboard in `node/tracker`: #1 refreshed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tracker.writes().len(), 2, "{:?}", tracker.writes());
+    let body = tracker.issues()[0]["body"].as_str().unwrap().to_owned();
+    let updates = body.find("## Updates").expect(&body);
+    let advisories = body.find("## Advisories").expect(&body);
+    assert!(updates < advisories, "{body}");
+    for row in [
+        "| `acorn` | `8.1.0` | – | up to date |",
+        "| `delta` | `1.0.0` | `2.0.0` | committed on `deps-update/delta`, not published |",
+        "| `beta` | `1.0.0` | – | waiting for `min-age-days` until 20",
+        "| `gamma` | `1.0.0` | – | failed: ",
+    ] {
+        assert!(body.contains(row), "{row}:\n{body}");
+    }
+    // The advisories `audit` wrote are kept.
+    assert!(body.contains("### `v22.x`"), "{body}");
+
+    // Nothing changed: neither command writes.
+    let run = project.run(&["update", "--all", "--dashboard"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("#1 unchanged"), "{}", run.stderr);
+    let run = project.run(&["audit", "--dashboard"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(tracker.writes().len(), 2, "{:?}", tracker.writes());
+    let after = tracker.issues()[0]["body"].as_str().unwrap().to_owned();
+    assert_eq!(after, body);
+
+    // `--dashboard` covers every dependency, so it needs --all.
+    let run = project.run(&["update", "delta", "--dashboard"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_actions_audit_step_keeps_issues_and_passes_on_findings() {
+    let (project, _server, tracker) = two_lines().await;
+    let step = "Audit every release line for known vulnerabilities";
+    let run = project.run_action_step(
+        step,
+        &[
+            ("AUDIT", "issues"),
+            ("MANIFEST", ""),
+            ("DASHBOARD", "true"),
+            ("REPOSITORY", "node/tracker"),
+        ],
+    );
+    // Findings are recorded as issues for review: the step passes.
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        tracker.open_titles(),
+        [
+            "CVE-2022-3517 (minimatch, via acorn) found on v22.x",
+            "CVE-2099-0001 (acorn) found on v22.x",
+            "Dependency dashboard",
+        ]
+    );
+    // Only reporting: the findings fail the step, as `audit` does.
+    let run = project.run_action_step(
+        step,
+        &[
+            ("AUDIT", "report"),
+            ("MANIFEST", ""),
+            ("DASHBOARD", "false"),
+            ("REPOSITORY", ""),
+        ],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("v22.x"), "{run:?}");
+    // A mistyped input is said as such.
+    let run = project.run_action_step(
+        step,
+        &[
+            ("AUDIT", "yes"),
+            ("MANIFEST", ""),
+            ("DASHBOARD", "false"),
+            ("REPOSITORY", ""),
+        ],
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("input audit: expected \"issues\", \"report\" or empty"),
+        "{run:?}"
+    );
+}

@@ -37,7 +37,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
 fn bash_completes_options_after_the_subcommand() {
     let project = Project::new();
     let found = complete_in_bash(&project, &["deps-update", "update", "--d"]);
-    assert_eq!(found, "--dry-run\n--diff\n");
+    assert_eq!(found, "--dry-run\n--diff\n--dashboard\n");
     let found = complete_in_bash(&project, &["deps-update", "check", "--js"]);
     assert_eq!(found, "--json\n");
     let found = complete_in_bash(&project, &["deps-update", "chec"]);

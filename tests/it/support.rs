@@ -135,6 +135,47 @@ impl Project {
         Self::output(command)
     }
 
+    /// Runs the `run` script of the step named `step` in the repository's `action.yml`, as the
+    /// composite action would: in bash, in the repository root, with the test environment,
+    /// `env` and `BIN` holding the binary under `bin/`.
+    pub fn run_action_step(&self, step: &str, env: &[(&str, &str)]) -> Run {
+        let action =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
+        let start = action
+            .find(&format!("- name: {step}\n"))
+            .unwrap_or_else(|| panic!("no step `{step}` in action.yml"));
+        let run = action[start..].find("      run: |\n").unwrap() + start;
+        let script: String = action[run..]
+            .lines()
+            .skip(1)
+            .take_while(|line| line.is_empty() || line.starts_with("        "))
+            .map(|line| format!("{}\n", line.strip_prefix("        ").unwrap_or(line)))
+            .collect();
+        let bin = self.scratch("action-bin");
+        std::fs::create_dir_all(bin.join("bin")).unwrap();
+        let linked = bin.join("bin/deps-update");
+        if !linked.exists() {
+            std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin!("deps-update"), &linked)
+                .unwrap();
+        }
+        let inner = self.command(&[]);
+        let mut command = Command::new("bash");
+        command
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(self.root())
+            .env_clear();
+        for (name, value) in inner.get_envs() {
+            if let Some(value) = value {
+                command.env(name, value);
+            }
+        }
+        command.env("BIN", &bin);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Self::output(command)
+    }
+
     /// Runs the binary as an unprivileged user: as `nobody` (with the whole test folder handed
     /// to it for the run) when the tests run as root, else as the current user. For what
     /// root alone could do anyway (read any process's `/proc` files).

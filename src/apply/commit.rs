@@ -84,7 +84,11 @@ impl Plan {
             manifest_file: manifest.file.clone(),
             root: manifest.root.clone(),
             base: base.clone(),
-            branch: branch_name(settings, dep, basis),
+            branch: settings.update_branch(
+                dep.group.as_deref().unwrap_or(&dep.name),
+                &basis.base.branch_name(),
+                basis.line.as_deref(),
+            ),
             headline: settings.commit_message.render(&Vars::from([
                 ("name", dep.name.clone()),
                 ("version", finding.latest.clone()),
@@ -913,31 +917,5 @@ fn staged_error(path: &Path, source: std::io::Error) -> ApplyError {
     ApplyError::Staged {
         path: path.to_owned(),
         source,
-    }
-}
-
-/// The update branch of `dep` (or its group): `settings.branch` with `{name}` and `{base}`
-/// (the base's branch); built on a release line asked for (`--base v22.x`) by a template
-/// without `{base}`, the line is appended (`deps-update/nghttp2-v22.x`), so lines never share
-/// a branch.
-fn branch_name(
-    settings: &crate::manifest::Settings,
-    dep: &Dependency,
-    basis: &super::base::Basis,
-) -> String {
-    let base = basis
-        .line
-        .clone()
-        .unwrap_or_else(|| basis.base.branch_name());
-    let name = settings.branch.render(&Vars::from([
-        (
-            "name",
-            dep.group.clone().unwrap_or_else(|| dep.name.clone()),
-        ),
-        ("base", base.clone()),
-    ]));
-    match &basis.line {
-        Some(line) if !settings.branch.as_str().contains("{base}") => format!("{name}-{line}"),
-        _ => name,
     }
 }

@@ -34,6 +34,9 @@ const DASHBOARD_KEY: &str = "<!-- deps-update dashboard -->";
 pub struct LineAudit {
     pub line: String,
     pub reports: Vec<DependencyAudit>,
+    /// The open pull (merge) request of each dependency's update on this line, by name:
+    /// `(number, url)`.
+    pub proposed: std::collections::BTreeMap<String, (u64, String)>,
 }
 
 /// What a run did to the finding issues.
@@ -149,7 +152,11 @@ pub async fn sync_findings(
                     ignored.push((key, reason.clone()));
                     continue;
                 }
-                let spec = finding_spec(&audit.line, report, found, &key);
+                let proposed = match &report.via {
+                    None => audit.proposed.get(&report.name),
+                    Some(_) => None,
+                };
+                let spec = finding_spec(&audit.line, report, found, &key, proposed);
                 let mut matching = known
                     .iter()
                     .enumerate()
@@ -265,7 +272,13 @@ fn severity_label(severity: Option<&str>) -> Option<String> {
         .then(|| format!("severity:{}", severity.to_ascii_lowercase()))
 }
 
-fn finding_spec(line: &str, report: &DependencyAudit, found: &Affecting, key: &Key) -> IssueSpec {
+fn finding_spec(
+    line: &str,
+    report: &DependencyAudit,
+    found: &Affecting,
+    key: &Key,
+    proposed: Option<&(u64, String)>,
+) -> IssueSpec {
     let advisory = &found.advisory;
     let who = match &report.via {
         Some(via) => format!("{}, via {via}", report.name),
@@ -279,7 +292,14 @@ fn finding_spec(line: &str, report: &DependencyAudit, found: &Affecting, key: &K
         None => format!("`{}`", code(&report.version)),
     };
     let update = match (found.fixed_by_update, &report.latest) {
-        (Some(true), Some(latest)) => format!("fixed by the update to `{}`", code(latest)),
+        (Some(true), Some(latest)) => match proposed {
+            Some((number, url)) => format!(
+                "fixed by the update to `{}`, open in [#{number}](<{}>)",
+                code(latest),
+                visible(url).replace('>', "%3E")
+            ),
+            None => format!("fixed by the update to `{}`", code(latest)),
+        },
         (Some(false), Some(latest)) => {
             format!("still affects `{}`, the newest allowed", code(latest))
         }

@@ -227,6 +227,7 @@ async fn keep_issues(
     let mut audits: Vec<LineAudit> = lines
         .iter()
         .map(|l| LineAudit {
+            proposed: Default::default(),
             line: l
                 .name
                 .clone()
@@ -246,6 +247,9 @@ async fn keep_issues(
         }
     }
     let http = &context.http;
+    if args.issues {
+        proposed_updates(manifest, context, lines, &mut audits, printer).await;
+    }
     let repository = visible(&target.repository);
     if args.issues {
         let changes = sync_findings(issues, http, &target, &audits, &args.names).await?;
@@ -284,4 +288,73 @@ async fn keep_issues(
         printer.status(&outcome.said(&target.repository));
     }
     Ok(())
+}
+
+/// The open pull (merge) requests of the updates that would fix a finding, for the finding
+/// issues to link: looked up by the update branch each line's updates go on (the working
+/// copy's plain `deps-update/NAME`, a release line's `deps-update/NAME-LINE`). A lookup that
+/// fails is said and left out; it never stops the issues.
+async fn proposed_updates(
+    manifest: &crate::manifest::Manifest,
+    context: &crate::source::SourceContext,
+    lines: &[ReleaseLine],
+    audits: &mut [LineAudit],
+    printer: &Printer,
+) {
+    // Pull requests live in the project's repository, which may not be the tracking one.
+    let Ok(target) = change_target(manifest, context) else {
+        return;
+    };
+    let target = &target;
+    let Some(requests) = target.site.forge.change_requests() else {
+        return;
+    };
+    // The branch the project's own updates are built on: its updates need no `--base`.
+    let own = working_name(manifest);
+    for (line, audit) in lines.iter().zip(audits.iter_mut()) {
+        let settings = &line.manifest.settings;
+        let fixable: Vec<(String, Option<String>)> = audit
+            .reports
+            .iter()
+            .filter(|r| r.via.is_none() && r.open().any(|a| a.fixed_by_update == Some(true)))
+            .map(|r| {
+                let group = line
+                    .manifest
+                    .deps
+                    .iter()
+                    .find(|d| d.name == r.name)
+                    .and_then(|d| d.group.clone());
+                (r.name.clone(), group)
+            })
+            .collect();
+        for (name, group) in fixable {
+            let unit = group.as_deref().unwrap_or(&name);
+            // A line is updated with `--base LINE`; the working copy (or the line that is the
+            // project's own base) without.
+            let mut branches =
+                vec![settings.update_branch(unit, &audit.line, line.name.as_deref())];
+            if line.name.is_none() || line.name.as_deref() == Some(own.as_str()) {
+                branches.push(settings.update_branch(unit, &audit.line, None));
+            }
+            for branch in branches {
+                match requests.open_for(&context.http, target, &branch).await {
+                    Ok(Some(found)) => {
+                        audit.proposed.insert(name.clone(), found);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        printer.warn(&format!(
+                            "`{}`: cannot tell whether `{}` has an open {}: {}",
+                            name,
+                            visible(&branch),
+                            target.noun(),
+                            visible(&error.to_string())
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+    }
 }

@@ -134,6 +134,14 @@ pub trait ChangeRequests: Send + Sync {
         target: &'a ChangeTarget,
         spec: &'a PullRequestSpec,
     ) -> BoxFuture<'a, Result<PullRequestOutcome, ForgeError>>;
+
+    /// The open change request whose head is `branch`, as `(number, url)`; no write.
+    fn open_for<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        branch: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, String)>, ForgeError>>;
 }
 
 /// What an issue should say.

@@ -74,6 +74,23 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The update branch of a dependency or group `name` built on the branch `base`: `branch`
+    /// with `{name}` and `{base}`; built on a release line asked for (`update --base v22.x`)
+    /// with a template that has no `{base}`, the line is appended (`deps-update/nghttp2-v22.x`),
+    /// so lines never share a branch.
+    pub fn update_branch(&self, name: &str, base: &str, line: Option<&str>) -> String {
+        let branch = self.branch.render(&crate::template::Vars::from([
+            ("name", name.to_owned()),
+            ("base", line.unwrap_or(base).to_owned()),
+        ]));
+        match line {
+            Some(line) if !self.branch.as_str().contains("{base}") => format!("{branch}-{line}"),
+            _ => branch,
+        }
+    }
+}
+
 pub(super) fn validate_settings(
     locator: &Locator<'_>,
     raw: RawSettings,

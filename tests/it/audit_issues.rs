@@ -346,7 +346,17 @@ async fn each_release_line_is_audited_as_git_holds_it_nested_packages_too() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_issue_per_finding_kept_without_needless_writes() {
-    let (mut project, _server, tracker) = two_lines().await;
+    let (mut project, server, tracker) = two_lines().await;
+    // v22.x's update of acorn is open (`update --base v22.x --pr` names its branch so).
+    Mock::given(method("GET"))
+        .and(path("/repos/node/tracker/pulls"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "number": 9,
+            "html_url": "https://github.example/node/tracker/pull/9",
+            "head": {"ref": "deps-update/acorn-v22.x", "label": "node:deps-update/acorn-v22.x"}
+        }])))
+        .mount(&server)
+        .await;
     let run = project.run(&["audit", "--issues"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(
@@ -375,7 +385,7 @@ async fn one_issue_per_finding_kept_without_needless_writes() {
         "{body}"
     );
     assert!(
-        body.contains("| Update | fixed by the update to `8.1.0` |"),
+        body.contains("| Update | fixed by the update to `8.1.0`, open in [#9](<https://github.example/node/tracker/pull/9>) |"),
         "{body}"
     );
     assert!(body.contains("| Release line | `v22.x` |"), "{body}");

@@ -35,6 +35,21 @@ impl ChangeRequests for Pulls {
     ) -> BoxFuture<'a, Result<PullRequestOutcome, ForgeError>> {
         Box::pin(async move { At { http, target }.open_or_refresh(spec).await })
     }
+
+    fn open_for<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        branch: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, String)>, ForgeError>> {
+        Box::pin(async move {
+            let found = At { http, target }.find_open(branch).await?;
+            match found {
+                Some(pr) => number_and_url(&pr).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
 }
 
 struct At<'a> {

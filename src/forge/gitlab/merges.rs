@@ -36,6 +36,25 @@ impl ChangeRequests for Merges {
     ) -> BoxFuture<'a, Result<PullRequestOutcome, ForgeError>> {
         Box::pin(async move { At { http, target }.open_or_refresh(spec).await })
     }
+
+    fn open_for<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        target: &'a ChangeTarget,
+        branch: &'a str,
+    ) -> BoxFuture<'a, Result<Option<(u64, String)>, ForgeError>> {
+        Box::pin(async move {
+            let at = At { http, target };
+            let source_id = match target.is_fork() {
+                true => Some(at.project_id(&target.pushed_to, branch).await?),
+                false => None,
+            };
+            match at.find_open(branch, source_id).await? {
+                Some(mr) => iid_and_url(&mr).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
 }
 
 /// One project's merge requests.

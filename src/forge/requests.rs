@@ -118,6 +118,34 @@ impl ChangeTarget {
         }
     }
 
+    /// Sends one API request about the issue (or label) `about` in this repository; a failure
+    /// says what was tried, on what, where.
+    pub async fn issue_call(
+        &self,
+        http: &HttpClient,
+        what: &'static str,
+        about: &str,
+        method: reqwest::Method,
+        url: Result<crate::http::ApiUrl, HttpError>,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, ForgeError> {
+        let result = match url {
+            Ok(url) => http.api_json(method, &url, Some(&body)).await,
+            Err(error) => Err(error),
+        };
+        result.map_err(|source| self.issue_failed(what, about, source))
+    }
+
+    /// A request about the issue (or label) `about` failed.
+    pub fn issue_failed(&self, what: &'static str, about: &str, source: HttpError) -> ForgeError {
+        ForgeError::IssueRequest {
+            what,
+            about: about.to_owned(),
+            repository: self.repository.clone(),
+            source: Box::new(source),
+        }
+    }
+
     /// What the forge calls them: `pull request`, `merge request`.
     pub fn noun(&self) -> &'static str {
         self.site.info().change_request

@@ -81,12 +81,7 @@ impl At<'_> {
     }
 
     fn failed(&self, what: &'static str, about: &str, source: HttpError) -> ForgeError {
-        ForgeError::IssueRequest {
-            what,
-            about: about.to_owned(),
-            repository: self.target.repository.clone(),
-            source: Box::new(source),
-        }
+        self.target.issue_failed(what, about, source)
     }
 
     async fn call(
@@ -97,11 +92,9 @@ impl At<'_> {
         url: Result<ApiUrl, HttpError>,
         body: Value,
     ) -> Result<Value, ForgeError> {
-        let result = match url {
-            Ok(url) => self.http.api_json(method, &url, Some(&body)).await,
-            Err(error) => Err(error),
-        };
-        result.map_err(|source| self.failed(what, about, source))
+        self.target
+            .issue_call(self.http, what, about, method, url, body)
+            .await
     }
 
     async fn open_issues(&self, label: &str) -> Result<Vec<Issue>, ForgeError> {

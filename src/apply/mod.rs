@@ -203,6 +203,8 @@ pub enum ApplyError {
     },
     #[error("`{}` does not exist, though the registry records version {version} vendored there", path.display())]
     FolderMissing { path: PathBuf, version: String },
+    #[error("no release line matches `{refs}`")]
+    NoLines { refs: String },
     #[error("`{name}` would move to `{}`, which already exists", path.display())]
     FolderTaken { name: String, path: PathBuf },
     #[error("the reference `{}` does not exist", path.display())]
@@ -283,6 +285,7 @@ impl ApplyError {
                 "nothing of `{name}` was committed; apply the new version by hand where the lines meet, then record the project's remaining edits with `deps-update patch {name}`"
             )),
             Self::Provenance { .. } => Some("nothing was committed (`provenance = \"strict\"`): compare the release archive with the tag upstream before vendoring it; list files the archive holds by design in the dependency's `generated`".into()),
+            Self::NoLines { .. } => Some("name branches git knows (`git fetch` the release branches first); a pattern matches local branches and those of `settings.remote`, and only lines whose `deps.toml` is committed count".into()),
             Self::FolderMissing { .. } => Some("if it is vendored elsewhere, fix `path`; to vendor it there for the first time, run again with `--create-missing`; nothing was changed".into()),
             Self::FolderTaken { .. } => Some("move or delete that folder (or fix `path`), then run again; nothing was committed".into()),
             Self::ReferenceMissing { .. } | Self::ReferenceNoMatch { .. } => Some("fix `references` (paths are relative to the folder holding `deps.toml`; the regex's `version` group, else its first group, holds the version); nothing was committed".into()),

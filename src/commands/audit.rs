@@ -34,12 +34,32 @@ pub async fn run(
             working_copy(&manifest, &args.names)
         })]
     } else {
-        crate::blocking::blocking(|| {
-            refs.iter()
-                .map(|rev| at_ref(&manifest, rev, &args.names))
-                .collect::<Result<_, _>>()
-        })
-        .map_err(|e| CommandError::Audit(AuditError::Line(e)))?
+        let mut lines = Vec::new();
+        for (rev, by_pattern) in refs {
+            match crate::blocking::blocking(|| at_ref(&manifest, rev, &args.names)) {
+                Ok(line) => lines.push(line),
+                Err(crate::audit::lines::LineError::NoRegistry { .. }) if *by_pattern => {
+                    printer.status(&format!(
+                        "`{}` has no `{}`: left out",
+                        visible(rev),
+                        manifest.file.display()
+                    ));
+                }
+                Err(error) => return Err(CommandError::Audit(AuditError::Line(error))),
+            }
+        }
+        if lines.is_empty() {
+            return Err(CommandError::Base(Box::new(
+                crate::apply::ApplyError::NoLines {
+                    refs: refs
+                        .iter()
+                        .map(|(r, _)| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join("`, `"),
+                },
+            )));
+        }
+        lines
     };
     // A name no line has is a typo, not a dependency newer than some line.
     if let Some(name) = args.names.iter().find(|n| {

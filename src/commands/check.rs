@@ -34,20 +34,33 @@ pub async fn run(
         }]
     } else {
         let lines = super::release_lines(&manifest, &args.refs)?;
-        crate::blocking::blocking(|| {
-            lines
-                .iter()
-                .map(|line| {
-                    let basis = crate::apply::base::committed(&manifest, Some(line))?;
-                    Ok(View {
-                        line: Some(line.clone()),
-                        manifest: basis.manifest,
-                        tree: basis.tree,
-                    })
-                })
-                .collect::<Result<Vec<_>, crate::apply::ApplyError>>()
-        })
-        .map_err(|e| CommandError::Base(Box::new(e)))?
+        let mut views = Vec::new();
+        for (line, by_pattern) in &lines {
+            match crate::blocking::blocking(|| crate::apply::base::committed(&manifest, Some(line)))
+            {
+                Ok(basis) => views.push(View {
+                    line: Some(line.clone()),
+                    manifest: basis.manifest,
+                    tree: basis.tree,
+                }),
+                Err(crate::apply::ApplyError::ManifestNotCommitted { .. }) if *by_pattern => {
+                    printer.status(&format!(
+                        "`{}` has no `{}`: left out",
+                        sanitize(line),
+                        manifest.file.display()
+                    ));
+                }
+                Err(error) => return Err(CommandError::Base(Box::new(error))),
+            }
+        }
+        if views.is_empty() {
+            return Err(CommandError::Base(Box::new(
+                crate::apply::ApplyError::NoLines {
+                    refs: args.refs.join("`, `"),
+                },
+            )));
+        }
+        views
     };
     // A name no line has is a typo, not a dependency newer than some line.
     if let Some(name) = args.names.iter().find(|n| {
@@ -144,7 +157,10 @@ pub async fn run(
                     Some(line) => format!("`{}` on `{}`", dep.name, sanitize(line)),
                     None => format!("`{}`", dep.name),
                 },
-                name: dep.name.clone(),
+                name: match line {
+                    Some(line) => format!("{} on {line}", dep.name),
+                    None => dep.name.clone(),
+                },
                 error,
                 hints: hints(error),
             })

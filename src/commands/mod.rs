@@ -84,10 +84,15 @@ fn load_manifest(global: &GlobalArgs) -> Result<Manifest, CommandError> {
 }
 
 /// The release lines `entries` name (`--ref`, `release-lines`), patterns (`v*.x`) expanded
-/// against the branches git knows, here and on `settings.remote`.
-fn release_lines(manifest: &Manifest, entries: &[String]) -> Result<Vec<String>, CommandError> {
+/// against the branches git knows, here and on `settings.remote`; each with whether only a
+/// pattern named it (such a line without a registry, an old branch, is left out, not an
+/// error).
+fn release_lines(
+    manifest: &Manifest,
+    entries: &[String],
+) -> Result<Vec<(String, bool)>, CommandError> {
     if !entries.iter().any(|e| e.contains(['*', '?', '['])) {
-        return Ok(entries.to_vec());
+        return Ok(entries.iter().map(|e| (e.clone(), false)).collect());
     }
     let repo = crate::vcs::Repo::discover(&manifest.root)
         .map_err(|e| CommandError::Base(Box::new(e.into())))?;

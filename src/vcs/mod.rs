@@ -181,14 +181,14 @@ impl Repo {
 
     /// Release lines named by `entries`: a name is kept as it is; a pattern (`v*.x`) stands
     /// for every local branch and every branch of `remote` it matches, newest version first.
-    /// A pattern that matches nothing stands for nothing.
-    pub fn lines(&self, entries: &[String], remote: &str) -> Result<Vec<String>, GitError> {
-        let mut lines: Vec<String> = Vec::new();
+    /// A pattern that matches nothing stands for nothing. Each line comes with whether only a
+    /// pattern named it.
+    pub fn lines(&self, entries: &[String], remote: &str) -> Result<Vec<(String, bool)>, GitError> {
+        let mut lines: Vec<(String, bool)> = Vec::new();
         for entry in entries {
             if !entry.contains(['*', '?', '[']) {
-                if !lines.contains(entry) {
-                    lines.push(entry.clone());
-                }
+                lines.retain(|(l, _)| l != entry);
+                lines.push((entry.clone(), false));
                 continue;
             }
             let Ok(glob) = globset::GlobBuilder::new(entry)
@@ -223,8 +223,8 @@ impl Repo {
             };
             found.sort_by(|a, b| numbers(b).cmp(&numbers(a)).then_with(|| a.cmp(b)));
             for line in found {
-                if !lines.contains(&line) {
-                    lines.push(line);
+                if !lines.iter().any(|(l, _)| *l == line) {
+                    lines.push((line, true));
                 }
             }
         }

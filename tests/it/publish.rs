@@ -981,6 +981,13 @@ async fn check_reads_each_release_line_as_git_holds_it() {
             project.git(&["branch", "-q", "-D", line]);
         }
     }
+    // An old line from before the registry.
+    project.git(&["checkout", "-q", "--orphan", "v18.x"]);
+    project.git(&["rm", "-q", "-rf", "."]);
+    project.write("README", "old\n");
+    project.git(&["add", "README"]);
+    project.git(&["commit", "-q", "-m", "v18.x"]);
+    project.git(&["checkout", "-q", "-f", "main"]);
     project.git(&["fetch", "-q", "origin"]);
     // The working copy's registry says something else: the lines' own are read.
     project.write(
@@ -1000,6 +1007,28 @@ async fn check_reads_each_release_line_as_git_holds_it() {
     assert!(
         run.stderr
             .contains("checked 3 dependencies on 3 release lines: 2 with updates, 0 failed"),
+        "{}",
+        run.stderr
+    );
+    // A line only a pattern named, without a registry, is left out; named, it is an error.
+    assert!(
+        run.stderr.contains("`v18.x` has no `deps.toml`: left out"),
+        "{}",
+        run.stderr
+    );
+    let run = project.run(&["check", "--ref", "v18.x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("`deps.toml` is not committed on the base v18.x"),
+        "{}",
+        run.stderr
+    );
+    let run = project.run(&["check", "--ref", "v1[0-7].x"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("error: no release line matches `v1[0-7].x`"),
         "{}",
         run.stderr
     );

@@ -8,12 +8,14 @@
 //! Here the registry's types and one dependency's validation; apart: `settings`
 //! (`[settings]`), `tracking_keys` (which versions a dependency follows), `apply_keys` (how a
 //! new version is fetched and laid out), `supply_keys` (`license`, `ignore-advisories`),
-//! `diagnostic` (errors located in the file), `raw` (the serde schema) and `edit` (rewriting
+//! `parent_keys` (an entry vendored inside another's folder), `diagnostic` (errors located in
+//! the file), `raw` (the serde schema) and `edit` (rewriting
 //! the file without losing its formatting).
 
 mod apply_keys;
 mod diagnostic;
 pub mod edit;
+mod parent_keys;
 mod raw;
 mod settings;
 pub mod source_spec;
@@ -89,6 +91,9 @@ pub struct Dependency {
     pub apply: ApplySpec,
     /// `group`: dependencies updated together, on one branch with one pull request.
     pub group: Option<String>,
+    /// `parent`: the dependency whose folder this one is vendored inside (`v8` for
+    /// `deps/v8/third_party/zlib`).
+    pub parent: Option<String>,
     /// `license`: the upstream's license, an SPDX expression (for SBOMs).
     pub license: Option<String>,
     /// `ignore-advisories`: advisories reviewed and found not to apply, each with its reason.
@@ -399,14 +404,30 @@ impl Manifest {
         let settings = validate_settings(&locator, raw.settings.unwrap_or_default())?;
         let mut entries: Vec<_> = raw.deps.into_iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);
+        let names: Vec<String> = entries
+            .iter()
+            .map(|(name, _)| name.get_ref().clone())
+            .collect();
         let mut deps = Vec::with_capacity(entries.len());
         let mut errors = Vec::new();
-        for (name, table) in entries {
+        let mut parents = Vec::new();
+        for (name, mut table) in entries {
+            // Checked once every entry is known: it names another one.
+            if let Some(parent) = table.get_mut().parent.take() {
+                parents.push(parent_keys::RawParent {
+                    dependency: name.get_ref().clone(),
+                    parent,
+                    path: table.get_ref().path.as_ref().map(Spanned::span),
+                });
+            }
             match validate_dependency(&locator, name, table, &settings) {
                 Ok(dep) => deps.push(dep),
                 Err(error) => errors.push(error),
             }
         }
+        errors.extend(parent_keys::validate_parents(
+            &locator, &mut deps, parents, &names,
+        ));
         if let Some(error) = ManifestError::all(errors) {
             return Err(error);
         }
@@ -676,6 +697,7 @@ fn validate_dependency(
         version_file,
         apply,
         group,
+        parent: None,
         license,
         ignore_advisories,
     })

@@ -78,6 +78,7 @@ pub struct RawDependency {
     pub generated: Option<Spanned<Vec<String>>>,
     pub labels: Option<Spanned<Vec<String>>>,
     pub group: Option<Spanned<String>>,
+    pub parent: Option<Spanned<String>>,
     pub license: Option<Spanned<String>>,
     pub ignore_advisories: Option<Spanned<Vec<RawIgnore>>>,
 }

@@ -92,7 +92,10 @@ impl Key {
         Self {
             line: line.to_owned(),
             subject: report.path.clone().unwrap_or_else(|| report.name.clone()),
-            dependency: report.via.clone().unwrap_or_else(|| report.name.clone()),
+            dependency: match &report.via {
+                Some(via) if !report.entry => via.clone(),
+                _ => report.name.clone(),
+            },
             advisory: found.advisory.id.clone(),
             aliases: found.advisory.aliases.clone(),
         }

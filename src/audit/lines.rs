@@ -81,7 +81,7 @@ pub fn working_copy(manifest: &Manifest, names: &[String]) -> ReleaseLine {
         tree: VendoredTree::disk(&manifest.root),
         nested: Vec::new(),
     };
-    line.nested = nested::on_disk(&manifest.root, &line.selected(names));
+    line.nested = nested::on_disk(&manifest.root, &manifest.deps, &line.selected(names));
     line
 }
 
@@ -144,7 +144,13 @@ pub fn at_ref(working: &Manifest, rev: &str, names: &[String]) -> Result<Release
         tree,
         nested: Vec::new(),
     };
-    line.nested =
-        nested::at_commit(&repo, base.commit, &prefix, &line.selected(names)).map_err(git)?;
+    line.nested = nested::at_commit(
+        &repo,
+        base.commit,
+        &prefix,
+        &line.manifest.deps,
+        &line.selected(names),
+    )
+    .map_err(git)?;
     Ok(line)
 }

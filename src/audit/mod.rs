@@ -17,9 +17,11 @@
 //! holds it); the update fixes it when the newest allowed version is not affected. The
 //! dependency's `ignore-advisories` set advisories aside, by id or alias, with their reason.
 //!
-//! Packages nested inside a vendored dependency (npm packages under any `node_modules`) are
-//! asked about too, as npm packages by the name and version their `package.json` gives; the
-//! report names their path and the dependency they came with.
+//! Packages nested inside a vendored dependency are asked about too: npm packages under any
+//! `node_modules`, as npm packages by the name and version their `package.json` gives, and
+//! libraries `init`'s catalog recognises in its sub-folders, as a registry dependency of that
+//! upstream by the version their files state. The report names their path and the dependency
+//! they came with; so does the report of a registry entry with a `parent`.
 //!
 //! A run audits the working copy, or release lines: branches or tags (`--ref`,
 //! `release-lines`) whose `deps.toml` and version files are read from git without checking
@@ -52,7 +54,7 @@ use crate::http::HttpError;
 use crate::manifest::Dependency;
 use crate::source::{SourceContext, SourceSpec};
 use crate::vendored::VendoredTree;
-pub use nested::NestedPackage;
+pub use nested::{NestedPackage, Upstream};
 
 /// The public OSV API.
 pub const DEFAULT_OSV_API: &str = "https://api.osv.dev";
@@ -92,9 +94,13 @@ pub struct DependencyAudit {
     /// A package nested inside a vendored dependency: its folder (`deps/npm/node_modules/x`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// The vendored dependency a nested package came with.
+    /// The vendored dependency a nested package came with, or whose folder a `parent` entry
+    /// is vendored inside.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// Whether it is an entry of the registry (a `parent` entry is; a nested package is not).
+    #[serde(skip)]
+    pub entry: bool,
 }
 
 impl DependencyAudit {
@@ -164,17 +170,13 @@ pub async fn audit(
     now: i64,
     jobs: usize,
 ) -> Result<Vec<DependencyAudit>, AuditError> {
-    // A nested package is asked about as an npm package; its parent's ignores hold for it.
+    // A nested package is asked about as an npm package, a nested library as a registry
+    // dependency of its upstream.
     let nested: Vec<(&NestedPackage, Dependency)> = nested
         .iter()
         .filter_map(|package| {
             let parent = deps.iter().find(|d| d.name == package.parent)?;
-            let mut dep = (*parent).clone();
-            dep.name.clone_from(&package.name);
-            dep.source = SourceSpec::Npm {
-                package: package.name.clone(),
-            };
-            Some((package, dep))
+            Some((package, package.dependency(parent)))
         })
         .collect();
     let mut subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
@@ -185,17 +187,33 @@ pub async fn audit(
     subjects.extend(nested.iter().map(|(package, dep)| Subject {
         dep,
         current: package.version.clone(),
-        current_tag: None,
+        current_tag: dep.tag_of(&package.version),
         latest: None,
         notes: Vec::new(),
-        repository: None,
+        repository: repository(dep, context),
     }));
     let mut reports = assess(subjects, context, osv, jobs).await?;
+    for (report, dep) in reports.iter_mut().zip(deps) {
+        // A registry entry vendored inside another's folder is nested via that one.
+        if let Some(parent) = &dep.parent {
+            report.path = Some(slashed(&dep.path));
+            report.via = Some(parent.clone());
+        }
+    }
     for (report, (package, _)) in reports[deps.len()..].iter_mut().zip(&nested) {
         report.path = Some(package.path.clone());
         report.via = Some(package.parent.clone());
+        report.entry = false;
     }
     Ok(reports)
+}
+
+/// A relative path with `/` between its parts, on every system.
+fn slashed(path: &std::path::Path) -> String {
+    path.components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The advisories an update from `old` to `new` (each with its tag, if any) fixes, keeps and
@@ -420,6 +438,7 @@ async fn assess(
             line: None,
             path: None,
             via: None,
+            entry: true,
         });
     }
     Ok(reports)

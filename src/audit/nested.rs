@@ -1,39 +1,100 @@
-//! Packages nested inside a vendored dependency: npm packages under any `node_modules` of its
-//! folder (the vendored npm's own `minimatch`), with the name and version each package's
-//! `package.json` gives, and those a `package-lock.json` at the folder's top lists where no
-//! `package.json` says otherwise. Found in the working copy or in a commit's tree; the
-//! audit asks OSV about each as an npm package.
+//! What is nested inside a vendored dependency, found in the working copy or in a commit's
+//! tree:
+//!
+//! - npm packages under any `node_modules` of its folder (the vendored npm's own
+//!   `minimatch`), with the name and version each package's `package.json` gives, and those a
+//!   `package-lock.json` at the folder's top lists where no `package.json` says otherwise;
+//! - libraries of `init`'s catalog in its sub-folders (V8's `third_party/zlib`), recognised
+//!   and versioned by the catalog's own rules, reading only the files those rules name, in
+//!   folders at most [`MAX_DEPTH`] below the dependency's.
+//!
+//! The dependency's own top folder is not looked at (it is the dependency), nor the folder of
+//! any other registry entry inside it (a `parent` entry: audited on its own). The audit asks
+//! OSV about an npm package as an npm package, and about a library as about a registry
+//! dependency of that upstream.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::init::{Library, catalog, recognise};
 use crate::manifest::Dependency;
 use crate::vcs::{GitError, Oid, Repo};
 
-/// A package found inside a vendored dependency.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// How deep below a dependency's folder a nested library is looked for
+/// (`third_party/zlib` is 2; `src/third_party/x/y` is 4).
+pub const MAX_DEPTH: usize = 4;
+
+/// Something found inside a vendored dependency; each dependency's are in path order.
+#[derive(Debug, Clone)]
 pub struct NestedPackage {
     /// The vendored dependency it came with.
     pub parent: String,
     /// Its folder, relative to the registry's folder: `deps/npm/node_modules/minimatch`.
     pub path: String,
-    /// The npm package name (`minimatch`, `@npmcli/arborist`).
+    /// The npm package name (`minimatch`, `@npmcli/arborist`), or the catalog's library name
+    /// (`zlib`).
     pub name: String,
     pub version: String,
+    /// What it is, and so how it is asked about.
+    pub upstream: Upstream,
 }
 
-/// The nested packages of `deps` in the working copy under `root`.
-pub fn on_disk(root: &Path, deps: &[&Dependency]) -> Vec<NestedPackage> {
+/// Where a nested package comes from.
+#[derive(Debug, Clone)]
+pub enum Upstream {
+    /// An npm package, asked about by name and version.
+    Npm,
+    /// A library of the catalog: the registry entry it would have, asked about like one.
+    Library(Box<Dependency>),
+}
+
+impl NestedPackage {
+    /// The dependency it is described and asked about as, given `parent`'s entry: an npm
+    /// package of that name, or the library's own entry; `parent`'s `ignore-advisories`
+    /// hold for it, and nothing of how `parent` is fetched or patched.
+    pub fn dependency(&self, parent: &Dependency) -> Dependency {
+        let dep = match &self.upstream {
+            Upstream::Npm => Dependency {
+                source: crate::source::SourceSpec::Npm {
+                    package: self.name.clone(),
+                },
+                path_template: None,
+                references: Vec::new(),
+                version_file: None,
+                apply: crate::manifest::ApplySpec::default(),
+                group: None,
+                license: None,
+                ..parent.clone()
+            },
+            Upstream::Library(entry) => (**entry).clone(),
+        };
+        Dependency {
+            name: self.name.clone(),
+            path: PathBuf::from(&self.path),
+            parent: Some(parent.name.clone()),
+            ignore_advisories: parent.ignore_advisories.clone(),
+            ..dep
+        }
+    }
+}
+
+/// The nested packages of `deps` in the working copy under `root`; `registry`: every entry
+/// (whose folders inside another's are left to them).
+pub fn on_disk(root: &Path, registry: &[Dependency], deps: &[&Dependency]) -> Vec<NestedPackage> {
+    let catalog = catalog();
     let mut found = Vec::new();
     for dep in deps {
         let folder = root.join(&dep.path);
         let mut files = Vec::new();
         list_files(&folder, Path::new(""), &mut files);
-        found.extend(packages_of(dep, &files, |path| {
-            std::fs::read(folder.join(path)).ok()
-        }));
+        let files = own_files(dep, registry, files);
+        let read = |path: &Path| std::fs::read(folder.join(path)).ok();
+        let mut here = packages_of(dep, &files, read);
+        here.extend(libraries_of(dep, &files, read, &catalog));
+        here.sort_by(|a, b| a.path.cmp(&b.path));
+        found.extend(here);
     }
     found
 }
@@ -44,17 +105,36 @@ pub fn at_commit(
     repo: &Repo,
     commit: Oid,
     prefix: &Path,
+    registry: &[Dependency],
     deps: &[&Dependency],
 ) -> Result<Vec<NestedPackage>, GitError> {
+    let catalog = catalog();
     let mut found = Vec::new();
     for dep in deps {
         let listed = repo.files_under(commit, &prefix.join(&dep.path))?;
-        let files: Vec<PathBuf> = listed.keys().cloned().collect();
-        found.extend(packages_of(dep, &files, |path| {
-            repo.read_blob(listed.get(path)?.id).ok()
-        }));
+        let files = own_files(dep, registry, listed.keys().cloned().collect());
+        let read = |path: &Path| repo.read_blob(listed.get(path)?.id).ok();
+        let mut here = packages_of(dep, &files, read);
+        here.extend(libraries_of(dep, &files, read, &catalog));
+        here.sort_by(|a, b| a.path.cmp(&b.path));
+        found.extend(here);
     }
     Ok(found)
+}
+
+/// `files` (relative to `dep`'s folder) without those in the folder of another registry
+/// entry inside it.
+fn own_files(dep: &Dependency, registry: &[Dependency], files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let inner: Vec<&Path> = registry
+        .iter()
+        .filter(|other| other.name != dep.name)
+        .filter_map(|other| other.path.strip_prefix(&dep.path).ok())
+        .filter(|inner| !inner.as_os_str().is_empty())
+        .collect();
+    files
+        .into_iter()
+        .filter(|file| !inner.iter().any(|i| file.starts_with(i)))
+        .collect()
 }
 
 /// Every regular file under `folder` (links not followed), relative to the starting folder.
@@ -131,8 +211,79 @@ fn packages_of(
             path: slashed(&dep.path.join(folder)),
             name,
             version,
+            upstream: Upstream::Npm,
         })
         .collect()
+}
+
+/// The catalog's libraries among the sub-folders of `files` (relative to the dependency's
+/// folder), outermost first; a library's own sub-folders are its, not looked into.
+fn libraries_of(
+    dep: &Dependency,
+    files: &[PathBuf],
+    read: impl Fn(&Path) -> Option<Vec<u8>>,
+    catalog: &[Library],
+) -> Vec<NestedPackage> {
+    let present: BTreeSet<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let folders: BTreeSet<&Path> = files
+        .iter()
+        .flat_map(|file| file.ancestors().skip(1))
+        .filter(|folder| {
+            let parts: Vec<&str> = folder
+                .components()
+                .filter_map(|c| match c {
+                    Component::Normal(part) => part.to_str(),
+                    _ => None,
+                })
+                .collect();
+            // npm packages are found by their `package.json`; hidden folders are no code.
+            (1..=MAX_DEPTH).contains(&parts.len())
+                && !parts
+                    .iter()
+                    .any(|p| *p == "node_modules" || p.starts_with('.'))
+        })
+        .collect();
+    let mut found: Vec<NestedPackage> = Vec::new();
+    let mut taken: Vec<&Path> = Vec::new();
+    // Shallow folders first, so a library's insides are never taken for another.
+    let mut ordered: Vec<&Path> = folders.into_iter().collect();
+    ordered.sort_by_key(|f| (f.components().count(), f.to_path_buf()));
+    for folder in ordered {
+        if taken.iter().any(|t| folder.starts_with(t)) {
+            continue;
+        }
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let exists = |relative: &str| present.contains(folder.join(relative).as_path());
+        // Only files a rule names, and only when they are there.
+        let text = |relative: &str| {
+            let path = folder.join(relative);
+            present
+                .contains(path.as_path())
+                .then(|| read(&path))
+                .flatten()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        };
+        let Some(recognised) = recognise(catalog, &name, exists, text) else {
+            continue;
+        };
+        taken.push(folder);
+        let path = dep.path.join(folder);
+        let (Some(version), Some(entry)) = (recognised.version.clone(), recognised.entry(&path))
+        else {
+            continue;
+        };
+        found.push(NestedPackage {
+            parent: dep.name.clone(),
+            path: slashed(&path),
+            name: recognised.library.name.clone(),
+            version,
+            upstream: Upstream::Library(Box::new(entry)),
+        });
+    }
+    found
 }
 
 /// The package folder of `…/node_modules/NAME/package.json` or
@@ -236,7 +387,7 @@ mod tests {
                 "node_modules/linked": {"link": true, "resolved": "x"}}}"#,
         );
         let deps: Vec<&Dependency> = manifest.deps.iter().collect();
-        let found: Vec<(String, String, String)> = on_disk(root.path(), &deps)
+        let found: Vec<(String, String, String)> = on_disk(root.path(), &manifest.deps, &deps)
             .into_iter()
             .map(|p| (p.path, p.name, p.version))
             .collect();

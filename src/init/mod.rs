@@ -317,37 +317,14 @@ fn identify(repo: &Path, folder: &Path, catalog: &[Library]) -> Option<Found> {
             library: Box::new(library.clone()),
             compared: None,
         };
-    // What the tree states, in any layout the catalog knows.
-    for library in catalog {
-        for rule in &library.version {
-            if rule
-                .when
-                .as_ref()
-                .is_some_and(|when| !crate::confine::exists(repo, &folder.join(when)))
-            {
-                continue;
-            }
-            let text = match &rule.path {
-                Some(path) => match crate::confine::read_to_string(repo, &folder.join(path)) {
-                    Ok(text) => text,
-                    Err(_) => continue,
-                },
-                None => name.clone(),
-            };
-            if let Some(version) = rule.read(&text) {
-                return Some(library_found(library, Some(version), Some(rule)));
-            }
-        }
-    }
-    // A library whose tree states no version: by its marker files.
-    for library in catalog {
-        if library
-            .markers
-            .iter()
-            .any(|marker| crate::confine::exists(repo, &folder.join(marker)))
-        {
-            return Some(library_found(library, None, None));
-        }
+    let exists = |relative: &str| crate::confine::exists(repo, &folder.join(relative));
+    let read = |relative: &str| crate::confine::read_to_string(repo, &folder.join(relative)).ok();
+    if let Some(recognised) = recognise(catalog, &name, exists, read) {
+        return Some(library_found(
+            recognised.library,
+            recognised.version,
+            recognised.rule,
+        ));
     }
     for manifest in ["package.json", "src/package.json"] {
         let Ok(text) = crate::confine::read_to_string(repo, &folder.join(manifest)) else {
@@ -367,6 +344,85 @@ fn identify(repo: &Path, folder: &Path, catalog: &[Library]) -> Option<Found> {
         }
     }
     None
+}
+
+/// A catalog library recognised in a folder.
+#[derive(Debug, Clone)]
+pub struct Recognised<'c> {
+    pub library: &'c Library,
+    /// What the tree states; `None` when only a marker file names the library.
+    pub version: Option<String>,
+    /// The rule that read the version.
+    pub rule: Option<&'c VersionRule>,
+}
+
+/// What the catalog recognises a folder as, by the files its rules and markers name and
+/// nothing else: `exists` and `read` take paths relative to the folder (on disk or in a
+/// commit's tree), `name` is the folder's own name.
+pub fn recognise<'c>(
+    catalog: &'c [Library],
+    name: &str,
+    exists: impl Fn(&str) -> bool,
+    read: impl Fn(&str) -> Option<String>,
+) -> Option<Recognised<'c>> {
+    // What the tree states, in any layout the catalog knows.
+    for library in catalog {
+        for rule in &library.version {
+            if rule.when.as_ref().is_some_and(|when| !exists(when)) {
+                continue;
+            }
+            let text = match &rule.path {
+                Some(path) => match read(path) {
+                    Some(text) => text,
+                    None => continue,
+                },
+                None => name.to_owned(),
+            };
+            if let Some(version) = rule.read(&text) {
+                return Some(Recognised {
+                    library,
+                    version: Some(version),
+                    rule: Some(rule),
+                });
+            }
+        }
+    }
+    // A library whose tree states no version: by its marker files.
+    catalog
+        .iter()
+        .find(|library| library.markers.iter().any(|marker| exists(marker)))
+        .map(|library| Recognised {
+            library,
+            version: None,
+            rule: None,
+        })
+}
+
+impl Recognised<'_> {
+    /// The registry entry the library would have at `folder` (named `name`), validated as
+    /// `deps.toml` is: how the audit asks about a library found inside a vendored tree,
+    /// exactly as about a registry dependency of that upstream. `None` without a version.
+    pub fn entry(&self, folder: &Path) -> Option<crate::manifest::Dependency> {
+        let found = Found::Library {
+            folder: folder.to_owned(),
+            library: Box::new(self.library.clone()),
+            version: self
+                .version
+                .clone()
+                .filter(|_| !self.library.version_unknown),
+            rule: self.rule.map(|r| Box::new(r.clone())),
+            keep: Vec::new(),
+            compared: None,
+        };
+        // An entry without a version is drafted commented out: nothing parses.
+        let text = render(&[found], &BTreeSet::new());
+        let file = Path::new(crate::manifest::FILE_NAME);
+        crate::manifest::Manifest::parse(file, &text)
+            .ok()?
+            .deps
+            .into_iter()
+            .next()
+    }
 }
 
 /// The catalog's knowledge of what build files an upstream ships.

@@ -6,7 +6,10 @@
 //! (`pkg:github/owner/repo@tag`, `pkg:npm/...`, else `pkg:generic/...` with the download or
 //! VCS address as a qualifier), the archive's SHA-256 from the registry, its VCS and download
 //! addresses, its `license` (an SPDX expression, validated when the registry is loaded) and,
-//! in CycloneDX, the local patch queue as `pedigree.patches`. The output is deterministic: the
+//! in CycloneDX, the local patch queue as `pedigree.patches`. What is nested inside a
+//! dependency (npm packages under its `node_modules`, libraries `init`'s catalog recognises
+//! in its sub-folders, registry entries with `parent`) is described under it: CycloneDX
+//! `components` of its component, SPDX packages it `CONTAINS`. The output is deterministic: the
 //! registry's order, ids derived from the content, and one timestamp, `SOURCE_DATE_EPOCH` when
 //! set; so the file can be committed and diffed.
 
@@ -86,18 +89,67 @@ pub struct Component {
     pub steps: Vec<String>,
     /// The vendored folder, relative to the repository root.
     pub path: String,
+    /// Whether it is an entry of the registry (not a package found inside one).
+    pub entry: bool,
+    /// What is vendored inside it: registry entries with it as `parent`, then the packages
+    /// found in its folder.
+    pub nested: Vec<Component>,
 }
 
-/// The components of `deps`, in registry order. `context` gives the forges' and the npm
+impl Component {
+    /// It and everything nested in it, at any depth, parents first.
+    pub fn all(&self) -> Vec<&Component> {
+        std::iter::once(self)
+            .chain(self.nested.iter().flat_map(Component::all))
+            .collect()
+    }
+}
+
+/// The components of `deps`, in registry order, each with what is nested in it; an entry
+/// whose `parent` is among `deps` is under it. `context` gives the forges' and the npm
 /// registry's addresses as configured; nothing is asked of the network.
 pub fn components(
     manifest: &Manifest,
     context: &SourceContext,
     deps: &[&Dependency],
 ) -> Result<Vec<Component>, SbomError> {
-    deps.iter()
-        .map(|dep| component(manifest, context, dep))
-        .collect()
+    let found = crate::audit::nested::on_disk(&manifest.root, &manifest.deps, deps);
+    let mut built: Vec<Option<Component>> = Vec::with_capacity(deps.len());
+    for dep in deps {
+        let mut own = component(manifest, context, dep)?;
+        for package in found.iter().filter(|p| p.parent == dep.name) {
+            let nested = package.dependency(dep);
+            let mut item = component_at(manifest, context, &nested, package.version.clone())?;
+            item.entry = false;
+            own.nested.push(item);
+        }
+        built.push(Some(own));
+    }
+    // Innermost first, so each entry is complete when it moves under its parent.
+    let depth = |dep: &Dependency| {
+        std::iter::successors(dep.parent.as_ref(), |p| {
+            deps.iter().find(|d| &d.name == *p)?.parent.as_ref()
+        })
+        .count()
+    };
+    let mut order: Vec<usize> = (0..deps.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(depth(deps[i])));
+    for i in order {
+        let Some(parent) = deps[i].parent.as_ref() else {
+            continue;
+        };
+        let Some(p) = deps.iter().position(|d| &d.name == parent) else {
+            continue;
+        };
+        if let Some(child) = built[i].take()
+            && let Some(outer) = built[p].as_mut()
+        {
+            // Entries before the packages found in the folder, in registry order.
+            let at = outer.nested.iter().take_while(|c| c.entry).count();
+            outer.nested.insert(at, child);
+        }
+    }
+    Ok(built.into_iter().flatten().collect())
 }
 
 fn component(
@@ -110,7 +162,16 @@ fn component(
         name: dep.name.clone(),
         source: Box::new(source),
     })?;
-    let version = current.to_string();
+    component_at(manifest, context, dep, current.to_string())
+}
+
+/// `dep`'s component at the vendored `version`.
+fn component_at(
+    manifest: &Manifest,
+    context: &SourceContext,
+    dep: &Dependency,
+    version: String,
+) -> Result<Component, SbomError> {
     let tag = dep.tag_of(&version).unwrap_or_else(|| version.clone());
     // The same placeholders an update fills in, as far as the registry alone knows them.
     let target = crate::source::Target {
@@ -204,7 +265,9 @@ fn component(
             .iter()
             .map(|step| step.run.clone())
             .collect(),
-        path: dep.path.display().to_string(),
+        path: dep.path.display().to_string().replace('\\', "/"),
+        entry: true,
+        nested: Vec::new(),
     })
 }
 
@@ -276,59 +339,7 @@ pub fn rfc3339(seconds: i64) -> String {
 
 /// The CycloneDX 1.6 document.
 pub fn cyclonedx(project: &str, components: &[Component], timestamp: i64) -> Value {
-    let listed: Vec<Value> = components
-        .iter()
-        .map(|c| {
-            let mut item = json!({
-                "type": "library",
-                "bom-ref": format!("dep:{}", c.name),
-                "name": c.name,
-                "version": c.version,
-                "purl": c.purl,
-            });
-            if let Some(sha256) = &c.sha256 {
-                item["hashes"] = json!([{"alg": "SHA-256", "content": sha256}]);
-            }
-            if let Some(license) = &c.license {
-                item["licenses"] = json!([{"expression": license}]);
-            }
-            let mut references = Vec::new();
-            if let Some(vcs) = &c.vcs {
-                references.push(json!({"type": "vcs", "url": vcs}));
-            }
-            if let Some(download) = &c.download {
-                let mut reference = json!({"type": "distribution", "url": download});
-                if let Some(sha256) = &c.sha256 {
-                    reference["hashes"] = json!([{"alg": "SHA-256", "content": sha256}]);
-                }
-                references.push(reference);
-            }
-            if !references.is_empty() {
-                item["externalReferences"] = Value::Array(references);
-            }
-            if !c.patches.is_empty() {
-                let patches: Vec<Value> = c
-                    .patches
-                    .iter()
-                    .map(|p| json!({"type": "unofficial", "diff": {"url": p}}))
-                    .collect();
-                item["pedigree"] = json!({"patches": patches});
-            }
-            if let Some(commit) = &c.commit {
-                let mut entry = json!({"uid": commit});
-                if let Some(vcs) = &c.vcs {
-                    entry["url"] = json!(vcs);
-                }
-                item["pedigree"]["commits"] = json!([entry]);
-            }
-            let mut properties = vec![json!({"name": "deps-update:path", "value": c.path})];
-            for step in &c.steps {
-                properties.push(json!({"name": "deps-update:build-step", "value": step}));
-            }
-            item["properties"] = Value::Array(properties);
-            item
-        })
-        .collect();
+    let listed: Vec<Value> = components.iter().map(cyclonedx_component).collect();
     let body = serde_json::to_vec(&listed).unwrap_or_default();
     json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
@@ -348,9 +359,74 @@ pub fn cyclonedx(project: &str, components: &[Component], timestamp: i64) -> Val
         "components": listed,
         "dependencies": [{
             "ref": "project",
-            "dependsOn": components.iter().map(|c| format!("dep:{}", c.name)).collect::<Vec<_>>(),
+            "dependsOn": components.iter().map(bom_ref).collect::<Vec<_>>(),
         }],
     })
+}
+
+/// A component's `bom-ref`: `dep:NAME` for a registry entry, `nested:PATH` for a package
+/// found inside one (folders are unique, names are not).
+fn bom_ref(c: &Component) -> String {
+    if c.entry {
+        format!("dep:{}", c.name)
+    } else {
+        format!("nested:{}", c.path)
+    }
+}
+
+/// One CycloneDX component, with what is nested in it as its own `components`.
+fn cyclonedx_component(c: &Component) -> Value {
+    let mut item = json!({
+        "type": "library",
+        "bom-ref": bom_ref(c),
+        "name": c.name,
+        "version": c.version,
+        "purl": c.purl,
+    });
+    if let Some(sha256) = &c.sha256 {
+        item["hashes"] = json!([{"alg": "SHA-256", "content": sha256}]);
+    }
+    if let Some(license) = &c.license {
+        item["licenses"] = json!([{"expression": license}]);
+    }
+    let mut references = Vec::new();
+    if let Some(vcs) = &c.vcs {
+        references.push(json!({"type": "vcs", "url": vcs}));
+    }
+    if let Some(download) = &c.download {
+        let mut reference = json!({"type": "distribution", "url": download});
+        if let Some(sha256) = &c.sha256 {
+            reference["hashes"] = json!([{"alg": "SHA-256", "content": sha256}]);
+        }
+        references.push(reference);
+    }
+    if !references.is_empty() {
+        item["externalReferences"] = Value::Array(references);
+    }
+    if !c.patches.is_empty() {
+        let patches: Vec<Value> = c
+            .patches
+            .iter()
+            .map(|p| json!({"type": "unofficial", "diff": {"url": p}}))
+            .collect();
+        item["pedigree"] = json!({"patches": patches});
+    }
+    if let Some(commit) = &c.commit {
+        let mut entry = json!({"uid": commit});
+        if let Some(vcs) = &c.vcs {
+            entry["url"] = json!(vcs);
+        }
+        item["pedigree"]["commits"] = json!([entry]);
+    }
+    let mut properties = vec![json!({"name": "deps-update:path", "value": c.path})];
+    for step in &c.steps {
+        properties.push(json!({"name": "deps-update:build-step", "value": step}));
+    }
+    item["properties"] = Value::Array(properties);
+    if !c.nested.is_empty() {
+        item["components"] = c.nested.iter().map(cyclonedx_component).collect();
+    }
+    item
 }
 
 /// The SPDX 2.3 document.
@@ -368,11 +444,36 @@ pub fn spdx(project: &str, components: &[Component], timestamp: i64) -> Value {
             .collect();
         format!("SPDXRef-Package-{clean}")
     };
-    let packages: Vec<Value> = components
+    // Registry entries by name; packages found inside them by folder, kept unique.
+    let mut ids: Vec<String> = Vec::new();
+    let mut listed: Vec<(&Component, String)> = Vec::new();
+    let mut contains: Vec<(String, String)> = Vec::new();
+    let mut pending: Vec<(&Component, Option<String>)> =
+        components.iter().rev().map(|c| (c, None)).collect();
+    while let Some((c, parent)) = pending.pop() {
+        let wanted = if c.entry {
+            id(&c.name)
+        } else {
+            id(&c.path).replacen("SPDXRef-Package-", "SPDXRef-Nested-", 1)
+        };
+        let mut unique = wanted.clone();
+        let mut n = 2;
+        while ids.contains(&unique) {
+            unique = format!("{wanted}-{n}");
+            n += 1;
+        }
+        ids.push(unique.clone());
+        if let Some(parent) = parent {
+            contains.push((parent, unique.clone()));
+        }
+        pending.extend(c.nested.iter().rev().map(|n| (n, Some(unique.clone()))));
+        listed.push((c, unique));
+    }
+    let packages: Vec<Value> = listed
         .iter()
-        .map(|c| {
+        .map(|(c, spdx_id)| {
             let mut package = json!({
-                "SPDXID": id(&c.name),
+                "SPDXID": spdx_id,
                 "name": c.name,
                 "versionInfo": c.version,
                 "downloadLocation": c.download.clone().unwrap_or_else(|| "NOASSERTION".into()),
@@ -409,11 +510,20 @@ pub fn spdx(project: &str, components: &[Component], timestamp: i64) -> Value {
         .collect();
     let body = serde_json::to_vec(&packages).unwrap_or_default();
     let mut relationships = vec![];
-    for c in components {
+    for (c, spdx_id) in &listed {
+        if c.entry && !contains.iter().any(|(_, child)| child == spdx_id) {
+            relationships.push(json!({
+                "spdxElementId": "SPDXRef-DOCUMENT",
+                "relationshipType": "DESCRIBES",
+                "relatedSpdxElement": spdx_id,
+            }));
+        }
+    }
+    for (parent, child) in contains {
         relationships.push(json!({
-            "spdxElementId": "SPDXRef-DOCUMENT",
-            "relationshipType": "DESCRIBES",
-            "relatedSpdxElement": id(&c.name),
+            "spdxElementId": parent,
+            "relationshipType": "CONTAINS",
+            "relatedSpdxElement": child,
         }));
     }
     json!({

@@ -74,7 +74,7 @@ pub fn run(
             serde_json::json!({
                 "file": shown(&output),
                 "format": args.format.to_possible_value().map(|v| v.get_name().to_owned()),
-                "dependencies": components.len(),
+                "dependencies": deps.len(),
                 "failures": [],
             })
         ));
@@ -82,7 +82,7 @@ pub fn run(
     printer.status(&format!(
         "wrote `{}`: {}",
         shown(&output),
-        crate::suggest::count(components.len(), "dependency", "dependencies")
+        crate::suggest::count(deps.len(), "dependency", "dependencies")
     ));
     Ok(Outcome::Success)
 }

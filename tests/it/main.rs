@@ -24,6 +24,7 @@ mod json_shapes;
 mod layering;
 mod layout;
 mod local;
+mod nested;
 mod node_fidelity;
 mod page;
 mod patches;

@@ -407,4 +407,44 @@ mod tests {
         .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
         assert_eq!(found, expected);
     }
+
+    #[test]
+    fn libraries_are_found_below_the_top_and_outside_other_entries() {
+        let text = "[deps.v8]\npath = \"deps/v8\"\nsource = \"github-tag\"\nrepo = \"v8/v8\"\nversion = \"12.4.254\"\n\
+                    [deps.icu]\npath = \"deps/v8/third_party/icu\"\nparent = \"v8\"\nsource = \"github-release\"\nrepo = \"unicode-org/icu\"\nversion = \"74.1\"\n";
+        let manifest = crate::manifest::Manifest::parse(Path::new("deps.toml"), text).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let zlib = |version: &str| format!("#define ZLIB_VERSION \"{version}\"\n");
+        for (path, text) in [
+            // The dependency's own top folder is the dependency.
+            ("deps/v8/zlib.h", zlib("1.0.0")),
+            ("deps/v8/third_party/zlib/zlib.h", zlib("1.2.11")),
+            // Inside a recognised library: its own.
+            (
+                "deps/v8/third_party/zlib/contrib/zlib/zlib.h",
+                zlib("1.0.1"),
+            ),
+            // Another registry entry's folder: audited as that entry.
+            ("deps/v8/third_party/icu/zlib/zlib.h", zlib("1.0.2")),
+            ("deps/v8/.git-cache/zlib/zlib.h", zlib("1.0.3")),
+            ("deps/v8/a/b/c/d/zlib/zlib.h", zlib("1.0.4")),
+            ("deps/v8/a/b/c/zlib/zlib.h", zlib("1.2.13")),
+        ] {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let deps: Vec<&Dependency> = manifest.deps.iter().take(1).collect();
+        let found: Vec<(String, String)> = on_disk(root.path(), &manifest.deps, &deps)
+            .into_iter()
+            .map(|p| (p.path, p.version))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("deps/v8/a/b/c/zlib".to_owned(), "1.2.13".to_owned()),
+                ("deps/v8/third_party/zlib".to_owned(), "1.2.11".to_owned()),
+            ]
+        );
+    }
 }

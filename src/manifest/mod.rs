@@ -267,6 +267,13 @@ impl Globs {
         })
     }
 
+    /// These patterns and `path` itself, taken literally (a folder: all it holds).
+    fn with_path(&self, path: &Path) -> Self {
+        let mut patterns = self.patterns.clone();
+        patterns.push(globset::escape(&path.to_string_lossy()));
+        Self::new(patterns).unwrap_or_else(|_| self.clone())
+    }
+
     /// Whether there are no patterns.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()

@@ -112,8 +112,18 @@ pub(super) fn validate_parents(
         valid.push((name.to_owned(), parent.to_owned()));
     }
     for (name, parent) in valid {
+        let Some(child) = deps.iter().find(|d| d.name == name).map(|d| d.path.clone()) else {
+            continue;
+        };
         if let Some(dep) = deps.iter_mut().find(|d| d.name == name) {
-            dep.parent = Some(parent);
+            dep.parent = Some(parent.clone());
+        }
+        // The nested folder is its own entry's: the parent's updates (and `verify`) leave it
+        // alone, as if the parent kept it.
+        if let Some(outer) = deps.iter_mut().find(|d| d.name == parent)
+            && let Ok(inside) = child.strip_prefix(&outer.path)
+        {
+            outer.apply.keep = outer.apply.keep.with_path(inside);
         }
     }
     errors

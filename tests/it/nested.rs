@@ -405,3 +405,39 @@ async fn sboms_list_what_is_nested_under_its_parent() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.json()["components"][0]["bom-ref"], "dep:zlib");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn updating_the_parent_leaves_a_nested_entrys_folder_alone() {
+    let (mut project, server, _osv) = setup("1.3.1", true).await;
+    // V8 12.3.0 vendored; 12.4.254 ships a zlib of its own that must not replace the entry's.
+    let archive = crate::support::tar_gz(&[
+        crate::support::Entry::File(
+            "v8-12.4.254/include/v8-version.h",
+            b"#define V8_MAJOR_VERSION 12\n#define V8_MINOR_VERSION 4\n",
+        ),
+        crate::support::Entry::File(
+            "v8-12.4.254/third_party/zlib/zlib.h",
+            b"#define ZLIB_VERSION \"1.2.13\"\n",
+        ),
+        crate::support::Entry::File("v8-12.4.254/src/api.cc", b"// api\n"),
+    ]);
+    crate::support::mount_file(&server, "/v8-12.4.254.tar.gz", archive).await;
+    let registry = std::fs::read_to_string(project.root().join("deps.toml")).unwrap();
+    project.manifest(&registry.replace(
+        "version = \"12.4.254\"\n",
+        &format!(
+            "version = \"12.3.0\"\narchive = \"{}/v8-{{version}}.tar.gz\"\n",
+            server.uri()
+        ),
+    ));
+    project.commit_all("v8 12.3.0 with its zlib as an entry");
+    let run = project.run(&["update", "v8"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let show = |file: &str| project.git(&["show", &format!("deps-update/v8:{file}")]);
+    assert_eq!(show("deps/v8/src/api.cc"), "// api");
+    assert!(
+        show("deps/v8/third_party/zlib/zlib.h").contains("#define ZLIB_VERSION \"1.3.1\""),
+        "the entry's zlib was replaced by V8's"
+    );
+    assert_eq!(show("deps/v8/third_party/zlib/inflate.c"), "int inflate;");
+}

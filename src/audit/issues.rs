@@ -155,9 +155,9 @@ pub async fn sync_findings(
                     ignored.push((key, reason.clone()));
                     continue;
                 }
-                let proposed = match &report.via {
-                    None => audit.proposed.get(&report.name),
-                    Some(_) => None,
+                let proposed = match report.entry {
+                    true => audit.proposed.get(&report.name),
+                    false => None,
                 };
                 let spec = finding_spec(&audit.line, report, found, &key, proposed);
                 let mut matching = known

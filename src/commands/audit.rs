@@ -336,7 +336,7 @@ async fn proposed_updates(
         let fixable: Vec<(String, Option<String>)> = audit
             .reports
             .iter()
-            .filter(|r| r.via.is_none() && r.open().any(|a| a.fixed_by_update == Some(true)))
+            .filter(|r| r.entry && r.open().any(|a| a.fixed_by_update == Some(true)))
             .map(|r| {
                 let group = line
                     .manifest

@@ -365,57 +365,83 @@ fn finding_spec(
 }
 
 /// What a dashboard section comes from: `audit --dashboard` writes the advisories, `update
-/// --dashboard` the updates; each keeps the other's section as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// --all --dashboard` the updates of the line it builds on (one section per line); each
+/// keeps the others as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Section {
-    Updates,
+    /// The updates built on this branch (`main`, `v22.x`).
+    Updates(String),
     Advisories,
 }
 
+const SECTION_START: &str = "<!-- deps-update dashboard section: ";
+const SECTION_END: &str = "<!-- /deps-update dashboard section: ";
+
 impl Section {
-    const ALL: [Self; 2] = [Self::Updates, Self::Advisories];
-
-    fn key(self) -> &'static str {
+    fn key(&self) -> String {
         match self {
-            Self::Updates => "updates",
-            Self::Advisories => "advisories",
+            // Markers hold the name as JSON: no `-->` can end them early.
+            Self::Updates(line) => format!(
+                "updates {}",
+                serde_json::to_string(line)
+                    .expect("strings serialize")
+                    .replace("--", "-\\u002d")
+            ),
+            Self::Advisories => "advisories".into(),
         }
-    }
-
-    fn start(self) -> String {
-        format!("<!-- deps-update dashboard section: {} -->", self.key())
-    }
-
-    fn end(self) -> String {
-        format!("<!-- /deps-update dashboard section: {} -->", self.key())
-    }
-
-    /// This section as `body` holds it, markers included.
-    fn within(self, body: &str) -> Option<&str> {
-        let start = body.find(&self.start())?;
-        let end = body[start..].find(&self.end())? + start + self.end().len();
-        Some(&body[start..end])
     }
 }
 
-/// The dashboard's body: its sections in a fixed order, `fresh` as this run wrote it and the
-/// others as `existing` holds them.
-fn dashboard_with(existing: Option<&str>, section: Section, fresh: &str) -> String {
+/// The sections of a dashboard body, in order: each key with its whole text, markers
+/// included.
+fn sections_of(body: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find(SECTION_START) {
+        let after = &rest[start + SECTION_START.len()..];
+        let Some(key_end) = after.find(" -->") else {
+            break;
+        };
+        let key = after[..key_end].to_owned();
+        let end_marker = format!("{SECTION_END}{key} -->");
+        let Some(end) = rest[start..].find(&end_marker) else {
+            break;
+        };
+        let end = start + end + end_marker.len();
+        found.push((key, rest[start..end].to_owned()));
+        rest = &rest[end..];
+    }
+    found
+}
+
+/// The dashboard's body: the update sections, then the advisories; `fresh` as this run wrote
+/// its `section`, the others as `existing` holds them.
+fn dashboard_with(existing: Option<&str>, section: &Section, fresh: &str) -> String {
+    let key = section.key();
+    let text = format!("{SECTION_START}{key} -->\n{fresh}{SECTION_END}{key} -->");
+    let mut sections = existing.map(sections_of).unwrap_or_default();
+    match sections.iter_mut().find(|(k, _)| *k == key) {
+        Some(kept) => kept.1 = text,
+        None => {
+            // Update sections come before the advisories.
+            let at = match section {
+                Section::Updates(_) => sections
+                    .iter()
+                    .position(|(k, _)| k == "advisories")
+                    .unwrap_or(sections.len()),
+                Section::Advisories => sections.len(),
+            };
+            sections.insert(at, (key, text));
+        }
+    }
     let mut body = String::from(
         "Every vendored dependency: its update state (kept by `deps-update update --dashboard`) \
          and its known vulnerabilities (kept by `deps-update audit --dashboard`).\n",
     );
-    for each in Section::ALL {
-        let text = if each == section {
-            Some(format!("{}\n{}{}", each.start(), fresh, each.end()))
-        } else {
-            existing.and_then(|b| each.within(b)).map(str::to_owned)
-        };
-        if let Some(text) = text {
-            body.push('\n');
-            body.push_str(&text);
-            body.push('\n');
-        }
+    for (_, text) in sections {
+        body.push('\n');
+        body.push_str(&text);
+        body.push('\n');
     }
     body.push('\n');
     body.push_str(DASHBOARD_KEY);
@@ -434,7 +460,7 @@ pub async fn sync_dashboard(
         issues,
         http,
         target,
-        Section::Advisories,
+        &Section::Advisories,
         &advisories_section(audits),
     )
     .await
@@ -446,7 +472,7 @@ pub async fn sync_section(
     issues: &dyn Issues,
     http: &HttpClient,
     target: &ChangeTarget,
-    section: Section,
+    section: &Section,
     text: &str,
 ) -> Result<DashboardOutcome, ForgeError> {
     let mut open: Vec<Issue> = issues
@@ -711,16 +737,20 @@ mod tests {
             "{text}"
         );
         // Each section keeps the other's text.
-        let both = dashboard_with(
-            Some(&dashboard_with(None, Section::Advisories, "ADVISORIES\n")),
-            Section::Updates,
-            "UPDATES\n",
-        );
+        let main = Section::Updates("main".into());
+        let line = Section::Updates("v22.x-->".into());
+        let body = dashboard_with(None, &Section::Advisories, "ADVISORIES\n");
+        let body = dashboard_with(Some(&body), &main, "MAIN\n");
+        let body = dashboard_with(Some(&body), &line, "LINE\n");
+        let body = dashboard_with(Some(&body), &main, "MAIN AGAIN\n");
+        let at = |text: &str| body.find(text).unwrap_or_else(|| panic!("{text}: {body}"));
         assert!(
-            both.find("UPDATES").unwrap() < both.find("ADVISORIES").unwrap(),
-            "{both}"
+            at("MAIN AGAIN") < at("LINE") && at("LINE") < at("ADVISORIES"),
+            "{body}"
         );
-        assert!(both.ends_with(&format!("{DASHBOARD_KEY}\n")));
+        assert!(!body.contains("MAIN\n"), "{body}");
+        assert_eq!(sections_of(&body).len(), 3, "{body}");
+        assert!(body.ends_with(&format!("{DASHBOARD_KEY}\n")));
     }
 
     #[test]

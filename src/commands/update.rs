@@ -293,8 +293,14 @@ pub async fn run(
             .forge
             .issues()
             .expect("checked before the run");
-        let outcome =
-            sync_section(issues, &context.http, dashboard, Section::Updates, &text).await?;
+        let outcome = sync_section(
+            issues,
+            &context.http,
+            dashboard,
+            &Section::Updates(base),
+            &text,
+        )
+        .await?;
         printer.status(&outcome.said(&dashboard.repository));
     }
     Ok(if failed == 0 {

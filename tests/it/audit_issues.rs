@@ -633,6 +633,15 @@ async fn update_keeps_its_own_section_of_the_dashboard() {
     let after = tracker.issues()[0]["body"].as_str().unwrap().to_owned();
     assert_eq!(after, body);
 
+    // A release line's updates get a section of their own; main's stays.
+    let run = project.run(&["update", "--all", "--base", "v20.x", "--dashboard"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let body = tracker.issues()[0]["body"].as_str().unwrap().to_owned();
+    let main = body.find("On `main`").expect(&body);
+    let line = body.find("On `v20.x`").expect(&body);
+    assert!(main < line && line < body.find("## Advisories").unwrap(), "{body}");
+    assert_eq!(body.matches("## Updates").count(), 2, "{body}");
+
     // `--dashboard` covers every dependency, so it needs --all.
     let run = project.run(&["update", "delta", "--dashboard"]);
     assert_eq!(run.code, 2, "{run:?}");

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::from(EXIT_OK),
         Ok(Outcome::SomeFailed) => ExitCode::from(EXIT_FAILURE),
         Err(error) => {
-            printer.error("", &error, &hints(&error));
+            commands::failures::print_command_error(&printer, &error, &hints(&error));
             if json {
                 printer.data(&commands::error_json(&error));
             }

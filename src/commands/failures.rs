@@ -70,8 +70,34 @@ fn offline_hint(why: Unreachable) -> String {
         Unreachable::NameNotResolved | Unreachable::NoConnection | Unreachable::TimedOut => {
             "check the network connection (and `HTTPS_PROXY`, if one is needed), then run the command again; `-v` shows every request".into()
         }
-        Unreachable::Refused => "check the network connection, and that the API addresses (`GITHUB_API_URL`, `npm_config_registry`, `settings` in `deps.toml`) point where they should, and the remotes' `url`s; then run the command again".into(),
+        Unreachable::Refused => "check the network connection, and that the API addresses (`GITHUB_API_URL`, `npm_config_registry`, `OSV_API_URL`, `settings` in `deps.toml`) point where they should, and the remotes' `url`s; then run the command again".into(),
     }
+}
+
+/// A whole command's failure (`audit` when OSV gives no answer): in full, except that a host
+/// that gave no answer is said in one cause line, with what to do about being offline, not as
+/// the transport's chain.
+pub fn print_command_error(printer: &Printer, error: &(dyn Error + 'static), hints: &[String]) {
+    match unreachable(error) {
+        Some((host, why)) => printer.error(
+            "",
+            &Unanswered {
+                message: error.to_string(),
+                cause: Cause(why.describe(&host)),
+            },
+            &[offline_hint(why)],
+        ),
+        None => printer.error("", error, hints),
+    }
+}
+
+/// An error whose cause is a host that gave no answer.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct Unanswered {
+    message: String,
+    #[source]
+    cause: Cause,
 }
 
 /// Several dependencies that could not reach one host, for the same reason.

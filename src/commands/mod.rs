@@ -3,7 +3,7 @@
 mod audit;
 mod check;
 mod docs;
-mod failures;
+pub mod failures;
 mod init;
 mod list;
 mod patch;

@@ -293,6 +293,15 @@ async fn an_osv_that_refuses_the_query_is_reported() {
         "{}",
         run.stderr
     );
+
+    // No answer at all: the cause in one line, and what to do about being offline.
+    project.env("OSV_API_URL", "http://127.0.0.1:9");
+    let run = project.run(&["audit"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: OSV could not be asked\nCaused by:\n  the connection to `127.0.0.1:9` was refused\nhint: check the network connection, and that the API addresses (`GITHUB_API_URL`, `npm_config_registry`, `OSV_API_URL`, `settings` in `deps.toml`) point where they should, and the remotes' `url`s; then run the command again\n"
+    );
 }
 
 /// Records the pull requests created on `node/node`.

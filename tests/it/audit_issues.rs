@@ -639,7 +639,10 @@ async fn update_keeps_its_own_section_of_the_dashboard() {
     let body = tracker.issues()[0]["body"].as_str().unwrap().to_owned();
     let main = body.find("On `main`").expect(&body);
     let line = body.find("On `v20.x`").expect(&body);
-    assert!(main < line && line < body.find("## Advisories").unwrap(), "{body}");
+    assert!(
+        main < line && line < body.find("## Advisories").unwrap(),
+        "{body}"
+    );
     assert_eq!(body.matches("## Updates").count(), 2, "{body}");
 
     // `--dashboard` covers every dependency, so it needs --all.

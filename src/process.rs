@@ -3,7 +3,7 @@
 //! - [`protect`], first thing in `main`: the process is made non-dumpable, so that no other
 //!   process of the same (non-root) user can read its environment, memory, open files or
 //!   working folder through `/proc/<pid>/` (the kernel then treats those as root's), and the
-//!   credential variables are taken out of its environment into a store only [`env`] reads,
+//!   credential variables are taken out of its environment into a store only [`env()`] reads,
 //!   so that no child (an `after` step, a git credential helper) ever inherits one.
 //! - [`scrub`]: the environment an `after` step gets: no credential-looking variable, nothing
 //!   that names the real repository (`PWD` is the step's own folder; `GIT_DIR` and the

@@ -30,7 +30,7 @@
 //!
 //! Here the assessment and its report; `osv` holds the batch query and the details, `forge`
 //! the tag resolution and the repository advisories, `nested` the packages inside a vendored
-//! tree, `lines` the release lines, `issues` the finding issues and the dashboard.
+//! tree, `lines` the release lines, `issues` the finding issues, `dashboard` the dashboard.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,6 +38,7 @@ use futures::StreamExt;
 use reqwest::Url;
 use serde_json::Value;
 
+pub mod dashboard;
 mod forge;
 pub mod issues;
 pub mod lines;

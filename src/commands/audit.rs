@@ -2,7 +2,8 @@
 //! each release line, and (`--issues`, `--dashboard`) kept in a tracking repository's issues.
 
 use super::{Outcome, load_manifest, source_context, table};
-use crate::audit::issues::{LineAudit, sync_dashboard, sync_findings};
+use crate::audit::dashboard::sync_dashboard;
+use crate::audit::issues::{LineAudit, sync_findings};
 use crate::audit::lines::{ReleaseLine, at_ref, working_copy, working_name};
 use crate::audit::{AuditError, DependencyAudit, audit, osv_api};
 use crate::cli::{AuditArgs, GlobalArgs};

@@ -3,7 +3,7 @@
 use super::failures::Failure;
 use super::{Outcome, for_each_dependency, load_manifest, source_context, table};
 use crate::apply::{ApplyOptions, UpdateResult, update_group};
-use crate::audit::issues::{Section, UpdateRow, UpdateState, sync_section, updates_section};
+use crate::audit::dashboard::{Section, UpdateRow, UpdateState, sync_section, updates_section};
 use crate::check::short;
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::commands::report::{CommandError, hints};

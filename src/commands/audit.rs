@@ -188,7 +188,7 @@ pub async fn run(
             }
         }
     }
-    let nested = reports.iter().filter(|r| r.via.is_some()).count();
+    let nested = reports.iter().filter(|r| !r.entry).count();
     printer.status(&format!(
         "audited {}{}{}: {open} advisor{} affect{} what is vendored{}",
         crate::suggest::count(reports.len() - nested, "dependency", "dependencies"),

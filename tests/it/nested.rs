@@ -230,6 +230,13 @@ async fn a_parent_entry_is_audited_as_nested_via_its_parent() {
         "{}",
         run.stderr
     );
+    // A registry entry counts as a dependency, however nested its folder.
+    assert!(
+        run.stderr
+            .contains("audited 2 dependencies: 1 advisory affects"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

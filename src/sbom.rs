@@ -117,7 +117,11 @@ pub fn components(
     let mut built: Vec<Option<Component>> = Vec::with_capacity(deps.len());
     for dep in deps {
         let mut own = component(manifest, context, dep)?;
-        for package in found.iter().filter(|p| p.parent == dep.name) {
+        // One whose version is unknown is listed by `audit` as a gap, not as a component.
+        for package in found
+            .iter()
+            .filter(|p| p.parent == dep.name && p.versioned())
+        {
             let nested = package.dependency(dep);
             let mut item = component_at(manifest, context, &nested, package.version.clone())?;
             item.entry = false;

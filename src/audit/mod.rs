@@ -171,13 +171,16 @@ pub async fn audit(
     now: i64,
     jobs: usize,
 ) -> Result<Vec<DependencyAudit>, AuditError> {
+    let all_nested = nested;
     // A nested package is asked about as an npm package, a nested library as a registry
     // dependency of its upstream.
     let nested: Vec<(&NestedPackage, Dependency)> = nested
         .iter()
         .filter_map(|package| {
             let parent = deps.iter().find(|d| d.name == package.parent)?;
-            Some((package, package.dependency(parent)))
+            package
+                .versioned()
+                .then(|| (package, package.dependency(parent)))
         })
         .collect();
     let mut subjects: Vec<Subject<'_>> = futures::stream::iter(deps.iter().copied())
@@ -199,6 +202,18 @@ pub async fn audit(
         if let Some(parent) = &dep.parent {
             report.path = Some(slashed(&dep.path));
             report.via = Some(parent.clone());
+        }
+    }
+    // What could not be asked about is said on its parent's report: a known gap, not silence.
+    for package in all_nested.iter().filter(|p| !p.versioned()) {
+        if let Some(report) = reports[..deps.len()]
+            .iter_mut()
+            .find(|r| r.name == package.parent)
+        {
+            report.notes.push(format!(
+                "`{}` looks like {} but states no version: its advisories were not asked",
+                package.path, package.name
+            ));
         }
     }
     for (report, (package, _)) in reports[deps.len()..].iter_mut().zip(&nested) {

@@ -48,6 +48,16 @@ pub enum Upstream {
     Npm,
     /// A library of the catalog: the registry entry it would have, asked about like one.
     Library(Box<Dependency>),
+    /// A library of the catalog by its marker files, whose tree states no version (a
+    /// commit-tracked copy): nothing can be asked about it, which the audit says.
+    Unstated,
+}
+
+impl NestedPackage {
+    /// Whether it can be asked about: its version is known.
+    pub fn versioned(&self) -> bool {
+        !matches!(self.upstream, Upstream::Unstated)
+    }
 }
 
 impl NestedPackage {
@@ -69,6 +79,12 @@ impl NestedPackage {
                 ..parent.clone()
             },
             Upstream::Library(entry) => (**entry).clone(),
+            // Never asked about; described as what the parent vendors.
+            Upstream::Unstated => Dependency {
+                version_file: None,
+                references: Vec::new(),
+                ..parent.clone()
+            },
         };
         Dependency {
             name: self.name.clone(),
@@ -271,16 +287,16 @@ fn libraries_of(
         };
         taken.push(folder);
         let path = dep.path.join(folder);
-        let (Some(version), Some(entry)) = (recognised.version.clone(), recognised.entry(&path))
-        else {
-            continue;
+        let (version, upstream) = match (recognised.version.clone(), recognised.entry(&path)) {
+            (Some(version), Some(entry)) => (version, Upstream::Library(Box::new(entry))),
+            _ => (String::new(), Upstream::Unstated),
         };
         found.push(NestedPackage {
             parent: dep.name.clone(),
             path: slashed(&path),
             name: recognised.library.name.clone(),
             version,
-            upstream: Upstream::Library(Box::new(entry)),
+            upstream,
         });
     }
     found

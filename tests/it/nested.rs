@@ -295,6 +295,23 @@ async fn a_library_the_catalog_recognises_inside_a_vendored_tree_is_audited() {
         "{}",
         run.stderr
     );
+
+    // A library known by its marker files, whose tree states no version, is a gap said aloud.
+    project.write("deps/v8/third_party/linenoise/linenoise.c", "int ln;\n");
+    let run = project.run(&["audit"]);
+    assert!(
+        run.stderr.contains(
+            "warning: `v8`: `deps/v8/third_party/linenoise` looks like linenoise but states no version: its advisories were not asked"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("audited 1 dependency and 2 nested packages"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

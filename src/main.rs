@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use deps_update::cli::{Cli, Command};
-use deps_update::commands::report::{EXIT_FAILURE, EXIT_OK, hints};
+use deps_update::commands::report::{EXIT_FAILURE, EXIT_OK};
 use deps_update::commands::{self, Outcome};
 use deps_update::printer::{Printer, Verbosity};
 
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::from(EXIT_OK),
         Ok(Outcome::SomeFailed) => ExitCode::from(EXIT_FAILURE),
         Err(error) => {
-            commands::failures::print_command_error(&printer, &error, &hints(&error));
+            commands::failures::print_command_error(&printer, &error);
             if json {
                 printer.data(&commands::error_json(&error));
             }

@@ -77,7 +77,8 @@ fn offline_hint(why: Unreachable) -> String {
 /// A whole command's failure (`audit` when OSV gives no answer): in full, except that a host
 /// that gave no answer is said in one cause line, with what to do about being offline, not as
 /// the transport's chain.
-pub fn print_command_error(printer: &Printer, error: &(dyn Error + 'static), hints: &[String]) {
+pub fn print_command_error(printer: &Printer, error: &super::report::CommandError) {
+    let hints = command_hints(error);
     match unreachable(error) {
         Some((host, why)) => printer.error(
             "",
@@ -85,9 +86,18 @@ pub fn print_command_error(printer: &Printer, error: &(dyn Error + 'static), hin
                 message: error.to_string(),
                 cause: Cause(why.describe(&host)),
             },
-            &[offline_hint(why)],
+            &hints,
         ),
-        None => printer.error("", error, hints),
+        None => printer.error("", error, &hints),
+    }
+}
+
+/// What to do about a whole command's failure: about being offline when its host gave no
+/// answer, else its own hints. The same for the terminal and `--json`.
+pub fn command_hints(error: &super::report::CommandError) -> Vec<String> {
+    match unreachable(error) {
+        Some((_, why)) => vec![offline_hint(why)],
+        None => super::report::hints(error),
     }
 }
 

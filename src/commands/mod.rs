@@ -62,7 +62,7 @@ pub async fn run(cli: Cli, printer: &Printer) -> Result<Outcome, CommandError> {
 /// A failure of the whole command as the JSON document `--json` promises:
 /// `{"error": {"dependency": null, "kind", "message", "hint"}}`.
 pub fn error_json(error: &CommandError) -> String {
-    let hints = report::hints(error);
+    let hints = failures::command_hints(error);
     format!(
         "{}\n",
         serde_json::json!({ "error": failures::json(None, error, &hints) })

@@ -302,6 +302,17 @@ async fn an_osv_that_refuses_the_query_is_reported() {
         run.stderr,
         "error: OSV could not be asked\nCaused by:\n  the connection to `127.0.0.1:9` was refused\nhint: check the network connection, and that the API addresses (`GITHUB_API_URL`, `npm_config_registry`, `OSV_API_URL`, `settings` in `deps.toml`) point where they should, and the remotes' `url`s; then run the command again\n"
     );
+    // `--json` gives the same hint, and the kind scripts group by.
+    let run = project.run(&["audit", "--json"]);
+    let error = &run.json()["error"];
+    assert_eq!(error["kind"], "unreachable", "{error}");
+    assert!(
+        error["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("check the network connection, and that the API addresses"),
+        "{error}"
+    );
 }
 
 /// Records the pull requests created on `node/node`.

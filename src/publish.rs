@@ -153,6 +153,26 @@ pub fn token_that_writes(
     }
 }
 
+/// Where issues are kept (`audit --issues`, `--dashboard`): `repository` on the project's
+/// forge, else where change requests go; checked, before anything is done, to be a forge
+/// with issues and a token that may write them.
+pub fn issue_target(
+    manifest: &Manifest,
+    context: &SourceContext,
+    repository: Option<&str>,
+) -> Result<(ChangeTarget, &'static dyn crate::forge::Issues), ForgeError> {
+    let target = match repository {
+        Some(repository) => ChangeTarget::new(project_site(manifest, context)?, repository.into()),
+        None => change_target(manifest, context)?,
+    };
+    let forge = target.site.forge;
+    let issues = forge.issues().ok_or(ForgeError::NoIssues {
+        forge: forge.info().name(),
+    })?;
+    token_that_writes(&target.site, &context.http, "issue")?;
+    Ok((target, issues))
+}
+
 /// The project forge's token, for https pushes to its web host.
 fn push_credentials(site: &Site, context: &SourceContext) -> PushCredentials {
     let token = context

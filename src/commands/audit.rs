@@ -8,9 +8,8 @@ use crate::audit::lines::{ReleaseLine, at_ref, working_copy, working_name};
 use crate::audit::{AuditError, DependencyAudit, audit, osv_api};
 use crate::cli::{AuditArgs, GlobalArgs};
 use crate::commands::report::CommandError;
-use crate::forge::{ChangeTarget, ForgeError};
 use crate::printer::Printer;
-use crate::publish::{change_target, project_site};
+use crate::publish::change_target;
 use crate::summary::visible;
 
 pub async fn run(
@@ -232,15 +231,8 @@ async fn keep_issues(
     reports: Vec<DependencyAudit>,
     printer: &Printer,
 ) -> Result<(), CommandError> {
-    let target = match &args.repository {
-        Some(repository) => ChangeTarget::new(project_site(manifest, context)?, repository.clone()),
-        None => change_target(manifest, context)?,
-    };
-    let forge = target.site.forge;
-    let issues = forge.issues().ok_or(ForgeError::NoIssues {
-        forge: forge.info().name(),
-    })?;
-    crate::publish::token_that_writes(&target.site, &context.http, "issue")?;
+    let (target, issues) =
+        crate::publish::issue_target(manifest, context, args.repository.as_deref())?;
     let working = lines
         .iter()
         .any(|l| l.name.is_none())

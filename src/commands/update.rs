@@ -77,22 +77,11 @@ pub async fn run(
     };
     // The dashboard's repository, and a token that may write there, before anything is done.
     let dashboard = if args.dashboard {
-        let target = match &args.repository {
-            Some(repository) => crate::forge::ChangeTarget::new(
-                project_site(manifest, &context)?,
-                repository.clone(),
-            ),
-            None => change_target(manifest, &context)?,
-        };
-        target
-            .site
-            .forge
-            .issues()
-            .ok_or(crate::forge::ForgeError::NoIssues {
-                forge: target.site.info().name(),
-            })?;
-        crate::publish::token_that_writes(&target.site, &context.http, "issue")?;
-        Some(target)
+        Some(crate::publish::issue_target(
+            manifest,
+            &context,
+            args.repository.as_deref(),
+        )?)
     } else {
         None
     };
@@ -282,19 +271,14 @@ pub async fn run(
         ));
     }
     summary.write_github_files(printer);
-    if let Some(dashboard) = &dashboard {
+    if let Some((dashboard, issues)) = &dashboard {
         let base = args
             .base
             .clone()
             .unwrap_or_else(|| basis.base.branch_name());
         let text = updates_section(&base, &dashboard_rows(&results), run_page().as_deref());
-        let issues = dashboard
-            .site
-            .forge
-            .issues()
-            .expect("checked before the run");
         let outcome = sync_section(
-            issues,
+            *issues,
             &context.http,
             dashboard,
             &Section::Updates(base),

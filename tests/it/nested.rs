@@ -318,6 +318,7 @@ async fn a_library_the_catalog_recognises_inside_a_vendored_tree_is_audited() {
 async fn sboms_list_what_is_nested_under_its_parent() {
     let (mut project, _server, _osv) = setup("1.2.11", true).await;
     project.env("SOURCE_DATE_EPOCH", "1700000000");
+    // The public addresses only shape the package URLs: `sbom` asks no network.
     project.env("GITHUB_API_URL", "https://api.github.com");
     project.env("npm_config_registry", "https://registry.npmjs.org/");
     // The registry's zlib entry says 1.3.1; its `zlib.h` is what V8 ships beside it.
